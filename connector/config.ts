@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { ConfigError, loadConfig, readSecretFile } from "../shared/config.js";
+
+const Config = z.object({
+  hubUrl: z.url({ protocol: /^wss?$/ }),
+  connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, . _ - (1-64)"),
+  /** Ed25519 private key (PKCS#8 PEM) in a 0600 file: the connector's credential. */
+  credentialFile: z.string().min(1),
+  pkcs11Module: z.string().min(1).default("/usr/lib/softhsm/libsofthsm2.so"),
+  slotName: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("0"),
+  tokenLabel: z.string().min(1).max(32),
+  /** The user PIN, from the environment, or from pinFile (0600). Never a CLI argument. */
+  pin: z.string().min(4).max(255).optional(),
+  pinFile: z.string().min(1).optional(),
+  sessions: z.coerce.number().int().min(1).max(256).default(2),
+  rootKeyLabel: z.string().min(1).max(64).default("tether-root"),
+  maxInFlight: z.coerce.number().int().min(1).max(10_000).default(64),
+  healthTtlMs: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+type Parsed = z.infer<typeof Config>;
+export type ConnectorConfig = Readonly<Omit<Parsed, "pin" | "pinFile"> & { pin: string }>;
+
+/** Loads the connector's config from TETHER_CONNECTOR_CONFIG (a JSON file) and TETHER_* variables. */
+export function loadConnectorConfig(env: Record<string, string | undefined> = process.env): ConnectorConfig {
+  const parsed = loadConfig(Config, {
+    env,
+    fileVar: "TETHER_CONNECTOR_CONFIG",
+    envNames: {
+      hubUrl: "TETHER_HUB_URL",
+      connectorId: "TETHER_CONNECTOR_ID",
+      credentialFile: "TETHER_CONNECTOR_CREDENTIAL_FILE",
+      pkcs11Module: "TETHER_PKCS11_MODULE",
+      slotName: "TETHER_SLOT_NAME",
+      tokenLabel: "TETHER_TOKEN_LABEL",
+      pin: "TETHER_PKCS11_PIN",
+      pinFile: "TETHER_PKCS11_PIN_FILE",
+      sessions: "TETHER_PKCS11_SESSIONS",
+      rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
+      maxInFlight: "TETHER_MAX_IN_FLIGHT",
+      healthTtlMs: "TETHER_HEALTH_TTL_MS",
+      logLevel: "TETHER_LOG_LEVEL",
+    },
+  });
+  const { pin, pinFile, ...rest } = parsed;
+  const resolvedPin = pin ?? (pinFile ? readSecretFile(pinFile, "pinFile (TETHER_PKCS11_PIN_FILE)") : undefined);
+  if (!resolvedPin) throw new ConfigError("invalid configuration: pin (TETHER_PKCS11_PIN) or pinFile (TETHER_PKCS11_PIN_FILE) is required");
+  return Object.freeze({ ...rest, pin: resolvedPin });
+}

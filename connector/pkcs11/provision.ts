@@ -1,0 +1,87 @@
+import pkcs11js from "pkcs11js";
+import { KmsError } from "../../shared/errors.js";
+import { cleanLabel, findOne, paddedLabel, Pkcs11Module } from "./module.js";
+
+/**
+ * Operator tooling for a software token (SoftHSM2) and the root key: used by the local stack and
+ * the tests, and by an on-prem operator preparing a fresh token. Idempotent.
+ */
+export type ProvisionOptions = {
+  modulePath: string;
+  tokenLabel: string;
+  soPin: string;
+  userPin: string;
+  rootKeyLabel: string;
+};
+
+export type ProvisionResult = { tokenCreated: boolean; rootKeyCreated: boolean };
+
+export function provisionToken(opts: ProvisionOptions): ProvisionResult {
+  let mod = new Pkcs11Module(opts.modulePath);
+  try {
+    const tokenCreated = initTokenOnce(mod, opts);
+    if (tokenCreated) {
+      // SoftHSM renumbers slots once a token is initialised: load the slot list afresh.
+      mod.close();
+      mod = new Pkcs11Module(opts.modulePath);
+    }
+    const rootKeyCreated = ensureRootKey(mod, opts);
+    return { tokenCreated, rootKeyCreated };
+  } finally {
+    mod.close();
+  }
+}
+
+function initTokenOnce(mod: Pkcs11Module, opts: ProvisionOptions): boolean {
+  const p11 = mod.p11;
+  const slots = p11.C_GetSlotList(true);
+  const infos = slots.map((slot) => ({ slot, token: p11.C_GetTokenInfo(slot) }));
+  if (infos.some(({ token }) => cleanLabel(token.label) === opts.tokenLabel)) return false;
+  const free = infos.find(({ token }) => (token.flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
+  if (!free) throw new KmsError("HsmUnavailableException", "no uninitialised token slot is free");
+  p11.C_InitToken(free.slot, opts.soPin, paddedLabel(opts.tokenLabel));
+  const session = p11.C_OpenSession(free.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  try {
+    p11.C_Login(session, pkcs11js.CKU_SO, opts.soPin);
+    p11.C_InitPIN(session, opts.userPin);
+    p11.C_Logout(session);
+  } finally {
+    p11.C_CloseSession(session);
+  }
+  return true;
+}
+
+/** The root key: AES-256, token object, sensitive, never extractable, encrypt/decrypt/wrap/unwrap. */
+export const rootKeyTemplate = (label: string): pkcs11js.Template => [
+  { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+  { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_AES },
+  { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+  { type: pkcs11js.CKA_LABEL, value: label },
+  { type: pkcs11js.CKA_ID, value: Buffer.from(label, "utf8") },
+  { type: pkcs11js.CKA_TOKEN, value: true },
+  { type: pkcs11js.CKA_PRIVATE, value: true },
+  { type: pkcs11js.CKA_SENSITIVE, value: true },
+  { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+  { type: pkcs11js.CKA_ENCRYPT, value: true },
+  { type: pkcs11js.CKA_DECRYPT, value: true },
+  { type: pkcs11js.CKA_WRAP, value: true },
+  { type: pkcs11js.CKA_UNWRAP, value: true },
+];
+
+function ensureRootKey(mod: Pkcs11Module, opts: ProvisionOptions): boolean {
+  const p11 = mod.p11;
+  const { slot } = mod.findSlot(opts.tokenLabel);
+  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  try {
+    p11.C_Login(session, pkcs11js.CKU_USER, opts.userPin);
+    const existing = findOne(p11, session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_LABEL, value: opts.rootKeyLabel },
+    ]);
+    if (existing !== undefined) return false;
+    p11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, rootKeyTemplate(opts.rootKeyLabel));
+    return true;
+  } finally {
+    p11.C_CloseSession(session);
+  }
+}

@@ -1,0 +1,129 @@
+import pkcs11js from "pkcs11js";
+import { KmsError } from "../../shared/errors.js";
+import type { Logger } from "../../shared/log.js";
+import { faultKind, isPkcs11Error, toKmsError, type HsmOperation } from "./ckr.js";
+import { type Handle, type Pkcs11Module, type TokenInfo } from "./module.js";
+
+export type SlotConfig = { name: string; tokenLabel: string; pin: string; sessions: number };
+
+/**
+ * Sessions of one slot, logged in once and reused. A session that faults is dropped and
+ * replaced; a device fault re-initialises the whole module. At most `sessions` calls run
+ * at once; the rest wait in FIFO order.
+ */
+export class SessionPool {
+  private idle: Handle[] = [];
+  private open = 0;
+  private generation = -1;
+  private slot: Handle | undefined;
+  private waiters: Array<() => void> = [];
+  token: TokenInfo | undefined;
+
+  constructor(
+    private readonly mod: Pkcs11Module,
+    readonly config: SlotConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the first session and logs in: a wrong PIN fails here, at start-up. */
+  start(): void {
+    this.release(this.acquireNow());
+  }
+
+  /** Runs fn with a logged-in session; retries once on a fresh session after a session or device fault. */
+  async use<T>(op: HsmOperation, fn: (session: Handle) => Promise<T> | T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.waitForSlot();
+      let session: Handle;
+      try {
+        session = this.acquireNow();
+      } catch (err) {
+        this.wake();
+        throw toKmsError(err, "login");
+      }
+      try {
+        const out = await fn(session);
+        this.release(session);
+        return out;
+      } catch (err) {
+        const fault = isPkcs11Error(err) ? faultKind(err.code) : "none";
+        if (fault === "none") {
+          this.release(session);
+          throw toKmsError(err, op);
+        }
+        this.discard(session);
+        this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op).ckr, attempt });
+        if (fault === "module") await this.mod.reinitialize();
+        if (attempt >= 1) throw toKmsError(err, op);
+      }
+    }
+  }
+
+  private async waitForSlot(): Promise<void> {
+    if (this.open - this.idle.length < this.config.sessions) return;
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  private wake(): void {
+    this.waiters.shift()?.();
+  }
+
+  private acquireNow(): Handle {
+    if (this.generation !== this.mod.generation) this.reset();
+    const cached = this.idle.pop();
+    if (cached) return cached;
+    const slot = this.slot ?? this.locate();
+    const session = this.mod.p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    this.open += 1;
+    if (this.open === 1) this.login(session);
+    return session;
+  }
+
+  private locate(): Handle {
+    const { slot, token } = this.mod.findSlot(this.config.tokenLabel);
+    this.slot = slot;
+    this.token = token;
+    return slot;
+  }
+
+  private login(session: Handle): void {
+    try {
+      this.mod.p11.C_Login(session, pkcs11js.CKU_USER, this.config.pin);
+    } catch (err) {
+      if (isPkcs11Error(err) && err.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
+      this.discard(session);
+      const mapped = toKmsError(err, "login");
+      if (mapped.code === "AuthenticationFailedException") {
+        throw new KmsError("AuthenticationFailedException", `login to slot "${this.config.name}" failed: wrong PIN (${mapped.ckr})`);
+      }
+      throw mapped;
+    }
+  }
+
+  private release(session: Handle): void {
+    this.idle.push(session);
+    this.wake();
+  }
+
+  private discard(session: Handle): void {
+    this.open = Math.max(0, this.open - 1);
+    try {
+      this.mod.p11.C_CloseSession(session);
+    } catch {
+      // the handle is already invalid
+    }
+    this.wake();
+  }
+
+  /** The module was re-initialised: every handle we held is gone. */
+  private reset(): void {
+    this.idle = [];
+    this.open = 0;
+    this.slot = undefined;
+    this.generation = this.mod.generation;
+  }
+
+  close(): void {
+    for (const session of this.idle.splice(0)) this.discard(session);
+  }
+}

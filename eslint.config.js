@@ -1,0 +1,33 @@
+// @ts-check
+import tseslint from "typescript-eslint";
+
+/** Import boundaries (see ../shared/STYLE.md §2): each folder may import only what its layer allows. */
+const restrict = (patterns, paths = []) => ({
+  "no-restricted-imports": ["error", { patterns, paths }],
+});
+
+const notFunctions = { group: ["**/functions/**"], message: "connector/ and shared/ never import functions/" };
+const notConnector = { group: ["**/connector/**"], message: "functions/ and shared/ never import connector/" };
+const notInfra = { group: ["**/infra/**"], message: "runtime code never imports infra/" };
+const sdk = { group: ["@aws-sdk/*"], message: "@aws-sdk/* lives only in *-store.ts adapters" };
+const nodeServer = { group: ["@hono/node-server", "@hono/node-server/*"], message: "@hono/node-server lives only in functions/server.ts" };
+const pkcs11 = { name: "pkcs11js", message: "pkcs11js lives only in connector/pkcs11/" };
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".tether/", ".sst/", "dist/", "coverage/"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      "no-console": "error",
+    },
+  },
+  { files: ["shared/**/*.ts"], rules: restrict([notFunctions, notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "shared/ never imports hono" }], [pkcs11]) },
+  { files: ["functions/**/*.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer], [pkcs11]) },
+  { files: ["functions/**/*-store.ts"], rules: restrict([notConnector, notInfra, nodeServer], [pkcs11]) },
+  { files: ["functions/server.ts"], rules: restrict([notConnector, notInfra, sdk], [pkcs11]) },
+  { files: ["connector/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer], [pkcs11]) },
+  { files: ["connector/pkcs11/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer]) },
+  { files: ["functions/**/service.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "services never import hono" }], [pkcs11]) },
+);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from "vitest";
+import { createApp } from "./app.js";
+import { apiKeyFor, jsonInit, testDeps } from "./testing.js";
+
+describe("POST /v1/random", () => {
+  it("returns HSM random bytes to a key user and audits the call", async () => {
+    const t = testDeps();
+    const app = createApp(t.deps);
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const res = await app.request("/v1/random", jsonInit({ numberOfBytes: 32 }, token));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { plaintext: string };
+    expect(Buffer.from(body.plaintext, "base64")).toHaveLength(32);
+    expect(t.hsm.calls.random).toBe(1);
+    expect(t.audit.records).toHaveLength(1);
+    expect(t.audit.records[0]).toMatchObject({ action: "kms:GenerateRandom", result: "ok", status: 200, principalId: expect.stringMatching(/^p-/) });
+    expect(JSON.stringify(t.audit.records)).not.toContain(body.plaintext);
+  });
+
+  it("refuses a missing or wrong credential with 401, and audits that too", async () => {
+    const t = testDeps();
+    const app = createApp(t.deps);
+    for (const token of [undefined, "tth_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "garbage"]) {
+      const res = await app.request("/v1/random", jsonInit({ numberOfBytes: 8 }, token));
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ __type: "AuthenticationFailedException", message: "missing or invalid credentials" });
+    }
+    expect(t.audit.records.map((r) => r.result)).toEqual(Array(3).fill("AuthenticationFailedException"));
+    expect(t.hsm.calls.random).toBe(0);
+  });
+
+  it("refuses an auditor (no key-use role) with 403", async () => {
+    const t = testDeps();
+    const token = await apiKeyFor(t.identity, ["auditor"]);
+    const res = await createApp(t.deps).request("/v1/random", jsonInit({ numberOfBytes: 8 }, token));
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ __type: "AccessDeniedException" });
+  });
+
+  it.each([
+    ["malformed JSON", "{nope"],
+    ["a string count", { numberOfBytes: "8" }],
+    ["zero bytes", { numberOfBytes: 0 }],
+    ["too many bytes", { numberOfBytes: 1025 }],
+    ["unknown fields", { numberOfBytes: 8, extra: true }],
+    ["an array", [1, 2]],
+  ])("refuses %s with 400 ValidationException", async (_name, body) => {
+    const t = testDeps();
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const res = await createApp(t.deps).request("/v1/random", jsonInit(body, token));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ __type: "ValidationException" });
+  });
+
+  it("refuses an oversized body with 400 before reading it whole", async () => {
+    const t = testDeps();
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const res = await createApp(t.deps).request("/v1/random", jsonInit({ pad: "x".repeat(300 * 1024) }, token));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ __type: "ValidationException", message: expect.stringContaining("exceeds") });
+  });
+
+  it("answers 503 HsmUnavailableException when no connector is up", async () => {
+    const t = testDeps();
+    t.hsm.available = false;
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const res = await createApp(t.deps).request("/v1/random", jsonInit({ numberOfBytes: 8 }, token));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ __type: "HsmUnavailableException" });
+  });
+});
+
+describe("GET /health", () => {
+  it("is ok with both parts up, degraded without the HSM, 503 without DynamoDB", async () => {
+    let dbUp = true;
+    const t = testDeps({ dbUp: () => dbUp });
+    const app = createApp(t.deps);
+    const ok = await app.request("/health");
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ status: "ok", dynamodb: { status: "up" }, hsm: { status: "up", connectors: 1, rootKeyOk: true } });
+
+    t.hsm.available = false;
+    const degraded = await app.request("/health");
+    expect(degraded.status).toBe(200);
+    expect(await degraded.json()).toMatchObject({ status: "degraded", hsm: { status: "down", connectors: 0 } });
+
+    dbUp = false;
+    const down = await app.request("/health");
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: "down", dynamodb: { status: "down", error: expect.stringContaining("connection refused") } });
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const res = await createApp(testDeps().deps).request("/v2/nothing");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ __type: "NotFoundException" });
+  });
+});

@@ -1,0 +1,22 @@
+import { Hono } from "hono";
+import { cryptoRoutes } from "./crypto-ops/routes.js";
+import type { Deps } from "./deps.js";
+import { healthRoutes } from "./health/routes.js";
+import { auditTrail, type SourceIp } from "./http/audit.js";
+import { authenticate } from "./http/auth.js";
+import type { AppEnv } from "./http/env.js";
+import { notFound, onError } from "./http/errors.js";
+import { requestContext } from "./http/request-id.js";
+import { limitBody } from "./http/validate.js";
+
+/** The HTTP app: `/health` is open; everything under `/v1` is authenticated and audited. */
+export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(d.log, d.config.hsmTimeoutMs), limitBody());
+  app.use("/v1/*", auditTrail(d.audit, sourceIp), authenticate(d.authenticator));
+  app.route("/", healthRoutes(d.health));
+  app.route("/", cryptoRoutes(d.crypto));
+  app.notFound(notFound);
+  app.onError(onError);
+  return app;
+};

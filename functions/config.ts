@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { loadConfig } from "../shared/config.js";
+
+const Config = z.object({
+  stage: z.enum(["dev", "staging", "prod"]).default("dev"),
+  host: z.string().min(1).default("127.0.0.1"),
+  port: z.coerce.number().int().min(0).max(65_535).default(8080),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region name such as us-east-1").default("us-east-1"),
+  tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name"),
+  /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
+  dynamoEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  hsmTimeoutMs: z.coerce.number().int().min(100).max(25_000).default(5_000),
+  /** How long /health waits for DynamoDB and the HSM before calling them down. */
+  healthTimeoutMs: z.coerce.number().int().min(50).max(10_000).default(2_000),
+  logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
+
+/** Loads the functions' config from TETHER_CONFIG (a JSON file) and TETHER_* variables. */
+export function loadFunctionsConfig(env: Record<string, string | undefined> = process.env): FunctionsConfig {
+  return loadConfig(Config, {
+    env,
+    fileVar: "TETHER_CONFIG",
+    envNames: {
+      stage: "TETHER_STAGE",
+      host: "TETHER_HOST",
+      port: "TETHER_PORT",
+      region: "TETHER_REGION",
+      tableName: "TETHER_TABLE",
+      dynamoEndpoint: "TETHER_DYNAMO_ENDPOINT",
+      hsmTimeoutMs: "TETHER_HSM_TIMEOUT_MS",
+      healthTimeoutMs: "TETHER_HEALTH_TIMEOUT_MS",
+      logLevel: "TETHER_LOG_LEVEL",
+    },
+  });
+}

@@ -1,0 +1,16 @@
+import type { CallOpts } from "../../shared/hsm/port.js";
+import type { Logger } from "../../shared/log.js";
+import type { Principal } from "../identity/principal.js";
+
+/** What an audited request tells the audit middleware about itself. */
+export type AuditNote = { action: string; keyId?: string };
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    call: CallOpts;
+    principal: Principal | undefined;
+    audit: AuditNote;
+  };
+};

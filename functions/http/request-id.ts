@@ -1,0 +1,20 @@
+import { randomUUID } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import type { Logger } from "../../shared/log.js";
+import type { AppEnv } from "./env.js";
+
+const CALLER_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Gives each request an id (the caller's X-Request-Id if well-formed), a child logger and a deadline. */
+export const requestContext = (log: Logger, hsmTimeoutMs: number): MiddlewareHandler<AppEnv> =>
+  async function requestContext(c, next) {
+    const given = c.req.header("x-request-id");
+    const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
+    c.set("requestId", requestId);
+    c.set("log", log.child({ requestId }));
+    c.set("call", { requestId, deadline: Date.now() + hsmTimeoutMs });
+    c.set("principal", undefined);
+    c.set("audit", { action: "unknown" });
+    c.header("x-request-id", requestId);
+    await next();
+  };

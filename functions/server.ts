@@ -1,0 +1,48 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Logger } from "../shared/log.js";
+import { CONNECTOR_PATH } from "../shared/protocol/frames.js";
+import { createApp } from "./app.js";
+import type { FunctionsConfig } from "./config.js";
+import { buildDeps, type Deps } from "./deps.js";
+import { ConnectorHub } from "./tunnel/connections.js";
+import { connectorVerifier } from "./tunnel/verifier.js";
+import { WsHsm } from "./tunnel/ws-hsm.js";
+
+export type RunningServer = { url: string; deps: Deps; hub: ConnectorHub; close(): Promise<void> };
+
+/** The single-process deployment: the HTTP app and the `direct` hub on one Node server. */
+export async function startServer(config: FunctionsConfig, log: Logger): Promise<RunningServer> {
+  let hub: ConnectorHub | undefined;
+  const deps = buildDeps(config, log, (identity) => {
+    hub = new ConnectorHub({ verify: connectorVerifier(identity), log: log.child({ component: "hub" }) });
+    const connectors = hub;
+    return { port: new WsHsm(connectors), connectorCount: () => connectors.ready().length };
+  });
+  if (!hub) throw new Error("the HSM transport was not wired");
+  const connectors = hub;
+  const app = createApp(deps, (c) => getConnInfo(c).remote.address);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, () => resolve(s as Server));
+    s.once("error", reject);
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === CONNECTOR_PATH) connectors.handleUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${config.host}:${port}`,
+    deps,
+    hub: connectors,
+    close: () =>
+      new Promise<void>((resolve) => {
+        connectors.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

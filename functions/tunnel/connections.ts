@@ -1,0 +1,240 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { KmsError } from "../../shared/errors.js";
+import type { CallOpts } from "../../shared/hsm/port.js";
+import type { Logger } from "../../shared/log.js";
+import {
+  challengeMessage,
+  CloseCode,
+  encodeFrame,
+  MAX_FRAME_BYTES,
+  Ops,
+  parseFrame,
+  PROTOCOL_VERSION,
+  ToHubFrame,
+  type HelloFrame,
+  type OpName,
+  type OpParams,
+  type OpResult,
+  type ToConnectorFrame,
+} from "../../shared/protocol/frames.js";
+
+/** Checks a connector's challenge signature against the credential registered for it. */
+export type ConnectorVerifier = (connectorId: string, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
+
+/** Operations that may be sent again to another connector when one drops mid-request. */
+const IDEMPOTENT: ReadonlySet<OpName> = new Set<OpName>(["health", "random"]);
+
+type Pending = {
+  op: OpName;
+  params: unknown;
+  opts: CallOpts;
+  conn: Connection;
+  resolve: (result: unknown) => void;
+  reject: (err: KmsError) => void;
+  timer: NodeJS.Timeout;
+};
+
+type Connection = {
+  sessionId: string;
+  ws: WebSocket;
+  state: "challenged" | "authenticated" | "ready";
+  nonce: string;
+  connectorId?: string;
+  hello?: HelloFrame;
+  inFlight: number;
+  badFrames: number;
+  alive: boolean;
+};
+
+export type ConnectorSummary = { connectorId: string; hsmIdentity: string; inFlight: number };
+
+export type HubOptions = {
+  verify: ConnectorVerifier;
+  log: Logger;
+  authTimeoutMs?: number;
+  heartbeatMs?: number;
+  maxBadFrames?: number;
+};
+
+/**
+ * The `direct` hub: accepts connectors on the Node server's /connector endpoint, authenticates
+ * them by challenge-response before sending them anything, balances requests across ready
+ * connectors (least in-flight), enforces deadlines and retries idempotent operations on
+ * another connector when one drops.
+ */
+export class ConnectorHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  private readonly connections = new Set<Connection>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly opts: HubOptions) {
+    this.heartbeat = setInterval(() => this.sweep(), opts.heartbeatMs ?? 10_000);
+    this.heartbeat.unref();
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  }
+
+  /** Connectors that are authenticated and have announced their HSM. */
+  ready(): ConnectorSummary[] {
+    return [...this.connections]
+      .filter((c) => c.state === "ready")
+      .map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hello?.hsm.identity ?? "", inFlight: c.inFlight }));
+  }
+
+  async call<O extends OpName>(op: O, params: OpParams<O>, opts: CallOpts): Promise<OpResult<O>> {
+    const result = await new Promise<unknown>((resolve, reject) => this.send(op, params, opts, resolve, reject, undefined));
+    const parsed = Ops[op].result.safeParse(result);
+    if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
+    return parsed.data as OpResult<O>;
+  }
+
+  private send(
+    op: OpName,
+    params: unknown,
+    opts: CallOpts,
+    resolve: (r: unknown) => void,
+    reject: (e: KmsError) => void,
+    exclude: Connection | undefined,
+  ): void {
+    const conn = this.pick(exclude);
+    if (!conn) return reject(new KmsError("HsmUnavailableException", "no HSM connector is connected"));
+    const remaining = opts.deadline - Date.now();
+    if (remaining <= 0) return reject(new KmsError("DependencyTimeoutException", "the HSM call's deadline passed"));
+    const id = this.nextId++;
+    const timer = setTimeout(() => {
+      this.settle(id)?.reject(new KmsError("DependencyTimeoutException", `HSM ${op} did not answer within its deadline`));
+    }, remaining);
+    this.pending.set(id, { op, params, opts, conn, resolve, reject, timer });
+    conn.inFlight += 1;
+    this.write(conn, { type: "request", id, op, params, deadline: opts.deadline, requestId: opts.requestId });
+  }
+
+  private pick(exclude: Connection | undefined): Connection | undefined {
+    let best: Connection | undefined;
+    for (const c of this.connections) {
+      if (c.state !== "ready" || c === exclude || c.ws.readyState !== c.ws.OPEN) continue;
+      if (!best || c.inFlight < best.inFlight) best = c;
+    }
+    return best;
+  }
+
+  private settle(id: number): Pending | undefined {
+    const p = this.pending.get(id);
+    if (!p) return undefined;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    p.conn.inFlight -= 1;
+    return p;
+  }
+
+  private accept(ws: WebSocket): void {
+    const conn: Connection = { sessionId: randomUUID(), ws, state: "challenged", nonce: randomBytes(32).toString("base64"), inFlight: 0, badFrames: 0, alive: true };
+    const log = this.opts.log.child({ connectorSession: conn.sessionId });
+    this.connections.add(conn);
+    const authTimer = setTimeout(() => {
+      if (conn.state === "challenged") ws.close(CloseCode.authTimeout, "authentication timed out");
+    }, this.opts.authTimeoutMs ?? 5_000);
+    ws.on("pong", () => (conn.alive = true));
+    ws.on("message", (data, isBinary) => {
+      conn.alive = true;
+      void this.receive(conn, isBinary ? undefined : data.toString("utf8"), log);
+    });
+    ws.on("error", (err) => log.warn("connector socket error", { error: err.message }));
+    ws.on("close", (code) => {
+      clearTimeout(authTimer);
+      this.connections.delete(conn);
+      if (conn.state === "ready") log.warn("connector disconnected", { connectorId: conn.connectorId, code, inFlight: conn.inFlight });
+      this.failOver(conn);
+    });
+    this.write(conn, { type: "challenge", v: PROTOCOL_VERSION, nonce: conn.nonce });
+  }
+
+  private async receive(conn: Connection, text: string | undefined, log: Logger): Promise<void> {
+    const parsed = parseFrame(ToHubFrame, text);
+    if (!parsed.ok) {
+      log.warn("refused a frame from a connector", { problem: parsed.error.code, detail: parsed.error.message, state: conn.state });
+      this.write(conn, parsed.error);
+      // An unauthenticated peer gets no second chance; an authenticated one a few.
+      if (conn.state === "challenged" || ++conn.badFrames > (this.opts.maxBadFrames ?? 10)) {
+        conn.ws.close(CloseCode.protocolError, "malformed frames");
+      }
+      return;
+    }
+    const frame = parsed.frame;
+    if (conn.state === "challenged") {
+      if (frame.type !== "auth") return this.refuse(conn, log, "expected auth");
+      const ok = await this.opts
+        .verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId), Buffer.from(frame.signature, "base64"))
+        .catch(() => false);
+      if (!ok) return this.refuse(conn, log, "connector authentication failed");
+      conn.state = "authenticated";
+      conn.connectorId = frame.connectorId;
+      this.write(conn, { type: "welcome", v: PROTOCOL_VERSION });
+      return;
+    }
+    switch (frame.type) {
+      case "hello":
+        conn.hello = frame;
+        conn.state = "ready";
+        log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
+        return;
+      case "response": {
+        const p = this.pending.get(frame.id);
+        if (!p || p.conn !== conn) return; // late answer after a deadline or fail-over
+        this.settle(frame.id);
+        if (frame.ok) p.resolve(frame.result);
+        else p.reject(new KmsError(frame.error.code, frame.error.message));
+        return;
+      }
+      case "protocolError":
+        log.warn("connector refused a frame", { problem: frame.code, detail: frame.message });
+        return;
+      case "auth":
+        return this.refuse(conn, log, "already authenticated");
+    }
+  }
+
+  private refuse(conn: Connection, log: Logger, reason: string): void {
+    log.warn("refused a connector", { reason, state: conn.state });
+    this.write(conn, { type: "protocolError", code: "Unauthorized", message: reason });
+    conn.ws.close(CloseCode.unauthorized, "unauthorized");
+  }
+
+  /** A connector dropped: resend its idempotent requests elsewhere, fail the others. */
+  private failOver(conn: Connection): void {
+    for (const [id, p] of this.pending) {
+      if (p.conn !== conn) continue;
+      this.settle(id);
+      if (IDEMPOTENT.has(p.op)) this.send(p.op, p.params, p.opts, p.resolve, p.reject, conn);
+      else p.reject(new KmsError("HsmUnavailableException", `the HSM connector dropped during ${p.op}`));
+    }
+  }
+
+  private sweep(): void {
+    for (const conn of this.connections) {
+      if (!conn.alive) {
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+
+  private write(conn: Connection, frame: ToConnectorFrame): void {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(frame));
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const conn of this.connections) conn.ws.close(CloseCode.goingAway, "server shutting down");
+    this.wss.close();
+  }
+}

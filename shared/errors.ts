@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+/** Stable error codes, named as AWS KMS names them where AWS has a name. */
+export const KmsErrorCode = z.enum([
+  "ValidationException",
+  "AuthenticationFailedException",
+  "AccessDeniedException",
+  "NotFoundException",
+  "DisabledException",
+  "KMSInvalidStateException",
+  "InvalidCiphertextException",
+  "IncorrectKeyException",
+  "LimitExceededException",
+  "ThrottlingException",
+  "HsmUnavailableException",
+  "DependencyTimeoutException",
+  "UnsupportedOperationException",
+  "KMSInternalException",
+]);
+export type KmsErrorCode = z.infer<typeof KmsErrorCode>;
+
+export class KmsError extends Error {
+  override readonly name = "KmsError";
+  constructor(
+    readonly code: KmsErrorCode,
+    message: string,
+    opts?: { cause?: unknown },
+  ) {
+    super(message, opts);
+  }
+}
+
+export const isKmsError = (err: unknown, code?: KmsErrorCode): err is KmsError =>
+  err instanceof KmsError && (code === undefined || err.code === code);

@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { KmsErrorCode } from "../errors.js";
+import { MAX_RANDOM_BYTES } from "../hsm/port.js";
+
+/**
+ * The connector link: JSON text frames over one WebSocket, validated by zod on both ends.
+ *
+ *   hub       → connector  challenge {nonce}
+ *   connector → hub        auth {connectorId, signature = Ed25519(challengeMessage)}
+ *   hub       → connector  welcome {}                 (or the socket closes with 4401)
+ *   connector → hub        hello {hsm capabilities}
+ *   hub       → connector  request {id, op, params, deadline, requestId}
+ *   connector → hub        response {id, ok, result | error}
+ *   either                 protocolError {code, message}   (for a frame it could not accept)
+ *
+ * Heartbeats use WebSocket ping/pong control frames.
+ */
+export const PROTOCOL_VERSION = 1;
+export const CONNECTOR_PATH = "/connector";
+/** Frames larger than this are refused before parsing. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
+/** WebSocket close codes used on the link. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  protocolError: 4400,
+  unauthorized: 4401,
+  authTimeout: 4408,
+} as const;
+
+const b64 = z.string().max(MAX_FRAME_BYTES).regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
+const v = z.literal(PROTOCOL_VERSION);
+
+export const ChallengeFrame = z.object({ type: z.literal("challenge"), v, nonce: b64 });
+export type ChallengeFrame = z.infer<typeof ChallengeFrame>;
+
+export const AuthFrame = z.object({
+  type: z.literal("auth"),
+  v,
+  connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  signature: b64,
+});
+export type AuthFrame = z.infer<typeof AuthFrame>;
+
+export const WelcomeFrame = z.object({ type: z.literal("welcome"), v });
+
+const SlotInfo = z.object({
+  name: z.string().max(64),
+  tokenLabel: z.string().max(64),
+  manufacturer: z.string().max(64),
+  model: z.string().max(64),
+  serial: z.string().max(64),
+});
+
+export const HelloFrame = z.object({
+  type: z.literal("hello"),
+  v,
+  hsm: z.object({ identity: z.string().max(256), slots: z.array(SlotInfo).max(64) }),
+  ops: z.array(z.string().max(32)).max(64),
+  maxInFlight: z.number().int().min(1).max(10_000),
+});
+export type HelloFrame = z.infer<typeof HelloFrame>;
+
+/** Each operation's parameters and result, validated on both ends. */
+export const Ops = {
+  health: {
+    params: z.object({}).strict(),
+    result: z.object({
+      identity: z.string(),
+      slots: z.array(SlotInfo),
+      rootKeyOk: z.boolean(),
+      checkMs: z.number(),
+    }),
+  },
+  random: {
+    params: z.object({ length: z.number().int().min(1).max(MAX_RANDOM_BYTES) }).strict(),
+    result: z.object({ bytes: b64 }),
+  },
+} as const;
+export type OpName = keyof typeof Ops;
+export const OpName = z.enum(Object.keys(Ops) as [OpName, ...OpName[]]);
+export type OpParams<O extends OpName> = z.infer<(typeof Ops)[O]["params"]>;
+export type OpResult<O extends OpName> = z.infer<(typeof Ops)[O]["result"]>;
+
+export const RequestFrame = z.object({
+  type: z.literal("request"),
+  id: z.number().int().nonnegative(),
+  op: OpName,
+  params: z.unknown(),
+  /** Absolute deadline, epoch milliseconds. */
+  deadline: z.number().int().positive(),
+  requestId: z.string().max(128),
+});
+export type RequestFrame = z.infer<typeof RequestFrame>;
+
+export const WireError = z.object({ code: KmsErrorCode, message: z.string().max(1024) });
+export type WireError = z.infer<typeof WireError>;
+
+export const ResponseFrame = z.discriminatedUnion("ok", [
+  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(false), error: WireError }),
+]);
+export type ResponseFrame = z.infer<typeof ResponseFrame>;
+
+export const ProtocolErrorFrame = z.object({
+  type: z.literal("protocolError"),
+  code: z.enum(["MalformedFrame", "UnknownFrame", "FrameTooLarge", "Unauthorized"]),
+  message: z.string().max(256),
+});
+export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;
+
+/** What the hub may receive, and what the connector may receive. */
+export const ToHubFrame = z.discriminatedUnion("type", [AuthFrame, HelloFrame, ResponseFrame, ProtocolErrorFrame]);
+export type ToHubFrame = z.infer<typeof ToHubFrame>;
+export const ToConnectorFrame = z.discriminatedUnion("type", [ChallengeFrame, WelcomeFrame, RequestFrame, ProtocolErrorFrame]);
+export type ToConnectorFrame = z.infer<typeof ToConnectorFrame>;
+
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; error: ProtocolErrorFrame };
+
+/** Parses one text frame; never throws. The error names the problem, never the payload. */
+export function parseFrame<T>(schema: z.ZodType<T>, data: unknown): ParseResult<T> {
+  const text = typeof data === "string" ? data : Buffer.isBuffer(data) ? data.toString("utf8") : undefined;
+  if (text === undefined) return fail("MalformedFrame", "frames are JSON text");
+  if (Buffer.byteLength(text) > MAX_FRAME_BYTES) return fail("FrameTooLarge", `frames are at most ${MAX_FRAME_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return fail("MalformedFrame", "frame is not valid JSON");
+  }
+  const r = schema.safeParse(json);
+  if (r.success) return { ok: true, frame: r.data };
+  const type = typeof json === "object" && json !== null ? (json as { type?: unknown }).type : undefined;
+  return fail("MalformedFrame", `invalid ${typeof type === "string" ? type.slice(0, 32) : "frame"}: ${r.error.issues[0]?.path.join(".") ?? ""}`);
+}
+
+const fail = (code: ProtocolErrorFrame["code"], message: string): { ok: false; error: ProtocolErrorFrame } => ({
+  ok: false,
+  error: { type: "protocolError", code, message },
+});
+
+/** The bytes a connector signs to answer a challenge: binds the nonce to its id and the protocol. */
+export const challengeMessage = (nonce: string, connectorId: string): Buffer =>
+  Buffer.from(`tether-connector-auth/v${PROTOCOL_VERSION}\n${connectorId}\n${nonce}`, "utf8");
+
+export const encodeFrame = (frame: ToHubFrame | ToConnectorFrame): string => JSON.stringify(frame);

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startBackends } from "../../infra/local/stack.js";
+
+/** What every integration test file gets: one SoftHSM2 token and one in-memory DynamoDB Local per run. */
+export type TestBackends = {
+  stateDir: string;
+  dynamoEndpoint: string;
+  dynamoPid: number;
+  softhsmConf: string;
+  modulePath: string;
+  tokenLabel: string;
+  rootKeyLabel: string;
+  userPinFile: string;
+  soPinFile: string;
+};
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    backends: TestBackends;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const stateDir = mkdtempSync(join(tmpdir(), "tether-test-"));
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const backends = await startBackends({ stateDir, persistent: false, say }).catch((err: unknown) => {
+    rmSync(stateDir, { recursive: true, force: true });
+    throw new Error(`integration tests need SoftHSM2 and DynamoDB Local: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  project.provide("backends", {
+    stateDir,
+    dynamoEndpoint: backends.dynamo.endpoint,
+    dynamoPid: backends.dynamo.pid,
+    softhsmConf: backends.token.conf,
+    modulePath: backends.token.modulePath,
+    tokenLabel: backends.token.tokenLabel,
+    rootKeyLabel: backends.token.rootKeyLabel,
+    userPinFile: backends.userPinFile,
+    soPinFile: join(stateDir, "softhsm", "so-pin"),
+  });
+  return async () => {
+    await backends.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+}

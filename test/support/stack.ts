@@ -1,0 +1,120 @@
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { createDynamoClient } from "../../functions/db/dynamo-store.js";
+import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
+import { loadFunctionsConfig } from "../../functions/config.js";
+import { startServer, type RunningServer } from "../../functions/server.js";
+import { ensureAdminApiKey, ensureConnectorCredential, randomTenantId } from "../../infra/local/bootstrap.js";
+import { ensureTables } from "../../infra/local/dynamodb.js";
+import { startNodeProcess, stopProcess, waitFor } from "../../infra/local/processes.js";
+import { connectorEnv, type Backends } from "../../infra/local/stack.js";
+import { createLogger } from "../../shared/log.js";
+import { CONNECTOR_PATH } from "../../shared/protocol/frames.js";
+
+/** Every log line the in-process functions wrote during this test file. */
+export const capturedLogs: string[] = [];
+
+export const backends = () => inject("backends");
+
+/** A table set of its own for one test file, in the run's DynamoDB Local. */
+export async function freshTables(): Promise<string> {
+  const tables = await ensureTables(backends().dynamoEndpoint, `t${randomBytes(4).toString("hex")}`);
+  return tables.main as string;
+}
+
+export type TestStack = {
+  server: RunningServer;
+  url: string;
+  hubUrl: string;
+  tableName: string;
+  tenant: string;
+  adminToken: string;
+  identity: DynamoIdentityStore;
+  close(): Promise<void>;
+};
+
+/**
+ * The functions, in this process, on a free port, over fresh tables; with a tenant admin key.
+ * `dynamoEndpoint` points the server (only) elsewhere, e.g. at a port where nothing listens.
+ */
+export async function startFunctions(o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number } = {}): Promise<TestStack> {
+  const b = backends();
+  const tableName = o.tableName ?? (await freshTables());
+  const config = loadFunctionsConfig({
+    TETHER_TABLE: tableName,
+    TETHER_DYNAMO_ENDPOINT: o.dynamoEndpoint ?? b.dynamoEndpoint,
+    TETHER_PORT: String(o.port ?? 0),
+    TETHER_HSM_TIMEOUT_MS: String(o.hsmTimeoutMs ?? 5_000),
+    TETHER_HEALTH_TIMEOUT_MS: "1000",
+  });
+  const log = createLogger({ name: "functions", level: "debug", destination: { write: (line) => void capturedLogs.push(line) } });
+  const server = await startServer(config, log);
+  const db = createDynamoClient({ region: "us-east-1", endpoint: b.dynamoEndpoint });
+  const identity = new DynamoIdentityStore(db, tableName);
+  const tenant = randomTenantId();
+  const { token } = await ensureAdminApiKey(`${b.stateDir}/${tableName}`, identity, tenant);
+  return {
+    server,
+    url: server.url,
+    hubUrl: `${server.url.replace(/^http/, "ws")}${CONNECTOR_PATH}`,
+    tableName,
+    tenant,
+    adminToken: token,
+    identity,
+    close: async () => {
+      await server.close();
+      db.destroy();
+    },
+  };
+}
+
+/** Backends as infra/local's env builders want them. */
+const asBackends = (): Backends => {
+  const b = backends();
+  return {
+    stateDir: b.stateDir,
+    dynamo: { endpoint: b.dynamoEndpoint, pid: b.dynamoPid, stop: async () => undefined },
+    tableName: "",
+    token: { modulePath: b.modulePath, conf: b.softhsmConf, tokenLabel: b.tokenLabel, rootKeyLabel: b.rootKeyLabel, userPin: "", soPin: "" },
+    userPinFile: b.userPinFile,
+    stop: async () => undefined,
+  };
+};
+
+export type ConnectorProcess = { child: ChildProcess; output: () => string; stop(): Promise<void> };
+
+/** A real connector process, registered with the stack's identity store, dialling the stack's hub. */
+export async function startConnector(stack: Pick<TestStack, "identity" | "hubUrl" | "tableName">, connectorId = `c-${randomBytes(3).toString("hex")}`, env: Record<string, string> = {}): Promise<ConnectorProcess> {
+  const b = backends();
+  const credentialFile = await ensureConnectorCredential(`${b.stateDir}/${stack.tableName}`, stack.identity, connectorId);
+  const child = startNodeProcess(
+    "connector/main.ts",
+    { ...connectorEnv(asBackends(), { hubUrl: stack.hubUrl, connectorId, credentialFile, logLevel: "info" }), ...env },
+    { stdio: "pipe" },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output, stop: () => stopProcess(child) };
+}
+
+export type Health = { status: string; dynamodb: { status: string }; hsm: { status: string; connectors: number; rootKeyOk?: boolean } };
+
+export const getHealth = async (url: string): Promise<{ code: number; body: Health }> => {
+  const res = await fetch(`${url}/health`);
+  return { code: res.status, body: (await res.json()) as Health };
+};
+
+/** Waits until /health satisfies `ok`, or fails naming the last report. */
+export async function waitForHealth(url: string, ok: (h: Health) => boolean, timeoutMs = 20_000): Promise<Health> {
+  let last: Health | undefined;
+  await waitFor(
+    async () => {
+      last = (await getHealth(url)).body;
+      if (!ok(last)) throw new Error(JSON.stringify(last));
+    },
+    { timeoutMs, what: "/health", intervalMs: 50 },
+  );
+  return last as Health;
+}
