@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { ConfigError, loadConfig, readSecretFile } from "../shared/config.js";
 
+/** A list from a JSON array or a comma-separated environment variable. */
+const list = z.preprocess(
+  (v) => (typeof v === "string" ? v.split(",").map((x) => x.trim()).filter(Boolean) : v),
+  z.array(z.string().regex(/^[A-Za-z0-9*._-]{1,64}$/, "names of letters, digits, . _ - or *")).min(1).max(256),
+);
+
 const Config = z.object({
   hubUrl: z.url({ protocol: /^wss?$/ }),
   connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, . _ - (1-64)"),
@@ -16,10 +22,23 @@ const Config = z.object({
   rootKeyLabel: z.string().min(1).max(64).default("tether-root"),
   maxInFlight: z.coerce.number().int().min(1).max(10_000).default(64),
   healthTtlMs: z.coerce.number().int().min(0).max(60_000).default(10_000),
+  /** Operations the connector accepts (`*` for all), and HSM-resident key labels it lets be used (`*` wildcards). */
+  allowedOps: list.default(["*"]),
+  allowedLabels: list.default(["*"]),
+  ratePerSecond: z.coerce.number().min(1).max(1_000_000).default(10_000),
+  rateBurst: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  /** Append-only JSON-lines record of every HSM call. */
+  auditFile: z.string().min(1).default("connector-audit.jsonl"),
+  /** Further slots, from the config file only: each with its own token and PIN file. */
+  extraSlots: z
+    .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), tokenLabel: z.string().min(1).max(32), pinFile: z.string().min(1), sessions: z.number().int().min(1).max(256).default(2) }))
+    .max(32)
+    .default([]),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 type Parsed = z.infer<typeof Config>;
-export type ConnectorConfig = Readonly<Omit<Parsed, "pin" | "pinFile"> & { pin: string }>;
+export type SlotSetting = { name: string; tokenLabel: string; pin: string; sessions: number };
+export type ConnectorConfig = Readonly<Omit<Parsed, "pin" | "pinFile" | "extraSlots"> & { pin: string; slots: SlotSetting[] }>;
 
 /** Loads the connector's config from TETHER_CONNECTOR_CONFIG (a JSON file) and TETHER_* variables. */
 export function loadConnectorConfig(env: Record<string, string | undefined> = process.env): ConnectorConfig {
@@ -39,11 +58,21 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
       rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
       maxInFlight: "TETHER_MAX_IN_FLIGHT",
       healthTtlMs: "TETHER_HEALTH_TTL_MS",
+      allowedOps: "TETHER_ALLOWED_OPS",
+      allowedLabels: "TETHER_ALLOWED_LABELS",
+      ratePerSecond: "TETHER_RATE_PER_SECOND",
+      rateBurst: "TETHER_RATE_BURST",
+      auditFile: "TETHER_CONNECTOR_AUDIT_FILE",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });
-  const { pin, pinFile, ...rest } = parsed;
+  const { pin, pinFile, extraSlots, ...rest } = parsed;
   const resolvedPin = pin ?? (pinFile ? readSecretFile(pinFile, "pinFile (TETHER_PKCS11_PIN_FILE)") : undefined);
   if (!resolvedPin) throw new ConfigError("invalid configuration: pin (TETHER_PKCS11_PIN) or pinFile (TETHER_PKCS11_PIN_FILE) is required");
-  return Object.freeze({ ...rest, pin: resolvedPin });
+  const slots: SlotSetting[] = [
+    { name: rest.slotName, tokenLabel: rest.tokenLabel, pin: resolvedPin, sessions: rest.sessions },
+    ...extraSlots.map((s, i) => ({ name: s.name, tokenLabel: s.tokenLabel, sessions: s.sessions, pin: readSecretFile(s.pinFile, `extraSlots.${i}.pinFile`) })),
+  ];
+  if (new Set(slots.map((s) => s.name)).size !== slots.length) throw new ConfigError("invalid configuration: extraSlots: slot names must be unique");
+  return Object.freeze({ ...rest, pin: resolvedPin, slots });
 }

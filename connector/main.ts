@@ -1,10 +1,15 @@
 import { createPrivateKey } from "node:crypto";
 import { ConfigError, readSecretFile, runMain } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
+import { newSealKeyPair } from "../shared/crypto/seal.js";
+import { toB64 } from "../shared/protocol/codec.js";
 import { OpName } from "../shared/protocol/frames.js";
+import { FileHsmAudit } from "./audit.js";
 import { loadConnectorConfig } from "./config.js";
+import { Guard } from "./guard.js";
 import { Pkcs11Hsm } from "./pkcs11/pkcs11-hsm.js";
 import { ConnectorLink } from "./tunnel/dial.js";
+import { createDispatcher } from "./tunnel/dispatch.js";
 
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -21,23 +26,31 @@ await runMain("tether-connector", async () => {
   const hsm = new Pkcs11Hsm(
     {
       modulePath: config.pkcs11Module,
-      slots: [{ name: config.slotName, tokenLabel: config.tokenLabel, pin: config.pin, sessions: config.sessions }],
+      slots: config.slots,
       rootKeyLabel: config.rootKeyLabel,
       healthTtlMs: config.healthTtlMs,
     },
     log,
   );
+  const sealKeys = newSealKeyPair();
+  const audit = new FileHsmAudit(config.auditFile);
+  const guard = new Guard({ allowedOps: config.allowedOps, allowedLabels: config.allowedLabels, ratePerSecond: config.ratePerSecond, burst: config.rateBurst });
   const link = new ConnectorLink({
     hubUrl: config.hubUrl,
     connectorId: config.connectorId,
     credential,
-    port: hsm,
-    hello: () => ({ hsm: { identity: hsm.identity(), slots: hsm.slots() }, ops: OpName.options, maxInFlight: config.maxInFlight }),
+    dispatch: createDispatcher({ port: hsm, keys: sealKeys, guard, audit }),
+    hello: () => ({
+      hsm: { identity: hsm.identity(), slots: hsm.slots() },
+      sealingKey: toB64(sealKeys.publicKey),
+      ops: config.allowedOps.includes("*") ? OpName.options : OpName.options.filter((op) => config.allowedOps.includes(op)),
+      maxInFlight: config.maxInFlight,
+    }),
     maxInFlight: config.maxInFlight,
     log,
   });
   link.start();
-  log.info("connector started", { hub: config.hubUrl, slot: config.slotName, sessions: config.sessions });
+  log.info("connector started", { hub: config.hubUrl, slots: config.slots.map((s) => s.name), sessions: config.sessions });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -45,6 +58,7 @@ await runMain("tether-connector", async () => {
     stopping = true;
     log.info("draining", { signal });
     await link.drain(DRAIN_TIMEOUT_MS);
+    await audit.close();
     hsm.close();
     process.exit(0);
   };

@@ -6,6 +6,7 @@ export const KmsErrorCode = z.enum([
   "AuthenticationFailedException",
   "AccessDeniedException",
   "NotFoundException",
+  "AlreadyExistsException",
   "DisabledException",
   "KMSInvalidStateException",
   "InvalidCiphertextException",

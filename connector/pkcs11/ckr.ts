@@ -22,7 +22,7 @@ const MODULE_FAULTS = new Set(
 export const faultKind = (code: number): FaultKind =>
   MODULE_FAULTS.has(code) ? "module" : SESSION_FAULTS.has(code) ? "session" : "none";
 
-export type HsmOperation = "login" | "random" | "health" | "generate" | "encrypt" | "decrypt" | "unwrap" | "sign" | "verify" | "find";
+export type HsmOperation = "login" | "random" | "health" | "generate" | "wrap" | "unwrap" | "encrypt" | "decrypt" | "sign" | "verify" | "find" | "destroy";
 
 const BY_OPERATION: Partial<Record<HsmOperation, Record<string, KmsErrorCode>>> = {
   decrypt: {

@@ -1,6 +1,5 @@
 import { sign, type KeyObject } from "node:crypto";
 import WebSocket from "ws";
-import type { HsmPort } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import {
   challengeMessage,
@@ -15,13 +14,13 @@ import {
   type ToHubFrame,
 } from "../../shared/protocol/frames.js";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
-import { dispatch } from "./dispatch.js";
+import type { Dispatcher } from "./dispatch.js";
 
 export type LinkOptions = {
   hubUrl: string;
   connectorId: string;
   credential: KeyObject;
-  port: HsmPort;
+  dispatch: Dispatcher;
   hello: () => Omit<HelloFrame, "type" | "v">;
   maxInFlight: number;
   log: Logger;
@@ -114,7 +113,7 @@ export class ConnectorLink {
     }
     this.inFlight += 1;
     const started = performance.now();
-    const response = await dispatch(this.opts.port, frame);
+    const response = await this.opts.dispatch(frame);
     this.inFlight -= 1;
     this.opts.log.debug("served", {
       requestId: frame.requestId,

@@ -1,30 +1,91 @@
 import { KmsError } from "../../shared/errors.js";
-import type { HsmPort } from "../../shared/hsm/port.js";
-import { Ops, type OpName, type RequestFrame, type ResponseFrame } from "../../shared/protocol/frames.js";
+import { open, seal, sealContext, type SealKeyPair } from "../../shared/crypto/seal.js";
+import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
+import { Ops, type OpName, type OpParams, type OpResult, type RequestFrame, type ResponseFrame } from "../../shared/protocol/frames.js";
+import type { HsmAudit } from "../audit.js";
+import type { Guard } from "../guard.js";
 
-type Handler = (port: HsmPort, params: unknown, frame: RequestFrame) => Promise<unknown>;
+type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeyPair; context: Uint8Array };
 
-const call = (frame: RequestFrame) => ({ requestId: frame.requestId, deadline: frame.deadline });
+/** Runs `fn` on plaintext material and zeroes it afterwards, whatever happens. */
+async function zeroAfter<T>(material: Uint8Array, fn: (m: Uint8Array) => T | Promise<T>): Promise<T> {
+  try {
+    return await fn(material);
+  } finally {
+    material.fill(0);
+  }
+}
 
-/** Each operation: validate its params, call the port, shape its result. */
-const HANDLERS: { [O in OpName]: Handler } = {
-  health: async (port, _params, frame) => port.health(call(frame)),
-  random: async (port, params, frame) => {
-    const { length } = Ops.random.params.parse(params);
-    return { bytes: Buffer.from(await port.random(length, call(frame))).toString("base64") };
+/** Each operation: call the port, sealing any material that leaves and opening any that arrives. */
+const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<O>> } = {
+  health: (ctx) => ctx.port.health(ctx.call),
+  random: async (ctx, p) => ({ bytes: toB64(await ctx.port.random(p.length, ctx.call)) }),
+  generateDataKey: async (ctx, p) => {
+    const sealTo = p.sealTo;
+    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: sealTo !== undefined });
+    const wrapped = wrappedToWire(out.wrapped);
+    if (!sealTo || !out.plaintext) return { wrapped };
+    return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: toB64(seal(fromB64(sealTo), m, ctx.context)) }));
   },
+  wrap: async (ctx, p) =>
+    zeroAfter(open(ctx.keys, fromB64(p.sealed), ctx.context), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), ctx.call)) })),
+  unwrap: async (ctx, p) =>
+    zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: toB64(seal(fromB64(p.sealTo), m, ctx.context)) })),
+  createKey: (ctx, p) => ctx.port.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
+  destroyKey: async (ctx, p) => {
+    await ctx.port.destroyKey({ slot: p.slot, label: p.label }, ctx.call);
+    return {};
+  },
+  listKeys: async (ctx, p) => ({ keys: await ctx.port.listKeys(p.slot, ctx.call) }),
+  getPublicKey: async (ctx, p) => ({ spki: toB64(await ctx.port.getPublicKey({ slot: p.slot, label: p.label }, ctx.call)) }),
+  encrypt: async (ctx, p) =>
+    zeroAfter(open(ctx.keys, fromB64(p.sealed), ctx.context), async (m) => ({
+      ciphertext: toB64(await ctx.port.encrypt({ slot: p.slot, label: p.label }, p.alg, m, fromB64(p.aad), ctx.call)),
+    })),
+  decrypt: async (ctx, p) =>
+    zeroAfter(await ctx.port.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({
+      sealed: toB64(seal(fromB64(p.sealTo), m, ctx.context)),
+    })),
+  sign: async (ctx, p) => ({ signature: toB64(await ctx.port.sign({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, ctx.call)) }),
+  verify: async (ctx, p) => ({
+    valid: await ctx.port.verify({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, fromB64(p.signature), ctx.call),
+  }),
 };
 
-/** Runs one request frame against the port and always answers with a response frame. */
-export async function dispatch(port: HsmPort, frame: RequestFrame, now: () => number = Date.now): Promise<ResponseFrame> {
-  try {
-    if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");
-    const paramsCheck = Ops[frame.op].params.safeParse(frame.params);
-    if (!paramsCheck.success) throw new KmsError("ValidationException", `invalid params for ${frame.op}: ${paramsCheck.error.issues[0]?.path.join(".") ?? ""}`);
-    const result = await HANDLERS[frame.op](port, paramsCheck.data, frame);
-    return { type: "response", id: frame.id, ok: true, result };
-  } catch (err) {
-    const kms = err instanceof KmsError ? err : new KmsError("KMSInternalException", "connector error");
-    return { type: "response", id: frame.id, ok: false, error: { code: kms.code, message: kms.message.slice(0, 1024) } };
-  }
+export type Dispatcher = (frame: RequestFrame) => Promise<ResponseFrame>;
+
+/**
+ * The connector's request loop body: validate, apply the customer's guard, call the port,
+ * audit the call locally, and always answer with a response frame.
+ */
+export function createDispatcher(d: { port: HsmPort; keys: SealKeyPair; guard: Guard; audit: HsmAudit; now?: () => number }): Dispatcher {
+  const now = d.now ?? Date.now;
+  return async (frame) => {
+    const started = performance.now();
+    const params = Ops[frame.op].params.safeParse(frame.params);
+    const target = params.success ? (params.data as { slot?: string; label?: string }) : {};
+    let response: ResponseFrame;
+    try {
+      if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");
+      if (!params.success) throw new KmsError("ValidationException", `invalid params for ${frame.op}: ${params.error.issues[0]?.path.join(".") ?? ""}`);
+      d.guard.check(frame.op, target.label);
+      const ctx: Ctx = { port: d.port, call: { requestId: frame.requestId, deadline: frame.deadline }, keys: d.keys, context: sealContext(frame.requestId, frame.op) };
+      const handler = HANDLERS[frame.op] as (ctx: Ctx, p: unknown) => Promise<unknown>;
+      response = { type: "response", id: frame.id, ok: true, result: await handler(ctx, params.data) };
+    } catch (err) {
+      const kms = err instanceof KmsError ? err : new KmsError("KMSInternalException", "connector error");
+      response = { type: "response", id: frame.id, ok: false, error: { code: kms.code, message: kms.message.slice(0, 1024) } };
+    }
+    d.audit.record({
+      time: new Date().toISOString(),
+      op: frame.op,
+      ...(target.slot ? { slot: target.slot } : {}),
+      ...(target.label ? { label: target.label } : {}),
+      requestId: frame.requestId,
+      result: response.ok ? "ok" : response.error.code,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+    return response;
+  };
 }

@@ -15,6 +15,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   AccessDeniedException: 403,
   NotFoundException: 404,
   KMSInvalidStateException: 409,
+  AlreadyExistsException: 409,
   ThrottlingException: 429,
   KMSInternalException: 500,
   UnsupportedOperationException: 501,

@@ -25,11 +25,15 @@ import {
 export type ConnectorVerifier = (connectorId: string, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
 
 /** Operations that may be sent again to another connector when one drops mid-request. */
-const IDEMPOTENT: ReadonlySet<OpName> = new Set<OpName>(["health", "random"]);
+const IDEMPOTENT: ReadonlySet<OpName> = new Set<OpName>(["health", "random", "unwrap", "decrypt", "verify", "getPublicKey", "listKeys"]);
+
+/** What a request may depend on about the connector that serves it. */
+export type Peer = { connectorId: string; sealingKey: Uint8Array };
+type ParamsFor = (peer: Peer) => unknown;
 
 type Pending = {
   op: OpName;
-  params: unknown;
+  params: ParamsFor;
   opts: CallOpts;
   conn: Connection;
   resolve: (result: unknown) => void;
@@ -44,6 +48,7 @@ type Connection = {
   nonce: string;
   connectorId?: string;
   hello?: HelloFrame;
+  peer?: Peer;
   inFlight: number;
   badFrames: number;
   alive: boolean;
@@ -88,8 +93,14 @@ export class ConnectorHub {
       .map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hello?.hsm.identity ?? "", inFlight: c.inFlight }));
   }
 
-  async call<O extends OpName>(op: O, params: OpParams<O>, opts: CallOpts): Promise<OpResult<O>> {
-    const result = await new Promise<unknown>((resolve, reject) => this.send(op, params, opts, resolve, reject, undefined));
+  /**
+   * Sends one operation to the least-busy ready connector and awaits its validated result.
+   * `params` may depend on the connector chosen (material sealed to its key); it is built again
+   * if the request fails over to another connector.
+   */
+  async call<O extends OpName>(op: O, params: OpParams<O> | ((peer: Peer) => OpParams<O>), opts: CallOpts): Promise<OpResult<O>> {
+    const build: ParamsFor = typeof params === "function" ? (params as ParamsFor) : () => params;
+    const result = await new Promise<unknown>((resolve, reject) => this.send(op, build, opts, resolve, reject, undefined));
     const parsed = Ops[op].result.safeParse(result);
     if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
     return parsed.data as OpResult<O>;
@@ -97,14 +108,20 @@ export class ConnectorHub {
 
   private send(
     op: OpName,
-    params: unknown,
+    params: ParamsFor,
     opts: CallOpts,
     resolve: (r: unknown) => void,
     reject: (e: KmsError) => void,
     exclude: Connection | undefined,
   ): void {
     const conn = this.pick(exclude);
-    if (!conn) return reject(new KmsError("HsmUnavailableException", "no HSM connector is connected"));
+    if (!conn?.peer) return reject(new KmsError("HsmUnavailableException", "no HSM connector is connected"));
+    let wire: unknown;
+    try {
+      wire = params(conn.peer);
+    } catch (err) {
+      return reject(err instanceof KmsError ? err : new KmsError("KMSInternalException", `could not prepare ${op}`));
+    }
     const remaining = opts.deadline - Date.now();
     if (remaining <= 0) return reject(new KmsError("DependencyTimeoutException", "the HSM call's deadline passed"));
     const id = this.nextId++;
@@ -113,7 +130,7 @@ export class ConnectorHub {
     }, remaining);
     this.pending.set(id, { op, params, opts, conn, resolve, reject, timer });
     conn.inFlight += 1;
-    this.write(conn, { type: "request", id, op, params, deadline: opts.deadline, requestId: opts.requestId });
+    this.write(conn, { type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId });
   }
 
   private pick(exclude: Connection | undefined): Connection | undefined {
@@ -182,6 +199,7 @@ export class ConnectorHub {
     switch (frame.type) {
       case "hello":
         conn.hello = frame;
+        conn.peer = { connectorId: conn.connectorId ?? "", sealingKey: new Uint8Array(Buffer.from(frame.sealingKey, "base64")) };
         conn.state = "ready";
         log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
         return;

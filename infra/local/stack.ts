@@ -96,5 +96,6 @@ export const connectorEnv = (
   TETHER_TOKEN_LABEL: b.token.tokenLabel,
   TETHER_PKCS11_PIN_FILE: b.userPinFile,
   TETHER_ROOT_KEY_LABEL: b.token.rootKeyLabel,
+  TETHER_CONNECTOR_AUDIT_FILE: join(b.stateDir, `${o.connectorId}-audit.jsonl`),
   TETHER_LOG_LEVEL: o.logLevel ?? "info",
 });

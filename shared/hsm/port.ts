@@ -6,6 +6,9 @@
 /** Every HSM call carries the request id it serves and an absolute deadline (epoch ms). */
 export type CallOpts = { requestId: string; deadline: number };
 
+/** An HSM-resident key: `hsm::<slot>::<label>`. An RSA or EC pair's public half is `<label>_pk`. */
+export type HsmKeyRef = { slot: string; label: string };
+
 export type HsmSlotInfo = {
   /** The slot's name in Tether (`hsm::<slot>::<label>`), from the connector's config. */
   name: string;
@@ -25,13 +28,75 @@ export type HsmHealth = {
   checkMs: number;
 };
 
+/**
+ * Key material wrapped by an HSM root key: AES-256-GCM, AAD = the caller's binding (tenant, key
+ * id, version), so a blob moved to another key or row fails to unwrap.
+ */
+export type WrappedKey = {
+  rootKeyLabel: string;
+  hsmIdentity: string;
+  iv: Uint8Array;
+  /** Ciphertext followed by the 16-byte GCM tag. */
+  ciphertext: Uint8Array;
+};
+
+export const HSM_KEY_SPECS = ["AES_256", "RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"] as const;
+export type HsmKeySpec = (typeof HSM_KEY_SPECS)[number];
+
+export type HsmKeyInfo = HsmKeyRef & { spec: HsmKeySpec; sensitive: boolean; extractable: boolean };
+
+export const ENCRYPTION_ALGS = ["AES_GCM", "RSAES_OAEP_SHA_256", "RSAES_PKCS1_V1_5"] as const;
+export type EncryptionAlg = (typeof ENCRYPTION_ALGS)[number];
+
+export const SIGNING_ALGS = [
+  "RSASSA_PKCS1_V1_5_SHA_256",
+  "RSASSA_PKCS1_V1_5_SHA_384",
+  "RSASSA_PKCS1_V1_5_SHA_512",
+  "RSASSA_PSS_SHA_256",
+  "RSASSA_PSS_SHA_384",
+  "RSASSA_PSS_SHA_512",
+  "ECDSA_SHA_256",
+  "ECDSA_SHA_384",
+] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** RAW: the HSM side hashes the message; DIGEST: the message is already the digest. */
+export type MessageType = "RAW" | "DIGEST";
+
 export interface HsmPort {
   /** Random bytes from the HSM's RNG. */
   random(length: number, o: CallOpts): Promise<Uint8Array>;
   /** A deep health check: the HSM answers and the root key works. */
   health(o: CallOpts): Promise<HsmHealth>;
+
+  /** New key material from the HSM's RNG, wrapped under the root key; also returned in clear to the caller when asked. */
+  generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }): Promise<{ wrapped: WrappedKey; plaintext?: Uint8Array }>;
+  /** Wraps caller-supplied material (BYOK, software-generated private keys) under the root key. */
+  wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey>;
+  /** Unwraps material; a wrong binding or a tampered blob is InvalidCiphertextException. */
+  unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array>;
+
+  createKey(ref: HsmKeyRef, spec: HsmKeySpec, opts: { sensitive: boolean }, o: CallOpts): Promise<HsmKeyInfo>;
+  destroyKey(ref: HsmKeyRef, o: CallOpts): Promise<void>;
+  listKeys(slot: string, o: CallOpts): Promise<HsmKeyInfo[]>;
+  /** The public half of an RSA or EC pair, DER SubjectPublicKeyInfo. */
+  getPublicKey(ref: HsmKeyRef, o: CallOpts): Promise<Uint8Array>;
+
+  /** AES_GCM returns iv(12) || ciphertext || tag(16); RSA algorithms return the RSA ciphertext. */
+  encrypt(ref: HsmKeyRef, alg: EncryptionAlg, plaintext: Uint8Array, aad: Uint8Array, o: CallOpts): Promise<Uint8Array>;
+  decrypt(ref: HsmKeyRef, alg: EncryptionAlg, ciphertext: Uint8Array, aad: Uint8Array, o: CallOpts): Promise<Uint8Array>;
+  /** ECDSA signatures are DER-encoded, as AWS KMS returns them. */
+  sign(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, o: CallOpts): Promise<Uint8Array>;
+  verify(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, o: CallOpts): Promise<boolean>;
 }
 
 export const MAX_RANDOM_BYTES = 1024;
+export const MAX_HSM_DATA_BYTES = 64 * 1024;
 
-export const deadlineIn = (ms: number, now = Date.now()): number => now + ms;
+/** Parses `hsm::<slot>::<label>`. */
+export function parseHsmKeyId(id: string): HsmKeyRef | undefined {
+  const m = /^hsm::([A-Za-z0-9_-]{1,32})::([A-Za-z0-9._-]{1,64})$/.exec(id);
+  return m ? { slot: m[1] as string, label: m[2] as string } : undefined;
+}
+
+export const hsmKeyId = (ref: HsmKeyRef): string => `hsm::${ref.slot}::${ref.label}`;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { KmsErrorCode } from "../errors.js";
-import { MAX_RANDOM_BYTES } from "../hsm/port.js";
+import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, SIGNING_ALGS } from "../hsm/port.js";
 
 /**
  * The connector link: JSON text frames over one WebSocket, validated by zod on both ends.
@@ -57,26 +57,71 @@ export const HelloFrame = z.object({
   type: z.literal("hello"),
   v,
   hsm: z.object({ identity: z.string().max(256), slots: z.array(SlotInfo).max(64) }),
+  /** The connector's X25519 public key: material sent to it (wrap, encrypt) is sealed to this. */
+  sealingKey: b64,
   ops: z.array(z.string().max(32)).max(64),
   maxInFlight: z.number().int().min(1).max(10_000),
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 
-/** Each operation's parameters and result, validated on both ends. */
+/** Bytes on the wire: base64 of at most `max` bytes. */
+const bytes = (max: number) => b64.max(Math.ceil(max / 3) * 4);
+const X25519_KEY = bytes(32);
+const Binding = bytes(1024);
+const WireWrapped = z.object({
+  rootKeyLabel: z.string().min(1).max(64),
+  hsmIdentity: z.string().max(256),
+  iv: bytes(12),
+  ciphertext: bytes(16 * 1024),
+});
+export type WireWrapped = z.infer<typeof WireWrapped>;
+const KeyRef = { slot: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), label: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) };
+const KeyInfo = z.object({ ...KeyRef, spec: z.enum(HSM_KEY_SPECS), sensitive: z.boolean(), extractable: z.boolean() });
+const Data = bytes(MAX_HSM_DATA_BYTES);
+const Signing = { ...KeyRef, alg: z.enum(SIGNING_ALGS), message: Data, messageType: z.enum(["RAW", "DIGEST"]) };
+
+/**
+ * Each operation's parameters and result, validated on both ends. Key material never crosses
+ * in clear: it is sealed to the connector's key (`sealed`) or to the requester's (`sealTo`).
+ */
 export const Ops = {
   health: {
     params: z.object({}).strict(),
-    result: z.object({
-      identity: z.string(),
-      slots: z.array(SlotInfo),
-      rootKeyOk: z.boolean(),
-      checkMs: z.number(),
-    }),
+    result: z.object({ identity: z.string(), slots: z.array(SlotInfo), rootKeyOk: z.boolean(), checkMs: z.number() }),
   },
   random: {
     params: z.object({ length: z.number().int().min(1).max(MAX_RANDOM_BYTES) }).strict(),
     result: z.object({ bytes: b64 }),
   },
+  generateDataKey: {
+    params: z.object({ length: z.number().int().min(1).max(1024), binding: Binding, sealTo: X25519_KEY.optional() }).strict(),
+    result: z.object({ wrapped: WireWrapped, sealed: b64.optional() }),
+  },
+  wrap: {
+    params: z.object({ sealed: bytes(16 * 1024), binding: Binding }).strict(),
+    result: z.object({ wrapped: WireWrapped }),
+  },
+  unwrap: {
+    params: z.object({ wrapped: WireWrapped, binding: Binding, sealTo: X25519_KEY }).strict(),
+    result: z.object({ sealed: b64 }),
+  },
+  createKey: {
+    params: z.object({ ...KeyRef, spec: z.enum(HSM_KEY_SPECS), sensitive: z.boolean() }).strict(),
+    result: KeyInfo,
+  },
+  destroyKey: { params: z.object(KeyRef).strict(), result: z.object({}) },
+  listKeys: { params: z.object({ slot: KeyRef.slot }).strict(), result: z.object({ keys: z.array(KeyInfo).max(10_000) }) },
+  getPublicKey: { params: z.object(KeyRef).strict(), result: z.object({ spki: b64 }) },
+  encrypt: {
+    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), sealed: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding }).strict(),
+    result: z.object({ ciphertext: b64 }),
+  },
+  decrypt: {
+    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), ciphertext: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding, sealTo: X25519_KEY }).strict(),
+    result: z.object({ sealed: b64 }),
+  },
+  sign: { params: z.object(Signing).strict(), result: z.object({ signature: b64 }) },
+  verify: { params: z.object({ ...Signing, signature: bytes(1024) }).strict(), result: z.object({ valid: z.boolean() }) },
 } as const;
 export type OpName = keyof typeof Ops;
 export const OpName = z.enum(Object.keys(Ops) as [OpName, ...OpName[]]);

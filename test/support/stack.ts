@@ -85,18 +85,24 @@ const asBackends = (): Backends => {
 export type ConnectorProcess = { child: ChildProcess; output: () => string; stop(): Promise<void> };
 
 /** A real connector process, registered with the stack's identity store, dialling the stack's hub. */
-export async function startConnector(stack: Pick<TestStack, "identity" | "hubUrl" | "tableName">, connectorId = `c-${randomBytes(3).toString("hex")}`, env: Record<string, string> = {}): Promise<ConnectorProcess> {
+export async function startConnector(
+  stack: Pick<TestStack, "identity" | "hubUrl" | "tableName">,
+  connectorId = `c-${randomBytes(3).toString("hex")}`,
+  env: Record<string, string> = {},
+): Promise<ConnectorProcess & { auditFile: string }> {
   const b = backends();
-  const credentialFile = await ensureConnectorCredential(`${b.stateDir}/${stack.tableName}`, stack.identity, connectorId);
+  const dir = `${b.stateDir}/${stack.tableName}`;
+  const credentialFile = await ensureConnectorCredential(dir, stack.identity, connectorId);
+  const auditFile = `${dir}/${connectorId}-audit.jsonl`;
   const child = startNodeProcess(
     "connector/main.ts",
-    { ...connectorEnv(asBackends(), { hubUrl: stack.hubUrl, connectorId, credentialFile, logLevel: "info" }), ...env },
+    { ...connectorEnv(asBackends(), { hubUrl: stack.hubUrl, connectorId, credentialFile, logLevel: "info" }), TETHER_CONNECTOR_AUDIT_FILE: auditFile, ...env },
     { stdio: "pipe" },
   );
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output, stop: () => stopProcess(child) };
+  return { child, auditFile, output: () => output, stop: () => stopProcess(child) };
 }
 
 export type Health = { status: string; dynamodb: { status: string }; hsm: { status: string; connectors: number; rootKeyOk?: boolean } };

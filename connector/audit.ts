@@ -1,0 +1,36 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+
+/** One line per HSM call the connector made. Never key material, plaintext or PINs. */
+export type HsmCallRecord = {
+  time: string;
+  op: string;
+  slot?: string;
+  label?: string;
+  requestId: string;
+  result: string;
+  durationMs: number;
+};
+
+export interface HsmAudit {
+  record(entry: HsmCallRecord): void;
+  close(): Promise<void>;
+}
+
+/** An append-only JSON-lines file (opened with O_APPEND, mode 0600). */
+export class FileHsmAudit implements HsmAudit {
+  private readonly out: WriteStream;
+
+  constructor(path: string) {
+    this.out = createWriteStream(path, { flags: "a", mode: 0o600 });
+  }
+
+  record(entry: HsmCallRecord): void {
+    this.out.write(`${JSON.stringify(entry)}\n`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.out.end(resolve));
+  }
+}
+
+export const noAudit: HsmAudit = { record: () => undefined, close: async () => undefined };
