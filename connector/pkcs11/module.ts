@@ -20,7 +20,15 @@ export class Pkcs11Module {
     } catch {
       throw new KmsError("HsmUnavailableException", `cannot load the PKCS#11 module at ${path}`);
     }
-    this.p11.C_Initialize();
+    this.initialize();
+  }
+
+  /**
+   * Async calls run on libuv's thread pool while the event loop issues other calls: the module
+   * must lock with the OS's primitives (without this, SoftHSM crashes under concurrent load).
+   */
+  private initialize(): void {
+    this.p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   }
 
   /** Finalizes and initialises the module again (after a device fault); concurrent callers share one. */
@@ -31,7 +39,7 @@ export class Pkcs11Module {
       } catch {
         // already finalized or the device is gone: initialise anyway
       }
-      this.p11.C_Initialize();
+      this.initialize();
       this.generation += 1;
     })().finally(() => {
       this.reinitializing = undefined;
