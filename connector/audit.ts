@@ -16,19 +16,31 @@ export interface HsmAudit {
   close(): Promise<void>;
 }
 
-/** An append-only JSON-lines file (opened with O_APPEND, mode 0600). */
+/**
+ * An append-only JSON-lines file (opened with O_APPEND, mode 0600). Lines recorded in the same
+ * turn of the event loop go out in one write.
+ */
 export class FileHsmAudit implements HsmAudit {
   private readonly out: WriteStream;
+  private pending: string[] = [];
 
   constructor(path: string) {
     this.out = createWriteStream(path, { flags: "a", mode: 0o600 });
   }
 
   record(entry: HsmCallRecord): void {
-    this.out.write(`${JSON.stringify(entry)}\n`);
+    if (this.pending.length === 0) setImmediate(() => this.flush());
+    this.pending.push(`${JSON.stringify(entry)}\n`);
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.out.write(this.pending.join(""));
+    this.pending = [];
   }
 
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => this.out.end(resolve));
   }
 }

@@ -1,7 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { ConfigError, readSecretFile, runMain } from "../shared/config.js";
 import { createLogger } from "../shared/log.js";
-import { newSealKeyPair } from "../shared/crypto/seal.js";
+import { SealKeys } from "../shared/crypto/seal.js";
 import { toB64 } from "../shared/protocol/codec.js";
 import { OpName } from "../shared/protocol/frames.js";
 import { FileHsmAudit } from "./audit.js";
@@ -32,7 +32,7 @@ await runMain("tether-connector", async () => {
     },
     log,
   );
-  const sealKeys = newSealKeyPair();
+  const sealKeys = new SealKeys("connector");
   const audit = new FileHsmAudit(config.auditFile);
   const guard = new Guard({ allowedOps: config.allowedOps, allowedLabels: config.allowedLabels, ratePerSecond: config.ratePerSecond, burst: config.rateBurst });
   const link = new ConnectorLink({

@@ -42,6 +42,8 @@ export class Pkcs11Hsm implements HsmPort {
   private readonly mod: Pkcs11Module;
   private readonly pools = new Map<string, SessionPool>();
   private healthCache: { at: number; value: HsmHealth } | undefined;
+  /** The root key's handle, valid until the module is re-initialised. */
+  private rootHandle: { generation: number; handle: Handle } | undefined;
 
   constructor(
     private readonly config: Pkcs11HsmConfig,
@@ -112,11 +114,13 @@ export class Pkcs11Hsm implements HsmPort {
   }
 
   private rootKey(session: Handle): Handle {
+    if (this.rootHandle?.generation === this.mod.generation) return this.rootHandle.handle;
     const key = findOne(this.mod.p11, session, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: this.config.rootKeyLabel },
     ]);
     if (key === undefined) throw new KmsError("HsmUnavailableException", "the root key is missing from the HSM");
+    this.rootHandle = { generation: this.mod.generation, handle: key };
     return key;
   }
 

@@ -14,6 +14,8 @@ export type SlotConfig = { name: string; tokenLabel: string; pin: string; sessio
 export class SessionPool {
   private idle: Handle[] = [];
   private open = 0;
+  /** Calls admitted and running; at most `config.sessions`. */
+  private busy = 0;
   private generation = -1;
   private slot: Handle | undefined;
   private waiters: Array<() => void> = [];
@@ -27,45 +29,53 @@ export class SessionPool {
 
   /** Opens the first session and logs in: a wrong PIN fails here, at start-up. */
   start(): void {
-    this.release(this.acquireNow());
+    this.idle.push(this.acquireNow());
   }
 
   /** Runs fn with a logged-in session; retries once on a fresh session after a session or device fault. */
   async use<T>(op: HsmOperation, fn: (session: Handle) => Promise<T> | T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      await this.waitForSlot();
-      let session: Handle;
-      try {
-        session = this.acquireNow();
-      } catch (err) {
-        this.wake();
-        throw toKmsError(err, "login");
-      }
-      try {
-        const out = await fn(session);
-        this.release(session);
-        return out;
-      } catch (err) {
-        const fault = isPkcs11Error(err) ? faultKind(err.code) : "none";
-        if (fault === "none") {
-          this.release(session);
-          throw toKmsError(err, op);
+    await this.admit();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let session: Handle;
+        try {
+          session = this.acquireNow();
+        } catch (err) {
+          throw toKmsError(err, "login");
         }
-        this.discard(session);
-        this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op).ckr, attempt });
-        if (fault === "module") await this.mod.reinitialize();
-        if (attempt >= 1) throw toKmsError(err, op);
+        try {
+          const out = await fn(session);
+          this.idle.push(session);
+          return out;
+        } catch (err) {
+          const fault = isPkcs11Error(err) ? faultKind(err.code) : "none";
+          if (fault === "none") {
+            this.idle.push(session);
+            throw toKmsError(err, op);
+          }
+          this.discard(session);
+          this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op).ckr, attempt });
+          if (fault === "module") await this.mod.reinitialize();
+          if (attempt >= 1) throw toKmsError(err, op);
+        }
       }
+    } finally {
+      this.leave();
     }
   }
 
-  private async waitForSlot(): Promise<void> {
-    if (this.open - this.idle.length < this.config.sessions) return;
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  private async admit(): Promise<void> {
+    if (this.busy < this.config.sessions) {
+      this.busy += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve)); // the leaver hands over its place
   }
 
-  private wake(): void {
-    this.waiters.shift()?.();
+  private leave(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.busy -= 1;
   }
 
   private acquireNow(): Handle {
@@ -100,11 +110,6 @@ export class SessionPool {
     }
   }
 
-  private release(session: Handle): void {
-    this.idle.push(session);
-    this.wake();
-  }
-
   private discard(session: Handle): void {
     this.open = Math.max(0, this.open - 1);
     try {
@@ -112,7 +117,6 @@ export class SessionPool {
     } catch {
       // the handle is already invalid
     }
-    this.wake();
   }
 
   /** The module was re-initialised: every handle we held is gone. */

@@ -1,12 +1,15 @@
 import { KmsError } from "../../shared/errors.js";
-import { open, seal, sealContext, type SealKeyPair } from "../../shared/crypto/seal.js";
+import { open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import { Ops, type OpName, type OpParams, type OpResult, type RequestFrame, type ResponseFrame } from "../../shared/protocol/frames.js";
 import type { HsmAudit } from "../audit.js";
 import type { Guard } from "../guard.js";
 
-type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeyPair; context: Uint8Array };
+type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeys; context: Uint8Array };
+
+const sealFor = (ctx: Ctx, requesterKey: string, m: Uint8Array) => toB64(seal(ctx.keys, fromB64(requesterKey), m, ctx.context));
+const openFrom = (ctx: Ctx, requesterKey: string, box: string) => open(ctx.keys, fromB64(requesterKey), fromB64(box), ctx.context);
 
 /** Runs `fn` on plaintext material and zeroes it afterwards, whatever happens. */
 async function zeroAfter<T>(material: Uint8Array, fn: (m: Uint8Array) => T | Promise<T>): Promise<T> {
@@ -26,12 +29,12 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
     const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: sealTo !== undefined });
     const wrapped = wrappedToWire(out.wrapped);
     if (!sealTo || !out.plaintext) return { wrapped };
-    return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: toB64(seal(fromB64(sealTo), m, ctx.context)) }));
+    return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: sealFor(ctx, sealTo, m) }));
   },
   wrap: async (ctx, p) =>
-    zeroAfter(open(ctx.keys, fromB64(p.sealed), ctx.context), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), ctx.call)) })),
+    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), ctx.call)) })),
   unwrap: async (ctx, p) =>
-    zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: toB64(seal(fromB64(p.sealTo), m, ctx.context)) })),
+    zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, p.sealTo, m) })),
   createKey: (ctx, p) => ctx.port.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
   destroyKey: async (ctx, p) => {
     await ctx.port.destroyKey({ slot: p.slot, label: p.label }, ctx.call);
@@ -40,12 +43,12 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
   listKeys: async (ctx, p) => ({ keys: await ctx.port.listKeys(p.slot, ctx.call) }),
   getPublicKey: async (ctx, p) => ({ spki: toB64(await ctx.port.getPublicKey({ slot: p.slot, label: p.label }, ctx.call)) }),
   encrypt: async (ctx, p) =>
-    zeroAfter(open(ctx.keys, fromB64(p.sealed), ctx.context), async (m) => ({
+    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({
       ciphertext: toB64(await ctx.port.encrypt({ slot: p.slot, label: p.label }, p.alg, m, fromB64(p.aad), ctx.call)),
     })),
   decrypt: async (ctx, p) =>
     zeroAfter(await ctx.port.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({
-      sealed: toB64(seal(fromB64(p.sealTo), m, ctx.context)),
+      sealed: sealFor(ctx, p.sealTo, m),
     })),
   sign: async (ctx, p) => ({ signature: toB64(await ctx.port.sign({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, ctx.call)) }),
   verify: async (ctx, p) => ({
@@ -59,7 +62,7 @@ export type Dispatcher = (frame: RequestFrame) => Promise<ResponseFrame>;
  * The connector's request loop body: validate, apply the customer's guard, call the port,
  * audit the call locally, and always answer with a response frame.
  */
-export function createDispatcher(d: { port: HsmPort; keys: SealKeyPair; guard: Guard; audit: HsmAudit; now?: () => number }): Dispatcher {
+export function createDispatcher(d: { port: HsmPort; keys: SealKeys; guard: Guard; audit: HsmAudit; now?: () => number }): Dispatcher {
   const now = d.now ?? Date.now;
   return async (frame) => {
     const started = performance.now();

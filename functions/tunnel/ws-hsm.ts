@@ -1,15 +1,38 @@
-import { newSealKeyPair, open, seal, sealContext } from "../../shared/crypto/seal.js";
+import { RotatingSealKeys, open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
 import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrappedKey } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
-import type { ConnectorHub } from "./connections.js";
+import type { OpName } from "../../shared/protocol/frames.js";
+import type { ConnectorHub, Peer } from "./connections.js";
 
 /**
- * HsmPort through the connector link: each call becomes one request frame. Material going to
- * the connector is sealed to its key; material coming back is sealed to a key pair made for
- * this one request, so no relay on the way sees it.
+ * HsmPort through the connector link: each call becomes one request frame. Key material crosses
+ * only sealed, on the channel between this function's short-lived key pair and the key of the
+ * connector that serves the request.
  */
 export class WsHsm implements HsmPort {
+  private readonly keys = new RotatingSealKeys();
+
   constructor(private readonly hub: ConnectorHub) {}
+
+  /** Seals for, and opens from, whichever connector serves the request. */
+  private channel(op: OpName, o: CallOpts) {
+    const mine: SealKeys = this.keys.get();
+    const context = sealContext(o.requestId, op);
+    let served: Peer | undefined;
+    return {
+      sealTo: toB64(mine.publicKey),
+      sealFor: (peer: Peer, m: Uint8Array) => toB64(seal(mine, peer.sealingKey, m, context)),
+      open: (box: string, peer = served) => {
+        if (!peer) throw new Error("no connector answered");
+        return open(mine, peer.sealingKey, fromB64(box), context);
+      },
+      /** Params builder that records which connector got the request. */
+      via: <P>(build: (peer: Peer) => P) => (peer: Peer) => {
+        served = peer;
+        return build(peer);
+      },
+    };
+  }
 
   async random(length: number, o: CallOpts): Promise<Uint8Array> {
     return fromB64((await this.hub.call("random", { length }, o)).bytes);
@@ -20,25 +43,22 @@ export class WsHsm implements HsmPort {
   }
 
   async generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }) {
-    const mine = o.returnPlaintext ? newSealKeyPair() : undefined;
-    const out = await this.hub.call("generateDataKey", { length, binding: toB64(binding), ...(mine ? { sealTo: toB64(mine.publicKey) } : {}) }, o);
+    const ch = this.channel("generateDataKey", o);
+    const out = await this.hub.call("generateDataKey", ch.via(() => ({ length, binding: toB64(binding), ...(o.returnPlaintext ? { sealTo: ch.sealTo } : {}) })), o);
     const wrapped = wrappedFromWire(out.wrapped);
-    return mine && out.sealed ? { wrapped, plaintext: open(mine, fromB64(out.sealed), sealContext(o.requestId, "generateDataKey")) } : { wrapped };
+    return o.returnPlaintext && out.sealed ? { wrapped, plaintext: ch.open(out.sealed) } : { wrapped };
   }
 
   async wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey> {
-    const out = await this.hub.call(
-      "wrap",
-      (peer) => ({ sealed: toB64(seal(peer.sealingKey, material, sealContext(o.requestId, "wrap"))), binding: toB64(binding) }),
-      o,
-    );
+    const ch = this.channel("wrap", o);
+    const out = await this.hub.call("wrap", ch.via((peer) => ({ sealed: ch.sealFor(peer, material), binding: toB64(binding), sealTo: ch.sealTo })), o);
     return wrappedFromWire(out.wrapped);
   }
 
   async unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array> {
-    const mine = newSealKeyPair();
-    const out = await this.hub.call("unwrap", { wrapped: wrappedToWire(wrapped), binding: toB64(binding), sealTo: toB64(mine.publicKey) }, o);
-    return open(mine, fromB64(out.sealed), sealContext(o.requestId, "unwrap"));
+    const ch = this.channel("unwrap", o);
+    const out = await this.hub.call("unwrap", ch.via(() => ({ wrapped: wrappedToWire(wrapped), binding: toB64(binding), sealTo: ch.sealTo })), o);
+    return ch.open(out.sealed);
   }
 
   createKey(ref: HsmKeyRef, spec: HsmKeySpec, opts: { sensitive: boolean }, o: CallOpts): Promise<HsmKeyInfo> {
@@ -58,18 +78,15 @@ export class WsHsm implements HsmPort {
   }
 
   async encrypt(ref: HsmKeyRef, alg: EncryptionAlg, plaintext: Uint8Array, aad: Uint8Array, o: CallOpts): Promise<Uint8Array> {
-    const out = await this.hub.call(
-      "encrypt",
-      (peer) => ({ ...ref, alg, sealed: toB64(seal(peer.sealingKey, plaintext, sealContext(o.requestId, "encrypt"))), aad: toB64(aad) }),
-      o,
-    );
+    const ch = this.channel("encrypt", o);
+    const out = await this.hub.call("encrypt", ch.via((peer) => ({ ...ref, alg, sealed: ch.sealFor(peer, plaintext), aad: toB64(aad), sealTo: ch.sealTo })), o);
     return fromB64(out.ciphertext);
   }
 
   async decrypt(ref: HsmKeyRef, alg: EncryptionAlg, ciphertext: Uint8Array, aad: Uint8Array, o: CallOpts): Promise<Uint8Array> {
-    const mine = newSealKeyPair();
-    const out = await this.hub.call("decrypt", { ...ref, alg, ciphertext: toB64(ciphertext), aad: toB64(aad), sealTo: toB64(mine.publicKey) }, o);
-    return open(mine, fromB64(out.sealed), sealContext(o.requestId, "decrypt"));
+    const ch = this.channel("decrypt", o);
+    const out = await this.hub.call("decrypt", ch.via(() => ({ ...ref, alg, ciphertext: toB64(ciphertext), aad: toB64(aad), sealTo: ch.sealTo })), o);
+    return ch.open(out.sealed);
   }
 
   async sign(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, o: CallOpts): Promise<Uint8Array> {

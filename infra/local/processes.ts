@@ -47,9 +47,13 @@ export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void>
   });
 }
 
-/** Starts one of Tether's TypeScript entry points (relative to the repo root) under Node with tsx. */
+/**
+ * Starts one of Tether's TypeScript entry points (relative to the repo root) under Node with tsx.
+ * With TETHER_CPU_PROF_DIR set, each child writes a CPU profile there when it exits.
+ */
 export function startNodeProcess(entry: string, env: Record<string, string>, o: { stdio?: "inherit" | "pipe" } = {}): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", entry], {
+  const profile = process.env.TETHER_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TETHER_CPU_PROF_DIR}`] : [];
+  return spawn(process.execPath, [...profile, "--import", "tsx", entry], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", o.stdio ?? "inherit", o.stdio ?? "inherit"],

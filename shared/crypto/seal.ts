@@ -3,70 +3,106 @@ import { KmsError } from "../errors.js";
 
 /**
  * Sealed transport for key material crossing the connector link: X25519 + HKDF-SHA256 +
- * AES-256-GCM to the recipient's public key, bound to a context (the request id and operation),
- * so the relays between the functions and the connector never see plaintext keys.
+ * AES-256-GCM, so the relays between the functions and the connector never see plaintext keys.
  *
- *   sealed = ephemeralPublicKey(32) || iv(12) || ciphertext || tag(16)
+ * The connector has a key pair for its process lifetime (announced in its hello); the requesting
+ * function has a short-lived one (rotated every minute, sent with each request). Both derive the
+ * same channel key from X25519 and HKDF (salt = requester key || connector key) and cache it, so
+ * each message costs one AES-GCM, not a key agreement. Each box is bound to its context (request
+ * id and operation) as AAD:
+ *
+ *   box = 0x02 || iv(12) || ciphertext || tag(16)
  */
-const INFO = Buffer.from("tether-seal/v1", "utf8");
+const INFO = Buffer.from("tether-seal/v2", "utf8");
+const VERSION = 0x02;
 const PUB = 32;
 const IV = 12;
 const TAG = 16;
+const MAX_CHANNELS = 1024;
 
-export type SealKeyPair = { publicKey: Uint8Array; privateKey: KeyObject };
+export type Role = "requester" | "connector";
 
-export function newSealKeyPair(): SealKeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync("x25519");
-  return { publicKey: rawPublic(publicKey), privateKey };
-}
+/** One side's X25519 key pair and the channel keys it has derived with its peers. */
+export class SealKeys {
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: KeyObject;
+  private readonly channels = new Map<string, Buffer>();
 
-const rawPublic = (key: KeyObject): Uint8Array => Buffer.from(key.export({ format: "jwk" }).x as string, "base64url");
+  constructor(readonly role: Role) {
+    const pair = generateKeyPairSync("x25519");
+    this.privateKey = pair.privateKey;
+    this.publicKey = new Uint8Array(Buffer.from(pair.publicKey.export({ format: "jwk" }).x as string, "base64url"));
+  }
 
-const publicFromRaw = (raw: Uint8Array): KeyObject => {
-  if (raw.length !== PUB) throw new KmsError("ValidationException", "a sealing public key is 32 bytes");
-  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
-};
-
-function deriveKey(privateKey: KeyObject, publicKey: KeyObject, ephemeral: Uint8Array, recipient: Uint8Array): Buffer {
-  const shared = diffieHellman({ privateKey, publicKey });
-  try {
-    return Buffer.from(hkdfSync("sha256", shared, Buffer.concat([ephemeral, recipient]), INFO, 32));
-  } finally {
+  /** The channel key shared with `peerPublicKey` (derived once, then cached). */
+  channelWith(peerPublicKey: Uint8Array): Buffer {
+    const id = Buffer.from(peerPublicKey).toString("base64");
+    const known = this.channels.get(id);
+    if (known) return known;
+    if (peerPublicKey.length !== PUB) throw new KmsError("ValidationException", "a sealing public key is 32 bytes");
+    const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(peerPublicKey).toString("base64url") }, format: "jwk" });
+    const shared = diffieHellman({ privateKey: this.privateKey, publicKey: peer });
+    const salt = this.role === "requester" ? Buffer.concat([this.publicKey, peerPublicKey]) : Buffer.concat([peerPublicKey, this.publicKey]);
+    const key = Buffer.from(hkdfSync("sha256", shared, salt, INFO, 32));
     shared.fill(0);
+    if (this.channels.size >= MAX_CHANNELS) this.forget(this.channels.keys().next().value as string);
+    this.channels.set(id, key);
+    return key;
+  }
+
+  private forget(id: string): void {
+    this.channels.get(id)?.fill(0);
+    this.channels.delete(id);
+  }
+
+  /** Zeroes every channel key. */
+  destroy(): void {
+    for (const id of [...this.channels.keys()]) this.forget(id);
   }
 }
 
-/** Seals `plaintext` to `recipientPublicKey`; only the holder of its private key can open it. */
-export function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, context: Uint8Array): Uint8Array {
-  const recipient = publicFromRaw(recipientPublicKey);
-  const eph = newSealKeyPair();
-  const key = deriveKey(eph.privateKey, recipient, eph.publicKey, recipientPublicKey);
-  try {
-    const iv = randomBytes(IV);
-    const cipher = createCipheriv("aes-256-gcm", key, iv).setAAD(context);
-    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-    return Buffer.concat([eph.publicKey, iv, body, cipher.getAuthTag()]);
-  } finally {
-    key.fill(0);
-  }
+/** Seals `plaintext` for the peer: only the two ends of the channel can open it. */
+export function seal(mine: SealKeys, peerPublicKey: Uint8Array, plaintext: Uint8Array, context: Uint8Array): Uint8Array {
+  const iv = randomBytes(IV);
+  const cipher = createCipheriv("aes-256-gcm", mine.channelWith(peerPublicKey), iv).setAAD(context);
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from([VERSION]), iv, body, cipher.getAuthTag()]);
 }
 
-/** Opens a sealed box with the recipient's key pair; any tampering or wrong context fails. */
-export function open(recipient: SealKeyPair, sealed: Uint8Array, context: Uint8Array): Uint8Array {
-  if (sealed.length < PUB + IV + TAG) throw new KmsError("InvalidCiphertextException", "sealed payload is too short");
-  const buf = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const ephemeral = buf.subarray(0, PUB);
-  const key = deriveKey(recipient.privateKey, publicFromRaw(ephemeral), ephemeral, recipient.publicKey);
+/** Opens a box from the peer; a wrong key, a wrong context or any tampering fails the same way. */
+export function open(mine: SealKeys, peerPublicKey: Uint8Array, box: Uint8Array, context: Uint8Array): Uint8Array {
+  const fail = () => new KmsError("InvalidCiphertextException", "sealed payload could not be opened");
+  if (box.length < 1 + IV + TAG || box[0] !== VERSION) throw fail();
+  const buf = Buffer.from(box.buffer, box.byteOffset, box.byteLength);
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, buf.subarray(PUB, PUB + IV)).setAAD(context);
+    const decipher = createDecipheriv("aes-256-gcm", mine.channelWith(peerPublicKey), buf.subarray(1, 1 + IV)).setAAD(context);
     decipher.setAuthTag(buf.subarray(buf.length - TAG));
-    return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(PUB + IV, buf.length - TAG)), decipher.final()]));
+    return new Uint8Array(Buffer.concat([decipher.update(buf.subarray(1 + IV, buf.length - TAG)), decipher.final()]));
   } catch {
-    throw new KmsError("InvalidCiphertextException", "sealed payload could not be opened");
-  } finally {
-    key.fill(0);
+    throw fail();
   }
 }
 
 /** The context a sealed payload is bound to: its request and operation. */
 export const sealContext = (requestId: string, op: string): Uint8Array => Buffer.from(`${op}\n${requestId}`, "utf8");
+
+/** A requester's key pair, replaced every `rotateMs` so that a leaked one exposes little. */
+export class RotatingSealKeys {
+  private current: { keys: SealKeys; until: number } | undefined;
+
+  constructor(
+    private readonly rotateMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(): SealKeys {
+    const t = this.now();
+    if (!this.current || t >= this.current.until) {
+      const previous = this.current?.keys;
+      this.current = { keys: new SealKeys("requester"), until: t + this.rotateMs };
+      // Requests in flight keep their own reference; let them finish before zeroing.
+      if (previous) setTimeout(() => previous.destroy(), 30_000).unref();
+    }
+    return this.current.keys;
+  }
+}

@@ -82,7 +82,8 @@ const Signing = { ...KeyRef, alg: z.enum(SIGNING_ALGS), message: Data, messageTy
 
 /**
  * Each operation's parameters and result, validated on both ends. Key material never crosses
- * in clear: it is sealed to the connector's key (`sealed`) or to the requester's (`sealTo`).
+ * in clear: `sealed` payloads are sealed on the channel between the requester's key (`sealTo`)
+ * and the connector's (announced in its hello).
  */
 export const Ops = {
   health: {
@@ -98,7 +99,7 @@ export const Ops = {
     result: z.object({ wrapped: WireWrapped, sealed: b64.optional() }),
   },
   wrap: {
-    params: z.object({ sealed: bytes(16 * 1024), binding: Binding }).strict(),
+    params: z.object({ sealed: bytes(16 * 1024), binding: Binding, sealTo: X25519_KEY }).strict(),
     result: z.object({ wrapped: WireWrapped }),
   },
   unwrap: {
@@ -113,7 +114,7 @@ export const Ops = {
   listKeys: { params: z.object({ slot: KeyRef.slot }).strict(), result: z.object({ keys: z.array(KeyInfo).max(10_000) }) },
   getPublicKey: { params: z.object(KeyRef).strict(), result: z.object({ spki: b64 }) },
   encrypt: {
-    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), sealed: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding }).strict(),
+    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), sealed: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding, sealTo: X25519_KEY }).strict(),
     result: z.object({ ciphertext: b64 }),
   },
   decrypt: {
