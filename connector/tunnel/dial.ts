@@ -106,9 +106,9 @@ export class ConnectorLink {
   }
 
   private async serve(frame: RequestFrame): Promise<void> {
-    if (this.draining || this.inFlight >= this.opts.maxInFlight) {
-      const message = this.draining ? "connector is draining" : "connector is at its in-flight limit";
-      this.send({ type: "response", id: frame.id, ok: false, error: { code: this.draining ? "HsmUnavailableException" : "ThrottlingException", message } });
+    // While draining, requests that crossed our "draining" frame on the wire are still served.
+    if (this.inFlight >= this.opts.maxInFlight) {
+      this.send({ type: "response", id: frame.id, ok: false, error: { code: "ThrottlingException", message: "connector is at its in-flight limit" } });
       return;
     }
     this.inFlight += 1;
@@ -133,6 +133,7 @@ export class ConnectorLink {
   /** Stops taking requests, lets those in flight finish (up to timeoutMs), then closes the link. */
   async drain(timeoutMs: number): Promise<void> {
     this.draining = true;
+    this.send({ type: "draining", v: PROTOCOL_VERSION });
     clearTimeout(this.reconnectTimer);
     if (this.inFlight > 0) {
       await Promise.race([

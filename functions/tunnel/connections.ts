@@ -44,7 +44,7 @@ type Pending = {
 type Connection = {
   sessionId: string;
   ws: WebSocket;
-  state: "challenged" | "authenticated" | "ready";
+  state: "challenged" | "authenticated" | "ready" | "draining";
   nonce: string;
   connectorId?: string;
   hello?: HelloFrame;
@@ -115,7 +115,7 @@ export class ConnectorHub {
     exclude: Connection | undefined,
   ): void {
     const conn = this.pick(exclude);
-    if (!conn?.peer) return reject(new KmsError("HsmUnavailableException", "no HSM connector is connected"));
+    if (!conn?.peer) return reject(this.unavailable());
     let wire: unknown;
     try {
       wire = params(conn.peer);
@@ -133,13 +133,22 @@ export class ConnectorHub {
     this.write(conn, { type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId });
   }
 
+  /** The ready connector with the fewest requests in flight, below the limit it announced. */
   private pick(exclude: Connection | undefined): Connection | undefined {
     let best: Connection | undefined;
     for (const c of this.connections) {
       if (c.state !== "ready" || c === exclude || c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.inFlight >= (c.hello?.maxInFlight ?? 1)) continue;
       if (!best || c.inFlight < best.inFlight) best = c;
     }
     return best;
+  }
+
+  private unavailable(): KmsError {
+    const busy = [...this.connections].some((c) => c.state === "ready");
+    return busy
+      ? new KmsError("ThrottlingException", "every HSM connector is at its in-flight limit")
+      : new KmsError("HsmUnavailableException", "no HSM connector is connected");
   }
 
   private settle(id: number): Pending | undefined {
@@ -211,6 +220,10 @@ export class ConnectorHub {
         else p.reject(new KmsError(frame.error.code, frame.error.message));
         return;
       }
+      case "draining":
+        if (conn.state === "ready") conn.state = "draining";
+        log.info("connector draining", { connectorId: conn.connectorId, inFlight: conn.inFlight });
+        return;
       case "protocolError":
         log.warn("connector refused a frame", { problem: frame.code, detail: frame.message });
         return;

@@ -11,6 +11,7 @@ import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, S
  *   connector → hub        hello {hsm capabilities}
  *   hub       → connector  request {id, op, params, deadline, requestId}
  *   connector → hub        response {id, ok, result | error}
+ *   connector → hub        draining {}               (send no new requests; in-flight ones finish)
  *   either                 protocolError {code, message}   (for a frame it could not accept)
  *
  * Heartbeats use WebSocket ping/pong control frames.
@@ -149,6 +150,8 @@ export const ResponseFrame = z.discriminatedUnion("ok", [
 ]);
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 
+export const DrainingFrame = z.object({ type: z.literal("draining"), v });
+
 export const ProtocolErrorFrame = z.object({
   type: z.literal("protocolError"),
   code: z.enum(["MalformedFrame", "UnknownFrame", "FrameTooLarge", "Unauthorized"]),
@@ -157,7 +160,7 @@ export const ProtocolErrorFrame = z.object({
 export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;
 
 /** What the hub may receive, and what the connector may receive. */
-export const ToHubFrame = z.discriminatedUnion("type", [AuthFrame, HelloFrame, ResponseFrame, ProtocolErrorFrame]);
+export const ToHubFrame = z.discriminatedUnion("type", [AuthFrame, HelloFrame, ResponseFrame, DrainingFrame, ProtocolErrorFrame]);
 export type ToHubFrame = z.infer<typeof ToHubFrame>;
 export const ToConnectorFrame = z.discriminatedUnion("type", [ChallengeFrame, WelcomeFrame, RequestFrame, ProtocolErrorFrame]);
 export type ToConnectorFrame = z.infer<typeof ToConnectorFrame>;

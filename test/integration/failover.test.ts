@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { WrappedKey } from "../../shared/hsm/port.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 const binding = Buffer.from("failover-binding");
@@ -77,10 +78,66 @@ describe("several connectors: fail-over, outage and return", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
-  it("a request whose connector answers too late fails at its deadline with DependencyTimeoutException", async () => {
-    const started = Date.now();
-    const err = await hsm.unwrap(wrapped, binding, { requestId: "late", deadline: Date.now() + 1 }).catch((e: unknown) => e);
-    expect(isKmsError(err, "DependencyTimeoutException")).toBe(true);
-    expect(Date.now() - started).toBeLessThan(500);
+});
+
+describe("graceful drain", () => {
+  it("SIGTERM on one of two connectors: in-flight requests finish, new ones go to the other, none fails", async () => {
+    const stack = await startFunctions();
+    const a = await startConnector(stack, "drain-a");
+    const b = await startConnector(stack, "drain-b");
+    try {
+      await waitForHealth(stack.url, (h) => h.hsm.connectors === 2);
+      const hsm = new WsHsm(stack.server.hub);
+      const dk = await hsm.generateDataKey(32, binding, { requestId: "d", deadline: Date.now() + 5_000, returnPlaintext: true });
+      let failed = 0;
+      let done = 0;
+      let signalled = false;
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (done + failed < 400) {
+            const i = done + failed;
+            await hsm.unwrap(dk.wrapped, binding, { requestId: `d-${i}`, deadline: Date.now() + 5_000 }).then(
+              () => (done += 1),
+              () => (failed += 1),
+            );
+            if (!signalled && done >= 100) {
+              signalled = true;
+              a.child.kill("SIGTERM");
+            }
+          }
+        }),
+      );
+      expect(failed).toBe(0);
+      await new Promise<void>((resolve) => (a.child.exitCode !== null ? resolve() : a.child.once("exit", () => resolve())));
+      expect(a.child.exitCode).toBe(0);
+      expect(stack.server.hub.ready().map((c) => c.connectorId)).toEqual(["drain-b"]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+      await stack.close();
+    }
+  });
+});
+
+describe("deadlines", () => {
+  it("a connector that answers too late fails the request at its deadline with DependencyTimeoutException", async () => {
+    const stack = await startFunctions();
+    const slowLink = await startTcpProxy(Number(new URL(stack.url).port), { delayMs: 150 });
+    const connector = await startConnector({ ...stack, hubUrl: `ws://127.0.0.1:${slowLink.port}/connector` });
+    try {
+      await waitForHealth(stack.url, (h) => h.hsm.connectors === 1);
+      const hsm = new WsHsm(stack.server.hub);
+      let started = Date.now();
+      const err = await hsm.random(8, { requestId: "late", deadline: Date.now() + 100 }).catch((e: unknown) => e);
+      expect(isKmsError(err, "DependencyTimeoutException")).toBe(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(95);
+      expect(Date.now() - started).toBeLessThan(400);
+      started = Date.now();
+      expect(await hsm.random(8, { requestId: "patient", deadline: Date.now() + 3_000 })).toHaveLength(8);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      await connector.stop();
+      await slowLink.close();
+      await stack.close();
+    }
   });
 });
