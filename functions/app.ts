@@ -7,6 +7,7 @@ import { authenticate } from "./http/auth.js";
 import type { AppEnv } from "./http/env.js";
 import { notFound, onError } from "./http/errors.js";
 import { requestContext } from "./http/request-id.js";
+import { keyRoutes } from "./keys/routes.js";
 import { limitBody } from "./http/validate.js";
 
 /** The HTTP app: `/health` is open; everything under `/v1` is authenticated and audited. */
@@ -15,6 +16,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.use(requestContext(d.log, d.config.hsmTimeoutMs), limitBody());
   app.use("/v1/*", auditTrail(d.audit, sourceIp), authenticate(d.authenticator));
   app.route("/", healthRoutes(d.health));
+  app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
   app.notFound(notFound);
   app.onError(onError);

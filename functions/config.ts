@@ -12,6 +12,12 @@ const Config = z.object({
   hsmTimeoutMs: z.coerce.number().int().min(100).max(25_000).default(5_000),
   /** How long /health waits for DynamoDB and the HSM before calling them down. */
   healthTimeoutMs: z.coerce.number().int().min(50).max(10_000).default(2_000),
+  /** How stale cached key metadata may be: a Disable or a deletion takes effect within this bound. */
+  metadataTtlMs: z.coerce.number().int().min(0).max(300_000).default(5_000),
+  /** Unwrapped key material: entries, idle age and absolute age. */
+  keyCacheEntries: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  keyCacheIdleMs: z.coerce.number().int().min(1_000).max(86_400_000).default(15 * 60_000),
+  keyCacheMaxAgeMs: z.coerce.number().int().min(1_000).max(7 * 86_400_000).default(60 * 60_000),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
@@ -30,6 +36,10 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       dynamoEndpoint: "TETHER_DYNAMO_ENDPOINT",
       hsmTimeoutMs: "TETHER_HSM_TIMEOUT_MS",
       healthTimeoutMs: "TETHER_HEALTH_TIMEOUT_MS",
+      metadataTtlMs: "TETHER_METADATA_TTL_MS",
+      keyCacheEntries: "TETHER_KEY_CACHE_ENTRIES",
+      keyCacheIdleMs: "TETHER_KEY_CACHE_IDLE_MS",
+      keyCacheMaxAgeMs: "TETHER_KEY_CACHE_MAX_AGE_MS",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

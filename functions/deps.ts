@@ -9,6 +9,11 @@ import { HealthService } from "./health/service.js";
 import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
+import { KeyMaterialCache } from "./keys/cache.js";
+import { DynamoKeyStore } from "./keys/dynamo-store.js";
+import { KeyMaterial } from "./keys/material.js";
+import { KeyService } from "./keys/service.js";
+import type { KeyStore } from "./keys/store.js";
 import { RoleAuthorizer } from "./policy/authorizer.js";
 
 export type Deps = {
@@ -18,7 +23,9 @@ export type Deps = {
   authenticator: Authenticator;
   audit: AuditSink;
   health: HealthService;
+  keys: KeyService;
   crypto: CryptoService;
+  keyCache: KeyMaterialCache;
 };
 
 /** The HSM side of the wiring: a port and how many connectors currently back it. */
@@ -29,18 +36,42 @@ export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: (iden
   const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const identity = new DynamoIdentityStore(db, config.tableName);
   const hsm = createHsm(identity);
-  return {
+  return wireServices({
     config,
     log,
     identity,
-    authenticator: new ApiKeyAuthenticator(identity),
     audit: new DynamoAuditSink(db, config.tableName),
-    health: new HealthService({
-      pingDb: (signal) => pingTable(db, config.tableName, signal),
-      hsm: hsm.port,
-      connectorCount: hsm.connectorCount,
-      timeoutMs: config.healthTimeoutMs,
-    }),
-    crypto: new CryptoService(hsm.port, new RoleAuthorizer()),
+    keyStore: new DynamoKeyStore(db, config.tableName),
+    hsm: hsm.port,
+    connectorCount: hsm.connectorCount,
+    pingDb: (signal) => pingTable(db, config.tableName, signal),
+  });
+}
+
+/** The services over whichever adapters the caller chose (DynamoDB and the link, or memory). */
+export function wireServices(a: {
+  config: FunctionsConfig;
+  log: Logger;
+  identity: IdentityStore;
+  audit: AuditSink;
+  keyStore: KeyStore;
+  hsm: HsmPort;
+  connectorCount: () => number;
+  pingDb: (signal: AbortSignal) => Promise<void>;
+}): Deps {
+  const authorizer = new RoleAuthorizer();
+  const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
+  setInterval(() => keyCache.sweep(), 60_000).unref();
+  const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
+  return {
+    config: a.config,
+    log: a.log,
+    identity: a.identity,
+    authenticator: new ApiKeyAuthenticator(a.identity),
+    audit: a.audit,
+    health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, timeoutMs: a.config.healthTimeoutMs }),
+    keys,
+    crypto: new CryptoService(a.hsm, authorizer, keys, new KeyMaterial(a.keyStore, a.hsm, keyCache)),
+    keyCache,
   };
 }

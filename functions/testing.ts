@@ -2,40 +2,34 @@ import { MemoryHsm } from "../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../shared/log.js";
 import { MemoryAuditSink } from "./audit/memory-store.js";
 import { loadFunctionsConfig } from "./config.js";
-import { CryptoService } from "./crypto-ops/service.js";
-import type { Deps } from "./deps.js";
-import { HealthService } from "./health/service.js";
+import { wireServices, type Deps } from "./deps.js";
 import { hashApiKeySecret, newApiKey } from "./identity/api-keys.js";
-import { ApiKeyAuthenticator } from "./identity/authenticator.js";
 import { MemoryIdentityStore } from "./identity/memory-store.js";
 import type { Role } from "./identity/principal.js";
-import { RoleAuthorizer } from "./policy/authorizer.js";
+import { MemoryKeyStore } from "./keys/memory-store.js";
 
 export const TEST_TENANT = "111122223333";
 
 /** Deps on memory stores and MemoryHsm, for route and service unit tests. */
 export function testDeps(o: { dbUp?: () => boolean } = {}) {
-  const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test" });
+  const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test", TETHER_METADATA_TTL_MS: "0" });
   const hsm = new MemoryHsm();
   const identity = new MemoryIdentityStore();
   const audit = new MemoryAuditSink();
-  const deps: Deps = {
+  const keyStore = new MemoryKeyStore();
+  const deps: Deps = wireServices({
     config,
     log: silentLogger,
     identity,
-    authenticator: new ApiKeyAuthenticator(identity),
     audit,
-    health: new HealthService({
-      pingDb: async () => {
-        if (o.dbUp && !o.dbUp()) throw new Error("connection refused");
-      },
-      hsm,
-      connectorCount: () => (hsm.available ? 1 : 0),
-      timeoutMs: 500,
-    }),
-    crypto: new CryptoService(hsm, new RoleAuthorizer()),
-  };
-  return { deps, hsm, identity, audit };
+    keyStore,
+    hsm,
+    connectorCount: () => (hsm.available ? 1 : 0),
+    pingDb: async () => {
+      if (o.dbUp && !o.dbUp()) throw new Error("connection refused");
+    },
+  });
+  return { deps, hsm, identity, audit, keyStore };
 }
 
 /** Creates an API key for a principal and returns its bearer token. */

@@ -1,11 +1,30 @@
+import { randomBytes } from "node:crypto";
+import { KmsError, isKmsError } from "../../shared/errors.js";
+import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
+import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import type { Principal } from "../identity/principal.js";
-import type { Authorizer } from "../policy/authorizer.js";
+import type { KeyMaterial } from "../keys/material.js";
+import type { KeyRecord } from "../keys/model.js";
+import type { KeyService } from "../keys/service.js";
+import type { Action, Authorizer } from "../policy/authorizer.js";
 
+export const MAX_PLAINTEXT_BYTES = 4096;
+
+export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
+export type DataKeySpec = { keySpec?: "AES_128" | "AES_256" | undefined; numberOfBytes?: number | undefined };
+
+/**
+ * Cryptography on KMS keys, in software, with material unwrapped once through the HSM and
+ * cached. The ciphertext header names the key and version; header and encryption context are the
+ * AAD. Every decryption failure a caller could cause is the one InvalidCiphertextException.
+ */
 export class CryptoService {
   constructor(
     private readonly hsm: HsmPort,
     private readonly authorizer: Authorizer,
+    private readonly keys: KeyService,
+    private readonly material: KeyMaterial,
   ) {}
 
   /** Random bytes from the HSM's RNG. */
@@ -13,4 +32,92 @@ export class CryptoService {
     await this.authorizer.authorize(principal, "kms:GenerateRandom", { tenant: principal.tenant });
     return this.hsm.random(numberOfBytes, call);
   }
+
+  async encrypt(principal: Principal, keyId: string, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts): Promise<EncryptResult> {
+    if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
+    const key = await this.usable(principal, keyId, "kms:Encrypt", call);
+    return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call) };
+  }
+
+  async decrypt(principal: Principal, ciphertext: Uint8Array, context: EncryptionContext | undefined, expectedKeyId: string | undefined, call: CallOpts) {
+    const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call);
+    return { keyId: key.arn, plaintext };
+  }
+
+  async generateDataKey(principal: Principal, keyId: string, spec: DataKeySpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
+    const length = dataKeyLength(spec);
+    const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
+    const plaintext = new Uint8Array(randomBytes(length));
+    const ciphertext = await this.sealUnder(key, plaintext, context, call);
+    if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
+    plaintext.fill(0);
+    return { keyId: key.arn, ciphertext };
+  }
+
+  /** Decrypts under the source key and encrypts under the destination key; the plaintext never leaves. */
+  async reEncrypt(
+    principal: Principal,
+    input: { ciphertext: Uint8Array; sourceContext?: EncryptionContext | undefined; sourceKeyId?: string | undefined; destinationKeyId: string; destinationContext?: EncryptionContext | undefined },
+    call: CallOpts,
+  ) {
+    const source = await this.open(principal, input.ciphertext, input.sourceContext, input.sourceKeyId, "kms:ReEncryptFrom", call);
+    try {
+      const destination = await this.usable(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
+      return { sourceKeyId: source.key.arn, keyId: destination.arn, ciphertext: await this.sealUnder(destination, source.plaintext, input.destinationContext, call) };
+    } finally {
+      source.plaintext.fill(0);
+    }
+  }
+
+  private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts): Promise<Uint8Array> {
+    const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
+    const material = await this.material.forVersion(key, key.primaryVersion, call);
+    return new Uint8Array(Buffer.concat([header, aesGcmSeal(material, plaintext, aadFor(header, context))]));
+  }
+
+  private async open(principal: Principal, ciphertext: Uint8Array, context: EncryptionContext | undefined, expectedKeyId: string | undefined, action: Action, call: CallOpts) {
+    const header = decodeHeader(ciphertext);
+    const key = await this.keys.forUse(principal, header.keyId, action, call).catch((err: unknown) => {
+      // A ciphertext naming a key this caller cannot see is just an invalid ciphertext.
+      throw isKmsError(err, "NotFoundException") ? invalidCiphertext() : err;
+    });
+    if (expectedKeyId !== undefined && expectedKeyId !== key.keyId && expectedKeyId !== key.arn) {
+      throw new KmsError("IncorrectKeyException", "the ciphertext was not encrypted under the key you named");
+    }
+    checkState(key);
+    if (header.version > key.primaryVersion) throw invalidCiphertext();
+    const material = await this.material.forVersion(key, header.version, call);
+    const plaintext = aesGcmOpen(material, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context));
+    return { key, plaintext };
+  }
+
+  private async usable(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
+    const key = await this.keys.forUse(principal, keyId, action, call);
+    checkState(key);
+    if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("KMSInvalidStateException", `key ${key.keyId} is not for encryption`);
+    return key;
+  }
+}
+
+function checkState(key: KeyRecord): void {
+  switch (key.state) {
+    case "Enabled":
+      return;
+    case "Disabled":
+      throw new KmsError("DisabledException", `key ${key.arn} is disabled`);
+    case "Destroyed":
+      throw new KmsError("NotFoundException", `key ${key.arn} has been destroyed`);
+    default:
+      throw new KmsError("KMSInvalidStateException", `key ${key.arn} is ${key.state}`);
+  }
+}
+
+function dataKeyLength(spec: DataKeySpec): number {
+  if (spec.keySpec && spec.numberOfBytes) throw new KmsError("ValidationException", "give keySpec or numberOfBytes, not both");
+  if (spec.keySpec) return spec.keySpec === "AES_128" ? 16 : 32;
+  if (spec.numberOfBytes) {
+    if (!Number.isInteger(spec.numberOfBytes) || spec.numberOfBytes < 1 || spec.numberOfBytes > 1024) throw new KmsError("ValidationException", "numberOfBytes must be 1 to 1024");
+    return spec.numberOfBytes;
+  }
+  throw new KmsError("ValidationException", "keySpec or numberOfBytes is required");
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { validator } from "hono/validator";
-import type { z } from "zod";
+import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { AppEnv } from "./env.js";
 
@@ -16,12 +16,29 @@ export const limitBody = (): MiddlewareHandler<AppEnv> =>
     },
   });
 
-/** Validates a JSON body with a zod schema; any problem is a ValidationException naming the field. */
-export const json = <S extends z.ZodType>(schema: S) =>
-  validator("json", async (value: unknown): Promise<z.output<S>> => {
+/** Parses with a zod schema; any problem is a ValidationException naming the field. */
+const parseWith =
+  <S extends z.ZodType>(schema: S, where: string) =>
+  async (value: unknown): Promise<z.output<S>> => {
     const r = await schema.safeParseAsync(value);
     if (r.success) return r.data;
     const issue = r.error.issues[0];
-    const where = issue?.path.length ? issue.path.join(".") : "body";
-    throw new KmsError("ValidationException", `${where}: ${issue?.message ?? "invalid"}`);
-  });
+    throw new KmsError("ValidationException", `${issue?.path.length ? issue.path.join(".") : where}: ${issue?.message ?? "invalid"}`);
+  };
+
+export const json = <S extends z.ZodType>(schema: S) => validator("json", parseWith(schema, "body"));
+export const query = <S extends z.ZodType>(schema: S) => validator("query", parseWith(schema, "query"));
+
+/** A base64 field decoding to at most `max` bytes (and at least `min`). */
+export const Blob = (max: number, min = 1) =>
+  z
+    .string()
+    .max(Math.ceil(max / 3) * 4 + 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64")
+    .transform((s) => new Uint8Array(Buffer.from(s, "base64")))
+    .refine((b) => b.length >= min && b.length <= max, `must decode to ${min}–${max} bytes`);
+
+export const EncryptionContext = z
+  .record(z.string().min(1).max(256), z.string().max(4096))
+  .refine((c) => Object.keys(c).length <= 64, "at most 64 entries")
+  .optional();

@@ -1,8 +1,31 @@
 import { KmsError } from "../../shared/errors.js";
 import type { Principal, Role } from "../identity/principal.js";
 
+const MANAGE = ["tenantAdmin", "keyAdmin"] as const;
+const USE = ["tenantAdmin", "keyUser"] as const;
+const READ = ["tenantAdmin", "keyAdmin", "keyUser", "auditor"] as const;
+
+const ROLES_FOR = {
+  "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
+  "kms:CreateKey": MANAGE,
+  "kms:EnableKey": MANAGE,
+  "kms:DisableKey": MANAGE,
+  "kms:ScheduleKeyDeletion": MANAGE,
+  "kms:CancelKeyDeletion": MANAGE,
+  "kms:RotateKeyOnDemand": MANAGE,
+  "kms:DescribeKey": READ,
+  "kms:ListKeys": READ,
+  "kms:ListKeyRotations": READ,
+  "kms:Encrypt": USE,
+  "kms:Decrypt": USE,
+  "kms:ReEncryptFrom": USE,
+  "kms:ReEncryptTo": USE,
+  "kms:GenerateDataKey": USE,
+  "kms:GenerateDataKeyWithoutPlaintext": USE,
+} satisfies Record<string, readonly Role[]>;
+
 /** The operations Tether authorizes, named as AWS KMS names its actions. */
-export type Action = "kms:GenerateRandom";
+export type Action = keyof typeof ROLES_FOR;
 
 export type Resource = { tenant: string; keyId?: string };
 
@@ -11,16 +34,13 @@ export interface Authorizer {
   authorize(principal: Principal, action: Action, resource: Resource): Promise<void>;
 }
 
-const ROLES_FOR: Record<Action, readonly Role[]> = {
-  "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
-};
-
 /** Role-based authorization within the principal's own tenant (key policies come in [4/7]). */
 export class RoleAuthorizer implements Authorizer {
   async authorize(principal: Principal, action: Action, resource: Resource): Promise<void> {
     // Another tenant's resources do not exist for this principal.
     if (resource.tenant !== principal.tenant) throw new KmsError("NotFoundException", "not found");
-    if (!principal.roles.some((r) => ROLES_FOR[action].includes(r))) {
+    const allowed: readonly Role[] = ROLES_FOR[action];
+    if (!principal.roles.some((r) => allowed.includes(r))) {
       throw new KmsError("AccessDeniedException", `${principal.principalId} is not allowed to perform ${action}`);
     }
   }

@@ -38,7 +38,7 @@ export type TestStack = {
  * The functions, in this process, on a free port, over fresh tables; with a tenant admin key.
  * `dynamoEndpoint` points the server (only) elsewhere, e.g. at a port where nothing listens.
  */
-export async function startFunctions(o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number } = {}): Promise<TestStack> {
+export async function startFunctions(o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number } = {}): Promise<TestStack> {
   const b = backends();
   const tableName = o.tableName ?? (await freshTables());
   const config = loadFunctionsConfig({
@@ -47,6 +47,7 @@ export async function startFunctions(o: { tableName?: string; port?: number; dyn
     TETHER_PORT: String(o.port ?? 0),
     TETHER_HSM_TIMEOUT_MS: String(o.hsmTimeoutMs ?? 5_000),
     TETHER_HEALTH_TIMEOUT_MS: "1000",
+    TETHER_METADATA_TTL_MS: String(o.metadataTtlMs ?? 1000),
   });
   const log = createLogger({ name: "functions", level: "debug", destination: { write: (line) => void capturedLogs.push(line) } });
   const server = await startServer(config, log);

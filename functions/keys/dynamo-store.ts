@@ -1,0 +1,171 @@
+import {
+  GetItemCommand,
+  QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { KmsError } from "../../shared/errors.js";
+import { KeyRecord, KeyVersion } from "./model.js";
+import type { KeyStore, Page } from "./store.js";
+
+/**
+ * Keys in the main table:
+ *   pk KEY#<tenant>#<keyId>  sk META              the key's metadata (gsi1: TENANT#<tenant>#KEYS / <createdAt>#<keyId>)
+ *   pk KEY#<tenant>#<keyId>  sk V#<0000000001>    one item per version, holding its wrapped material
+ */
+const pk = (tenant: string, keyId: string) => `KEY#${tenant}#${keyId}`;
+const versionSk = (v: number) => `V#${String(v).padStart(10, "0")}`;
+const metaItem = (k: KeyRecord) => ({ pk: pk(k.tenant, k.keyId), sk: "META", gsi1pk: `TENANT#${k.tenant}#KEYS`, gsi1sk: `${k.createdAt}#${k.keyId}`, ...k });
+const versionItem = (k: KeyRecord, v: KeyVersion) => ({ pk: pk(k.tenant, k.keyId), sk: versionSk(v.version), ...v });
+
+const cancelled = (err: unknown) => err instanceof TransactionCanceledException || (err as Error).name === "ConditionalCheckFailedException";
+
+export class DynamoKeyStore implements KeyStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async create(key: KeyRecord, first: KeyVersion): Promise<void> {
+    try {
+      await this.db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: marshall(metaItem(key), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
+            { Put: { TableName: this.table, Item: marshall(versionItem(key, first), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
+          ],
+        }),
+      );
+    } catch (err) {
+      if (cancelled(err)) throw new KmsError("AlreadyExistsException", `key ${key.keyId} exists`);
+      throw err;
+    }
+  }
+
+  async get(tenant: string, keyId: string): Promise<KeyRecord | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: pk(tenant, keyId), sk: "META" }), ConsistentRead: true }));
+    return out.Item ? KeyRecord.parse(unmarshall(out.Item)) : undefined;
+  }
+
+  async list(tenant: string, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :p",
+        ExpressionAttributeValues: marshall({ ":p": `TENANT#${tenant}#KEYS` }),
+        Limit: limit,
+        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, tenant) } : {}),
+      }),
+    );
+    const items = (out.Items ?? []).map((i) => KeyRecord.parse(unmarshall(i)));
+    return out.LastEvaluatedKey ? { items, cursor: encodeCursor(out.LastEvaluatedKey, tenant) } : { items };
+  }
+
+  async update(next: KeyRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: this.conditionalMeta(next) }],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (cancelled(err)) return false;
+      throw err;
+    }
+  }
+
+  async addVersion(next: KeyRecord, version: KeyVersion): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: this.conditionalMeta(next) },
+            { Put: { TableName: this.table, Item: marshall(versionItem(next, version), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (cancelled(err)) return false;
+      throw err;
+    }
+  }
+
+  async getVersion(tenant: string, keyId: string, version: number): Promise<KeyVersion | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: pk(tenant, keyId), sk: versionSk(version) }), ConsistentRead: true }));
+    return out.Item ? KeyVersion.parse(unmarshall(out.Item)) : undefined;
+  }
+
+  async listVersions(tenant: string, keyId: string): Promise<KeyVersion[]> {
+    const versions: KeyVersion[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :p AND begins_with(sk, :v)",
+          ExpressionAttributeValues: marshall({ ":p": pk(tenant, keyId), ":v": "V#" }),
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
+      );
+      versions.push(...(out.Items ?? []).map((i) => KeyVersion.parse(unmarshall(i))));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return versions;
+  }
+
+  /**
+   * Marks the key Destroyed and removes every version's wrapped material in one transaction (up
+   * to 99 versions; any beyond are removed right after, the key being unusable already).
+   */
+  async shred(next: KeyRecord): Promise<boolean> {
+    const removals = (await this.listVersions(next.tenant, next.keyId)).map((v) => ({
+      Update: {
+        TableName: this.table,
+        Key: marshall({ pk: pk(next.tenant, next.keyId), sk: versionSk(v.version) }),
+        UpdateExpression: "REMOVE #wrapped",
+        ExpressionAttributeNames: { "#wrapped": "wrapped" },
+      },
+    }));
+    try {
+      await this.db.send(new TransactWriteItemsCommand({ TransactItems: [{ Put: this.conditionalMeta(next) }, ...removals.slice(0, 99)] }));
+    } catch (err) {
+      if (cancelled(err)) return false;
+      throw err;
+    }
+    for (let i = 99; i < removals.length; i += 100) {
+      await this.db.send(new TransactWriteItemsCommand({ TransactItems: removals.slice(i, i + 100) }));
+    }
+    return true;
+  }
+
+  private conditionalMeta(next: KeyRecord) {
+    return {
+      TableName: this.table,
+      Item: marshall(metaItem(next), { removeUndefinedValues: true }),
+      ConditionExpression: "#rev = :expected",
+      ExpressionAttributeNames: { "#rev": "revision" },
+      ExpressionAttributeValues: marshall({ ":expected": next.revision - 1 }),
+    };
+  }
+}
+
+/** Opaque cursors: the last evaluated key, base64url JSON, checked to belong to the tenant. */
+function encodeCursor(key: Record<string, unknown>, tenant: string): string {
+  return Buffer.from(JSON.stringify({ t: tenant, k: unmarshall(key as never) })).toString("base64url");
+}
+
+function decodeCursor(cursor: string, tenant: string) {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { t: string; k: Record<string, unknown> };
+    if (parsed.t !== tenant || typeof parsed.k !== "object") throw new Error();
+    return marshall(parsed.k);
+  } catch {
+    throw new KmsError("ValidationException", "the pagination cursor is invalid");
+  }
+}

@@ -1,0 +1,58 @@
+import { KmsError } from "../../shared/errors.js";
+import type { KeyRecord, KeyVersion } from "./model.js";
+import type { KeyStore, Page } from "./store.js";
+
+/** KeyStore in memory, for unit tests; same conditional semantics as DynamoKeyStore. */
+export class MemoryKeyStore implements KeyStore {
+  private readonly keys = new Map<string, KeyRecord>();
+  private readonly versions = new Map<string, KeyVersion>();
+
+  async create(key: KeyRecord, first: KeyVersion) {
+    const id = `${key.tenant}/${key.keyId}`;
+    if (this.keys.has(id)) throw new KmsError("AlreadyExistsException", `key ${key.keyId} exists`);
+    this.keys.set(id, key);
+    this.versions.set(`${id}/${first.version}`, first);
+  }
+
+  async get(tenant: string, keyId: string) {
+    return this.keys.get(`${tenant}/${keyId}`);
+  }
+
+  async list(tenant: string, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    const all = [...this.keys.values()].filter((k) => k.tenant === tenant).sort((a, b) => `${a.createdAt}#${a.keyId}`.localeCompare(`${b.createdAt}#${b.keyId}`));
+    const start = cursor ? Number(Buffer.from(cursor, "base64url").toString()) : 0;
+    const items = all.slice(start, start + limit);
+    return start + limit < all.length ? { items, cursor: Buffer.from(String(start + limit)).toString("base64url") } : { items };
+  }
+
+  async update(next: KeyRecord) {
+    const id = `${next.tenant}/${next.keyId}`;
+    if (this.keys.get(id)?.revision !== next.revision - 1) return false;
+    this.keys.set(id, next);
+    return true;
+  }
+
+  async addVersion(next: KeyRecord, version: KeyVersion) {
+    const vid = `${next.tenant}/${next.keyId}/${version.version}`;
+    if (this.versions.has(vid) || !(await this.update(next))) return false;
+    this.versions.set(vid, version);
+    return true;
+  }
+
+  async getVersion(tenant: string, keyId: string, version: number) {
+    return this.versions.get(`${tenant}/${keyId}/${version}`);
+  }
+
+  async listVersions(tenant: string, keyId: string) {
+    return [...this.versions.entries()].filter(([id]) => id.startsWith(`${tenant}/${keyId}/`)).map(([, v]) => v).sort((a, b) => a.version - b.version);
+  }
+
+  async shred(next: KeyRecord) {
+    if (!(await this.update(next))) return false;
+    for (const v of await this.listVersions(next.tenant, next.keyId)) {
+      const { wrapped: _gone, ...rest } = v;
+      this.versions.set(`${next.tenant}/${next.keyId}/${v.version}`, rest);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { TenantId } from "../identity/principal.js";
+
+export const KeySpec = z.enum([
+  "SYMMETRIC_DEFAULT",
+  "RSA_2048",
+  "RSA_3072",
+  "RSA_4096",
+  "ECC_NIST_P256",
+  "ECC_NIST_P384",
+  "HMAC_256",
+  "HMAC_384",
+  "HMAC_512",
+]);
+export type KeySpec = z.infer<typeof KeySpec>;
+
+export const KeyUsage = z.enum(["ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"]);
+export type KeyUsage = z.infer<typeof KeyUsage>;
+
+export const KeyState = z.enum(["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Destroyed"]);
+export type KeyState = z.infer<typeof KeyState>;
+
+export const WrappedRecord = z.object({ rootKeyLabel: z.string(), hsmIdentity: z.string(), iv: z.string(), ciphertext: z.string() });
+export type WrappedRecord = z.infer<typeof WrappedRecord>;
+
+/** A KMS key's metadata (one item); its versions are items of their own. */
+export const KeyRecord = z.object({
+  tenant: TenantId,
+  keyId: z.uuid(),
+  arn: z.string(),
+  description: z.string(),
+  spec: KeySpec,
+  usage: KeyUsage,
+  origin: z.enum(["TETHER", "EXTERNAL"]),
+  state: KeyState,
+  createdAt: z.string(),
+  deletionDate: z.string().optional(),
+  rotationPeriodDays: z.number().int().optional(),
+  nextRotationAt: z.string().optional(),
+  primaryVersion: z.number().int().min(1),
+  /** Increases when versions are re-wrapped (root key rotation): cached material from before is stale. */
+  wrapEpoch: z.number().int().min(0),
+  tags: z.record(z.string(), z.string()),
+  /** Increases on every change: every state transition is a conditional write on it. */
+  revision: z.number().int().min(0),
+});
+export type KeyRecord = z.infer<typeof KeyRecord>;
+
+export const KeyVersion = z.object({
+  version: z.number().int().min(1),
+  createdAt: z.string(),
+  /** Removed when the key is destroyed (crypto-shredding). */
+  wrapped: WrappedRecord.optional(),
+});
+export type KeyVersion = z.infer<typeof KeyVersion>;
+
+export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;

@@ -1,0 +1,160 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- route tests read JSON response bodies loosely */
+import { describe, expect, it } from "vitest";
+import { createApp } from "../app.js";
+import { apiKeyFor, jsonInit, testDeps } from "../testing.js";
+
+const setup = async () => {
+  const t = testDeps();
+  const app = createApp(t.deps);
+  const admin = await apiKeyFor(t.identity, ["tenantAdmin"]);
+  const post = async (path: string, body: unknown = {}, token = admin) => {
+    const res = await app.request(path, jsonInit(body, token));
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  const get = async (path: string, token = admin) => {
+    const res = await app.request(path, { headers: { authorization: `Bearer ${token}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  return { t, app, admin, post, get };
+};
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("native key API (memory store, MemoryHsm)", () => {
+  it("creates a key and round-trips encrypt/decrypt with an encryption context", async () => {
+    const { post } = await setup();
+    const created = await post("/v1/keys", { description: "orders" });
+    expect(created.status).toBe(201);
+    expect(created.body.keyMetadata).toMatchObject({ keySpec: "SYMMETRIC_DEFAULT", keyState: "Enabled", description: "orders", currentVersion: 1 });
+    const keyId = created.body.keyMetadata.keyId as string;
+    expect(created.body.keyMetadata.arn).toBe(`arn:aws:kms:us-east-1:111122223333:key/${keyId}`);
+
+    const enc = await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("hello"), encryptionContext: { order: "42" } });
+    expect(enc.status).toBe(200);
+    const dec = await post("/v1/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionContext: { order: "42" } });
+    expect(dec.status).toBe(200);
+    expect(Buffer.from(dec.body.plaintext, "base64").toString()).toBe("hello");
+  });
+
+  it("gives one InvalidCiphertextException for a wrong context, tampering, or an unknown key", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x"), encryptionContext: { a: "1" } })).body.ciphertextBlob as string;
+    const bytes = Buffer.from(blob, "base64");
+    const variants = [
+      { ciphertextBlob: blob, encryptionContext: { a: "2" } },
+      { ciphertextBlob: blob },
+      { ciphertextBlob: Buffer.from(bytes.map((b, i) => (i === bytes.length - 1 ? b ^ 1 : b))).toString("base64"), encryptionContext: { a: "1" } },
+      { ciphertextBlob: Buffer.from(bytes.map((b, i) => (i === 5 ? b ^ 1 : b))).toString("base64"), encryptionContext: { a: "1" } },
+      { ciphertextBlob: Buffer.from(bytes.map((b, i) => (i === 20 ? b ^ 1 : b))).toString("base64"), encryptionContext: { a: "1" } },
+    ];
+    for (const body of variants) {
+      const res = await post("/v1/decrypt", body);
+      expect(res).toEqual({ status: 400, body: { __type: "InvalidCiphertextException", message: expect.any(String) } });
+    }
+    const messages = new Set<string>();
+    for (const body of variants) messages.add((await post("/v1/decrypt", body)).body.message as string);
+    expect(messages.size).toBe(1);
+  });
+
+  it("refuses an encrypt over 4096 bytes and a decrypt naming the wrong key", async () => {
+    const { post } = await setup();
+    const a = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const b = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    expect((await post(`/v1/keys/${a}/encrypt`, { plaintext: Buffer.alloc(4097).toString("base64") })).body.__type).toBe("ValidationException");
+    const blob = (await post(`/v1/keys/${a}/encrypt`, { plaintext: b64("x") })).body.ciphertextBlob;
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob, keyId: b })).body.__type).toBe("IncorrectKeyException");
+  });
+
+  it("rotation keeps old ciphertexts decryptable and encrypts under the new version", async () => {
+    const { post, get } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const old = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("v1") })).body.ciphertextBlob as string;
+    const rotated = await post(`/v1/keys/${keyId}/rotate`);
+    expect(rotated.body.keyMetadata.currentVersion).toBe(2);
+    const fresh = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("v2") })).body.ciphertextBlob as string;
+    expect(Buffer.from(fresh, "base64").readUInt32BE(17)).toBe(2);
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: old })).body.plaintext, "base64").toString()).toBe("v1");
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: fresh })).body.plaintext, "base64").toString()).toBe("v2");
+    const versions = await get(`/v1/keys/${keyId}/versions`);
+    expect(versions.body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
+    expect(JSON.stringify(versions.body)).not.toContain("ciphertext");
+  });
+
+  it("disable, schedule deletion and cancel follow AWS's state rules", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.ciphertextBlob;
+    await post(`/v1/keys/${keyId}/disable`);
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("DisabledException");
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("DisabledException");
+    expect((await post(`/v1/keys/${keyId}/schedule-deletion`, { pendingWindowInDays: 6 })).body.__type).toBe("ValidationException");
+    const scheduled = await post(`/v1/keys/${keyId}/schedule-deletion`, { pendingWindowInDays: 7 });
+    expect(scheduled.body.keyMetadata.keyState).toBe("PendingDeletion");
+    expect((await post(`/v1/keys/${keyId}/enable`)).status).toBe(409);
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("KMSInvalidStateException");
+    const cancelled = await post(`/v1/keys/${keyId}/cancel-deletion`);
+    expect(cancelled.body.keyMetadata).toMatchObject({ keyState: "Disabled" });
+    expect(cancelled.body.keyMetadata.deletionDate).toBeUndefined();
+    await post(`/v1/keys/${keyId}/enable`);
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob })).status).toBe(200);
+  });
+
+  it("generates data keys with and without plaintext, and re-encrypts without returning plaintext", async () => {
+    const { post } = await setup();
+    const a = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const b = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const dk = await post(`/v1/keys/${a}/generate-data-key`, { keySpec: "AES_256", encryptionContext: { app: "x" } });
+    expect(Buffer.from(dk.body.plaintext, "base64")).toHaveLength(32);
+    const back = await post("/v1/decrypt", { ciphertextBlob: dk.body.ciphertextBlob, encryptionContext: { app: "x" } });
+    expect(back.body.plaintext).toBe(dk.body.plaintext);
+    const only = await post(`/v1/keys/${a}/generate-data-key-without-plaintext`, { numberOfBytes: 24 });
+    expect(only.body.plaintext).toBeUndefined();
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: only.body.ciphertextBlob })).body.plaintext, "base64")).toHaveLength(24);
+    expect((await post(`/v1/keys/${a}/generate-data-key`, {})).body.__type).toBe("ValidationException");
+
+    const re = await post("/v1/re-encrypt", { ciphertextBlob: dk.body.ciphertextBlob, sourceEncryptionContext: { app: "x" }, destinationKeyId: b, destinationEncryptionContext: { app: "y" } });
+    expect(re.body.plaintext).toBeUndefined();
+    expect(re.body.keyId).toContain(b);
+    expect((await post("/v1/decrypt", { ciphertextBlob: re.body.ciphertextBlob, encryptionContext: { app: "y" } })).body.plaintext).toBe(dk.body.plaintext);
+  });
+
+  it("keeps tenants apart: another tenant's key does not exist", async () => {
+    const { t, post, get } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.ciphertextBlob;
+    const stranger = await apiKeyFor(t.identity, ["tenantAdmin"], "999988887777");
+    expect((await get(`/v1/keys/${keyId}`, stranger)).status).toBe(404);
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }, stranger)).status).toBe(404);
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob }, stranger)).body.__type).toBe("InvalidCiphertextException");
+    expect((await get("/v1/keys", stranger)).body.keys).toEqual([]);
+  });
+
+  it("lists keys with opaque cursors", async () => {
+    const { post, get } = await setup();
+    for (let i = 0; i < 5; i++) await post("/v1/keys", { description: `k${i}` });
+    const first = await get("/v1/keys?limit=2");
+    expect(first.body.keys).toHaveLength(2);
+    const seen = [...first.body.keys];
+    let cursor = first.body.nextCursor as string | undefined;
+    while (cursor) {
+      const page = await get(`/v1/keys?limit=2&cursor=${encodeURIComponent(cursor)}`);
+      seen.push(...page.body.keys);
+      cursor = page.body.nextCursor;
+    }
+    expect(seen.map((k: { description: string }) => k.description).sort()).toEqual(["k0", "k1", "k2", "k3", "k4"]);
+    expect((await get("/v1/keys?limit=0")).status).toBe(400);
+  });
+
+  it("lets key users use but not manage keys, and auditors only read", async () => {
+    const { t, post, get } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const user = await apiKeyFor(t.identity, ["keyUser"]);
+    const auditor = await apiKeyFor(t.identity, ["auditor"]);
+    expect((await post("/v1/keys", {}, user)).status).toBe(403);
+    expect((await post(`/v1/keys/${keyId}/disable`, {}, user)).status).toBe(403);
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }, user)).status).toBe(200);
+    expect((await get(`/v1/keys/${keyId}`, auditor)).status).toBe(200);
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }, auditor)).status).toBe(403);
+  });
+});

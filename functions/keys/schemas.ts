@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { KeySpec, KeyUsage, type KeyRecord } from "./model.js";
+
+const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
+
+export const CreateKeyBody = z
+  .object({
+    description: z.string().max(8192).optional(),
+    keySpec: KeySpec.optional(),
+    keyUsage: KeyUsage.optional(),
+    tags: Tags.optional(),
+    rotationPeriodDays: z.number().int().min(90).max(2560).optional(),
+  })
+  .strict();
+
+export const ScheduleDeletionBody = z.object({ pendingWindowInDays: z.number().int().min(7).max(30).default(30) }).strict();
+
+export const ListKeysQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(2048).optional() });
+
+/** A key as the API shows it: never its material. */
+export const keyMetadata = (k: KeyRecord) => ({
+  keyId: k.keyId,
+  arn: k.arn,
+  accountId: k.tenant,
+  description: k.description,
+  keySpec: k.spec,
+  keyUsage: k.usage,
+  origin: k.origin,
+  keyState: k.state,
+  enabled: k.state === "Enabled",
+  creationDate: k.createdAt,
+  ...(k.deletionDate ? { deletionDate: k.deletionDate } : {}),
+  ...(k.rotationPeriodDays ? { rotationPeriodInDays: k.rotationPeriodDays, nextRotationDate: k.nextRotationAt } : {}),
+  currentVersion: k.primaryVersion,
+  tags: k.tags,
+});

@@ -1,0 +1,231 @@
+import { randomUUID } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import { KmsError } from "../../shared/errors.js";
+import { wrapBinding } from "../../shared/crypto/envelope.js";
+import type { CallOpts, HsmPort, WrappedKey } from "../../shared/hsm/port.js";
+import { toB64 } from "../../shared/protocol/codec.js";
+import type { Principal } from "../identity/principal.js";
+import type { Action, Authorizer } from "../policy/authorizer.js";
+import { keyArn, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
+import type { KeyStore, Page } from "./store.js";
+
+export type CreateKeyInput = {
+  description?: string | undefined;
+  keySpec?: KeySpec | undefined;
+  keyUsage?: KeyUsage | undefined;
+  tags?: Record<string, string> | undefined;
+  rotationPeriodDays?: number | undefined;
+};
+
+export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; now?: () => number };
+
+const DAY_MS = 86_400_000;
+const notFound = (keyId: string) => new KmsError("NotFoundException", `key ${keyId} does not exist`);
+const toRecord = (w: WrappedKey): WrappedRecord => ({ rootKeyLabel: w.rootKeyLabel, hsmIdentity: w.hsmIdentity, iv: toB64(w.iv), ciphertext: toB64(w.ciphertext) });
+
+/**
+ * The key lifecycle: create, describe, list, enable/disable, scheduled deletion and its
+ * cancellation, destruction (crypto-shredding) once the window has passed, and rotation (on
+ * demand, and automatic: applied lazily when a due key is used). Metadata is cached for at most
+ * `metadataTtlMs`, so a Disable or a deletion takes effect everywhere within that bound.
+ */
+export class KeyService {
+  private readonly metadata: LRUCache<string, KeyRecord>;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: KeyStore,
+    private readonly hsm: HsmPort,
+    private readonly authorizer: Authorizer,
+    private readonly opts: KeyServiceOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    // A TTL of 0 turns the metadata cache off (lru-cache would read 0 as "never expires").
+    this.metadata = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
+  }
+
+  async create(principal: Principal, input: CreateKeyInput, call: CallOpts): Promise<KeyRecord> {
+    await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
+    const spec = input.keySpec ?? "SYMMETRIC_DEFAULT";
+    const usage = input.keyUsage ?? "ENCRYPT_DECRYPT";
+    if (spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", `key spec ${spec} is not available yet`);
+    if (usage !== "ENCRYPT_DECRYPT") throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${spec}`);
+    const keyId = randomUUID();
+    const created = new Date(this.now());
+    const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(principal.tenant, keyId, 1), { ...call, returnPlaintext: false });
+    const key: KeyRecord = {
+      tenant: principal.tenant,
+      keyId,
+      arn: keyArn(this.opts.region, principal.tenant, keyId),
+      description: input.description ?? "",
+      spec,
+      usage,
+      origin: "TETHER",
+      state: "Enabled",
+      createdAt: created.toISOString(),
+      ...(input.rotationPeriodDays
+        ? { rotationPeriodDays: input.rotationPeriodDays, nextRotationAt: new Date(created.getTime() + input.rotationPeriodDays * DAY_MS).toISOString() }
+        : {}),
+      primaryVersion: 1,
+      wrapEpoch: 0,
+      tags: input.tags ?? {},
+      revision: 0,
+    };
+    await this.store.create(key, { version: 1, createdAt: key.createdAt, wrapped: toRecord(wrapped) });
+    return key;
+  }
+
+  async describe(principal: Principal, keyId: string): Promise<KeyRecord> {
+    return this.authorized(principal, keyId, "kms:DescribeKey");
+  }
+
+  async list(principal: Principal, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+    await this.authorizer.authorize(principal, "kms:ListKeys", { tenant: principal.tenant });
+    return this.store.list(principal.tenant, limit, cursor);
+  }
+
+  enable(principal: Principal, keyId: string): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:EnableKey", (k) => {
+      if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
+      return { ...k, state: "Enabled" };
+    });
+  }
+
+  disable(principal: Principal, keyId: string): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:DisableKey", (k) => {
+      if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
+      return { ...k, state: "Disabled" };
+    });
+  }
+
+  scheduleDeletion(principal: Principal, keyId: string, pendingWindowInDays: number): Promise<KeyRecord> {
+    if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) {
+      throw new KmsError("ValidationException", "pendingWindowInDays must be between 7 and 30");
+    }
+    return this.transition(principal, keyId, "kms:ScheduleKeyDeletion", (k) => {
+      if (k.state === "PendingDeletion" || k.state === "Destroyed") throw invalidState(k);
+      return { ...k, state: "PendingDeletion", deletionDate: new Date(this.now() + pendingWindowInDays * DAY_MS).toISOString() };
+    });
+  }
+
+  /** As in AWS KMS, a cancelled deletion leaves the key Disabled. */
+  cancelDeletion(principal: Principal, keyId: string): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:CancelKeyDeletion", (k) => {
+      if (k.state !== "PendingDeletion") throw invalidState(k);
+      const { deletionDate: _gone, ...rest } = k;
+      return { ...rest, state: "Disabled" };
+    });
+  }
+
+  /** A new primary version; concurrent rotations each add their own (none is lost). */
+  async rotate(principal: Principal, keyId: string, call: CallOpts): Promise<KeyRecord> {
+    await this.authorized(principal, keyId, "kms:RotateKeyOnDemand");
+    return this.addVersion(principal.tenant, keyId, call);
+  }
+
+  async listVersions(principal: Principal, keyId: string): Promise<KeyVersion[]> {
+    const key = await this.authorized(principal, keyId, "kms:ListKeyRotations");
+    return (await this.store.listVersions(key.tenant, key.keyId)).map(({ wrapped: _hidden, ...v }) => v);
+  }
+
+  /**
+   * The key for a cryptographic operation, authorized, from the metadata cache (≤ TTL old).
+   * Applies lazily what is due: destruction after the deletion window, automatic rotation.
+   */
+  async forUse(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
+    await this.authorizer.authorize(principal, action, { tenant: principal.tenant, keyId });
+    let key = await this.cached(principal.tenant, keyId);
+    if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroy(key);
+    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call);
+    return key;
+  }
+
+  /** Destroys every key of the tenant whose deletion window has passed; returns their ids. */
+  async sweep(tenant: string): Promise<string[]> {
+    const destroyed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.list(tenant, 100, cursor);
+      for (const k of page.items) {
+        if (k.state === "PendingDeletion" && k.deletionDate && Date.parse(k.deletionDate) <= this.now()) {
+          await this.destroy(k);
+          destroyed.push(k.keyId);
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return destroyed;
+  }
+
+  private async destroy(key: KeyRecord): Promise<KeyRecord> {
+    for (;;) {
+      const next: KeyRecord = { ...key, state: "Destroyed", revision: key.revision + 1 };
+      if (await this.store.shred(next)) return this.remember(next);
+      const fresh = await this.fresh(key.tenant, key.keyId);
+      if (fresh.state === "Destroyed") return fresh;
+      key = fresh;
+    }
+  }
+
+  private async addVersion(tenant: string, keyId: string, call: CallOpts): Promise<KeyRecord> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const key = await this.fresh(tenant, keyId);
+      if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
+      const version = key.primaryVersion + 1;
+      const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false });
+      const at = new Date(this.now());
+      const next: KeyRecord = {
+        ...key,
+        primaryVersion: version,
+        revision: key.revision + 1,
+        ...(key.rotationPeriodDays ? { nextRotationAt: new Date(at.getTime() + key.rotationPeriodDays * DAY_MS).toISOString() } : {}),
+      };
+      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: toRecord(wrapped) })) return this.remember(next);
+    }
+    throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
+  }
+
+  /** Applies `change` to the current record with a conditional write, retrying if another writer won. */
+  private async transition(principal: Principal, keyId: string, action: Action, change: (k: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+    await this.authorized(principal, keyId, action);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const key = await this.fresh(principal.tenant, keyId);
+      const next = { ...change(key), revision: key.revision + 1 };
+      if (await this.store.update(next)) return this.remember(next);
+    }
+    throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
+  }
+
+  private async authorized(principal: Principal, keyId: string, action: Action): Promise<KeyRecord> {
+    await this.authorizer.authorize(principal, action, { tenant: principal.tenant, keyId });
+    return this.fresh(principal.tenant, keyId);
+  }
+
+  private async fresh(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {
+    const keyId = resolveKeyId(tenant, keyIdOrArn);
+    const key = await this.store.get(tenant, keyId);
+    if (!key) throw notFound(keyIdOrArn);
+    return this.remember(key);
+  }
+
+  private async cached(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {
+    const keyId = resolveKeyId(tenant, keyIdOrArn);
+    const hit = this.opts.metadataTtlMs > 0 ? this.metadata.get(`${tenant}/${keyId}`) : undefined;
+    return hit ?? this.fresh(tenant, keyId);
+  }
+
+  private remember(key: KeyRecord): KeyRecord {
+    this.metadata.set(`${key.tenant}/${key.keyId}`, key);
+    return key;
+  }
+}
+
+const invalidState = (k: KeyRecord) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);
+
+/** A key id or a key ARN of the caller's own tenant; anything else does not exist for the caller. */
+function resolveKeyId(tenant: string, keyIdOrArn: string): string {
+  const arn = /^arn:aws:kms:[a-z0-9-]+:(\d{12}):key\/(.+)$/.exec(keyIdOrArn);
+  const keyId = arn ? (arn[1] === tenant ? (arn[2] as string) : "") : keyIdOrArn;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(keyId)) throw notFound(keyIdOrArn);
+  return keyId;
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from "node:fs";
+import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClient } from "../../infra/local/dynamodb.js";
+import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+
+type Json = Record<string, unknown> & { keyMetadata?: { keyId: string; keyState: string; accountId: string }; ciphertextBlob?: string; plaintext?: string; __type?: string };
+
+const api = (stack: TestStack) => async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
+    ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }),
+  });
+  return { status: res.status, body: (await res.json()) as Json };
+};
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const unwrapsIn = (auditFile: string) => readFileSync(auditFile, "utf8").split("\n").filter((l) => l.includes('"op":"unwrap"')).length;
+
+describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () => {
+  let stack: TestStack;
+  let connector: ConnectorProcess & { auditFile: string };
+  const db = () => localClient(backends().dynamoEndpoint);
+
+  beforeAll(async () => {
+    stack = await startFunctions({ metadataTtlMs: 300 });
+    connector = await startConnector(stack, "keys-1");
+    await waitForHealth(stack.url, (h) => h.status === "ok");
+  });
+  afterAll(async () => {
+    await connector?.stop();
+    await stack?.close();
+  });
+
+  it("200 concurrent requests on a cold key make exactly one unwrap call to the HSM", async () => {
+    const call = api(stack);
+    const keyId = (await call("POST", "/v1/keys", { description: "cold" })).body.keyMetadata?.keyId as string;
+    await new Promise((r) => setTimeout(r, 300));
+    const before = unwrapsIn(connector.auditFile);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64(`m${i}`) })));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(unwrapsIn(connector.auditFile) - before).toBe(1);
+    const back = await call("POST", "/v1/decrypt", { ciphertextBlob: results[17]?.body.ciphertextBlob });
+    expect(Buffer.from(back.body.plaintext as string, "base64").toString()).toBe("m17");
+  });
+
+  it("a restarted function (cold cache) still decrypts, unwrapping through the connector", async () => {
+    const call = api(stack);
+    const keyId = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const encrypted = await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("survives restarts") });
+    const blob = encrypted.body.ciphertextBlob;
+    const port = Number(new URL(stack.url).port);
+    const token = stack.adminToken;
+    await stack.close();
+    stack = { ...(await startFunctions({ port, tableName: stack.tableName, metadataTtlMs: 300 })), adminToken: token };
+    await waitForHealth(stack.url, (h) => h.status === "ok");
+    const before = unwrapsIn(connector.auditFile);
+    const back = await api(stack)("POST", "/v1/decrypt", { ciphertextBlob: blob });
+    expect(Buffer.from(back.body.plaintext as string, "base64").toString()).toBe("survives restarts");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(unwrapsIn(connector.auditFile) - before).toBe(1);
+  });
+
+  it("a disabled key stops working on another function instance within the metadata TTL", async () => {
+    const other = { ...(await startFunctions({ tableName: stack.tableName, metadataTtlMs: 300 })), adminToken: stack.adminToken };
+    const otherConnector = await startConnector(other, "keys-2");
+    try {
+      await waitForHealth(other.url, (h) => h.status === "ok");
+      const keyId = (await api(stack)("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+      expect((await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).status).toBe(200);
+      await api(stack)("POST", `/v1/keys/${keyId}/disable`);
+      const disabledAt = Date.now();
+      let code = "";
+      while (Date.now() - disabledAt < 2_000) {
+        code = (await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type ?? "";
+        if (code === "DisabledException") break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(code).toBe("DisabledException");
+      expect(Date.now() - disabledAt).toBeLessThan(300 + 200);
+    } finally {
+      await otherConnector.stop();
+      await other.close();
+    }
+  });
+
+  it("a wrapped blob copied onto another key's record fails to unwrap", async () => {
+    const call = api(stack);
+    const created = (await call("POST", "/v1/keys")).body.keyMetadata;
+    const a = created?.keyId as string;
+    const b = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const client = db();
+    const item = (keyId: string) => ({ pk: `KEY#${created?.accountId}#${keyId}`, sk: "V#0000000001" });
+    const source = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: marshall(item(a)) }));
+    const target = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: marshall(item(b)) }));
+    const moved = { ...unmarshall(target.Item ?? {}), wrapped: unmarshall(source.Item ?? {}).wrapped };
+    await client.send(new PutItemCommand({ TableName: stack.tableName, Item: marshall(moved, { removeUndefinedValues: true }) }));
+    client.destroy();
+    const res = await call("POST", `/v1/keys/${b}/encrypt`, { plaintext: b64("x") });
+    expect(res.status).toBe(400);
+    expect(res.body.__type).toBe("InvalidCiphertextException");
+    expect((await call("POST", `/v1/keys/${a}/encrypt`, { plaintext: b64("x") })).status).toBe(200);
+  });
+
+  it("concurrent rotations each add a version (none lost); old ciphertexts still decrypt", async () => {
+    const call = api(stack);
+    const keyId = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const old = (await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("before") })).body.ciphertextBlob;
+    const rotations = await Promise.all(Array.from({ length: 4 }, () => call("POST", `/v1/keys/${keyId}/rotate`)));
+    expect(rotations.every((r) => r.status === 200)).toBe(true);
+    const versions = (await call("GET", `/v1/keys/${keyId}/versions`)).body.versions as { version: number }[];
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5]);
+    expect(Buffer.from((await call("POST", "/v1/decrypt", { ciphertextBlob: old })).body.plaintext as string, "base64").toString()).toBe("before");
+  });
+
+  it("scheduled deletion blocks use; past the window the key is destroyed and its material shredded", async () => {
+    const call = api(stack);
+    const created = (await call("POST", "/v1/keys")).body.keyMetadata;
+    const keyId = created?.keyId as string;
+    const pk = `KEY#${created?.accountId}#${keyId}`;
+    const blob = (await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("doomed") })).body.ciphertextBlob;
+    expect((await call("POST", `/v1/keys/${keyId}/schedule-deletion`, { pendingWindowInDays: 7 })).body.keyMetadata?.keyState).toBe("PendingDeletion");
+    expect((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("KMSInvalidStateException");
+    // Seven days pass: move the deletion date into the past.
+    const client = db();
+    await client.send(
+      new UpdateItemCommand({
+        TableName: stack.tableName,
+        Key: marshall({ pk, sk: "META" }),
+        UpdateExpression: "SET deletionDate = :past",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: marshall({ ":past": new Date(Date.now() - 1000).toISOString() }),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    expect((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("NotFoundException");
+    expect((await call("GET", `/v1/keys/${keyId}`)).body.keyMetadata?.keyState).toBe("Destroyed");
+    const v1 = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: marshall({ pk, sk: "V#0000000001" }), ConsistentRead: true }));
+    expect(unmarshall(v1.Item ?? {}).wrapped).toBeUndefined();
+    client.destroy();
+    expect((await call("POST", `/v1/keys/${keyId}/cancel-deletion`)).status).toBe(409);
+  });
+});
