@@ -7,6 +7,7 @@ import { authenticate } from "./http/auth.js";
 import type { AppEnv } from "./http/env.js";
 import { notFound, onError } from "./http/errors.js";
 import { requestContext } from "./http/request-id.js";
+import { hsmKeyRoutes } from "./hsm-keys/routes.js";
 import { keyRoutes } from "./keys/routes.js";
 import { limitBody } from "./http/validate.js";
 
@@ -18,6 +19,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", healthRoutes(d.health));
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
+  app.route("/", hsmKeyRoutes(d.hsmKeys));
   app.notFound(notFound);
   app.onError(onError);
   return app;

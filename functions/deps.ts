@@ -6,6 +6,7 @@ import type { FunctionsConfig } from "./config.js";
 import { CryptoService } from "./crypto-ops/service.js";
 import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
 import { HealthService } from "./health/service.js";
+import { HsmKeyService } from "./hsm-keys/service.js";
 import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
@@ -24,6 +25,7 @@ export type Deps = {
   audit: AuditSink;
   health: HealthService;
   keys: KeyService;
+  hsmKeys: HsmKeyService;
   crypto: CryptoService;
   keyCache: KeyMaterialCache;
 };
@@ -71,6 +73,7 @@ export function wireServices(a: {
     audit: a.audit,
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, timeoutMs: a.config.healthTimeoutMs }),
     keys,
+    hsmKeys: new HsmKeyService(a.hsm, authorizer),
     crypto: new CryptoService(a.hsm, authorizer, keys, new KeyMaterial(a.keyStore, a.hsm, keyCache)),
     keyCache,
   };

@@ -22,6 +22,9 @@ const ROLES_FOR = {
   "kms:ReEncryptTo": USE,
   "kms:GenerateDataKey": USE,
   "kms:GenerateDataKeyWithoutPlaintext": USE,
+  "kms:Sign": USE,
+  "kms:Verify": USE,
+  "kms:GetPublicKey": READ,
 } satisfies Record<string, readonly Role[]>;
 
 /** The operations Tether authorizes, named as AWS KMS names its actions. */

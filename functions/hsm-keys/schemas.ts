@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, SIGNING_ALGS } from "../../shared/hsm/port.js";
+import { Blob, EncryptionContext } from "../http/validate.js";
+
+const Slot = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "a slot name");
+
+export const CreateHsmKeyBody = z
+  .object({
+    slot: Slot.default("0"),
+    /** At most 51 characters: the HSM label is `<tenant>.<label>`, 64 at most. */
+    label: z.string().regex(/^[A-Za-z0-9_-]{1,51}$/, "letters, digits, _ or - (1-51)"),
+    keySpec: z.enum(HSM_KEY_SPECS),
+    sensitive: z.boolean().default(true),
+  })
+  .strict();
+
+export const ListHsmKeysQuery = z.object({ slot: Slot.default("0") });
+
+export const HsmEncryptBody = z.object({ plaintext: Blob(MAX_HSM_DATA_BYTES), algorithm: z.enum(ENCRYPTION_ALGS).default("AES_GCM"), encryptionContext: EncryptionContext }).strict();
+export const HsmDecryptBody = z
+  .object({ ciphertextBlob: Blob(MAX_HSM_DATA_BYTES + 64), algorithm: z.enum(ENCRYPTION_ALGS).default("AES_GCM"), encryptionContext: EncryptionContext })
+  .strict();
+
+export const SignBody = z
+  .object({ message: Blob(MAX_HSM_DATA_BYTES), messageType: z.enum(["RAW", "DIGEST"]).default("RAW"), signingAlgorithm: z.enum(SIGNING_ALGS) })
+  .strict();
+export const VerifyBody = SignBody.extend({ signature: Blob(1024) }).strict();

@@ -1,0 +1,84 @@
+import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
+import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+
+type Json = Record<string, unknown> & { __type?: string };
+
+describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the connector)", () => {
+  let stack: TestStack;
+  let connector: ConnectorProcess;
+  const call = (token: string) => async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(method === "GET" || method === "DELETE" ? {} : { body: JSON.stringify(body ?? {}) }),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    stack = await startFunctions();
+    connector = await startConnector(stack);
+    await waitForHealth(stack.url, (h) => h.status === "ok");
+  });
+  afterAll(async () => {
+    await connector?.stop();
+    await stack?.close();
+  });
+
+  it("AES: create, list, encrypt and decrypt with a context, destroy", async () => {
+    const api = call(stack.adminToken);
+    const created = await api("POST", "/v1/hsm-keys", { label: "orders", keySpec: "AES_256" });
+    expect(created.status).toBe(201);
+    expect(created.body.key).toMatchObject({ keyId: "hsm::0::orders", keySpec: "AES_256", sensitive: true });
+    expect((await api("POST", "/v1/hsm-keys", { label: "orders", keySpec: "AES_256" })).body.__type).toBe("AlreadyExistsException");
+    expect(((await api("GET", "/v1/hsm-keys")).body.keys as { keyId: string }[]).map((k) => k.keyId)).toContain("hsm::0::orders");
+
+    const enc = await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: Buffer.from("in the HSM").toString("base64"), encryptionContext: { a: "1" } });
+    expect(enc.status).toBe(200);
+    const dec = await api("POST", "/v1/hsm-keys/hsm::0::orders/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionContext: { a: "1" } });
+    expect(Buffer.from(dec.body.plaintext as string, "base64").toString()).toBe("in the HSM");
+    const wrongContext = await api("POST", "/v1/hsm-keys/hsm::0::orders/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionContext: { a: "2" } });
+    expect(wrongContext).toMatchObject({ status: 400, body: { __type: "InvalidCiphertextException" } });
+
+    expect((await api("DELETE", "/v1/hsm-keys/hsm::0::orders")).status).toBe(200);
+    expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
+  });
+
+  it("RSA and ECC: public key, sign and verify (checked with node:crypto too)", async () => {
+    const api = call(stack.adminToken);
+    for (const [label, keySpec, alg] of [
+      ["signer-rsa", "RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"],
+      ["signer-ec", "ECC_NIST_P256", "ECDSA_SHA_256"],
+    ] as const) {
+      await api("POST", "/v1/hsm-keys", { label, keySpec });
+      const spki = createPublicKey({ key: Buffer.from((await api("GET", `/v1/hsm-keys/hsm::0::${label}/public-key`)).body.publicKey as string, "base64"), format: "der", type: "spki" });
+      const message = Buffer.from("release v1.2.3").toString("base64");
+      const sig = (await api("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message, signingAlgorithm: alg })).body.signature as string;
+      expect(nodeVerify("sha256", Buffer.from("release v1.2.3"), { key: spki, dsaEncoding: "der" }, Buffer.from(sig, "base64"))).toBe(true);
+      expect((await api("POST", `/v1/hsm-keys/hsm::0::${label}/verify`, { message, signature: sig, signingAlgorithm: alg })).body.signatureValid).toBe(true);
+      expect((await api("POST", `/v1/hsm-keys/hsm::0::${label}/verify`, { message: "b3RoZXI=", signature: sig, signingAlgorithm: alg })).body.signatureValid).toBe(false);
+      await api("DELETE", `/v1/hsm-keys/hsm::0::${label}`);
+    }
+  });
+
+  it("keeps tenants apart inside the shared HSM", async () => {
+    const api = call(stack.adminToken);
+    await api("POST", "/v1/hsm-keys", { label: "private", keySpec: "AES_256" });
+    const other = await ensureAdminApiKey(`${backends().stateDir}/${stack.tableName}-other`, stack.identity, randomTenantId());
+    const stranger = call(other.token);
+    expect(((await stranger("GET", "/v1/hsm-keys")).body.keys as unknown[]).length).toBe(0);
+    expect((await stranger("POST", "/v1/hsm-keys/hsm::0::private/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
+    expect((await stranger("POST", "/v1/hsm-keys", { label: "private", keySpec: "AES_256" })).status).toBe(201);
+    await stranger("DELETE", "/v1/hsm-keys/hsm::0::private");
+    expect((await api("POST", "/v1/hsm-keys/hsm::0::private/encrypt", { plaintext: "eA==" })).status).toBe(200);
+    await api("DELETE", "/v1/hsm-keys/hsm::0::private");
+  });
+
+  it("refuses malformed key ids and labels", async () => {
+    const api = call(stack.adminToken);
+    expect((await api("POST", "/v1/hsm-keys", { label: "bad label", keySpec: "AES_256" })).body.__type).toBe("ValidationException");
+    expect((await api("POST", "/v1/hsm-keys/not-an-hsm-id/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
+  });
+});
