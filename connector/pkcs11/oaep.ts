@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { KmsError } from "../../shared/errors.js";
+import { mgf1 } from "../../shared/crypto/mgf1.js";
 
 /**
  * EME-OAEP decoding (RFC 8017 §7.1.2) with SHA-256, MGF1-SHA-256 and an empty label, for modules
@@ -9,24 +10,14 @@ import { KmsError } from "../../shared/errors.js";
 const H_LEN = 32;
 const L_HASH = createHash("sha256").digest();
 
-function mgf1(seed: Buffer, length: number): Buffer {
-  const out = Buffer.alloc(Math.ceil(length / H_LEN) * H_LEN);
-  const counter = Buffer.alloc(4);
-  for (let i = 0; i * H_LEN < length; i++) {
-    counter.writeUInt32BE(i);
-    createHash("sha256").update(seed).update(counter).digest().copy(out, i * H_LEN);
-  }
-  return out.subarray(0, length);
-}
-
 export function oaepSha256Decode(encoded: Buffer, modulusBytes: number): Buffer {
   const invalid = () => new KmsError("InvalidCiphertextException", "ciphertext could not be decrypted with this key");
   if (modulusBytes < 2 * H_LEN + 2 || encoded.length > modulusBytes) throw invalid();
   const em = Buffer.concat([Buffer.alloc(modulusBytes - encoded.length), encoded]);
   const maskedSeed = em.subarray(1, 1 + H_LEN);
   const maskedDb = em.subarray(1 + H_LEN);
-  const seed = Buffer.from(maskedSeed.map((b, i) => b ^ (mgf1(maskedDb, H_LEN)[i] as number)));
-  const dbMask = mgf1(seed, maskedDb.length);
+  const seed = Buffer.from(maskedSeed.map((b, i) => b ^ (mgf1("sha256", maskedDb, H_LEN)[i] as number)));
+  const dbMask = mgf1("sha256", seed, maskedDb.length);
   const db = Buffer.from(maskedDb.map((b, i) => b ^ (dbMask[i] as number)));
   let bad = em[0] as number;
   for (let i = 0; i < H_LEN; i++) bad |= (db[i] as number) ^ (L_HASH[i] as number);

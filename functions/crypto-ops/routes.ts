@@ -3,7 +3,7 @@ import { toB64 } from "../../shared/protocol/codec.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json } from "../http/validate.js";
-import { DataKeyBody, DecryptBody, EncryptBody, GenerateRandomBody, ReEncryptBody } from "./schemas.js";
+import { DataKeyBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
 import type { CryptoService } from "./service.js";
 
 export const cryptoRoutes = (svc: CryptoService) =>
@@ -16,13 +16,13 @@ export const cryptoRoutes = (svc: CryptoService) =>
     .post("/v1/keys/:keyId/encrypt", json(EncryptBody), async (c) => {
       c.set("audit", { action: "kms:Encrypt", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
-      const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call);
-      return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
+      const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call, body.encryptionAlgorithm);
+      return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), encryptionAlgorithm: body.encryptionAlgorithm });
     })
     .post("/v1/decrypt", json(DecryptBody), async (c) => {
       c.set("audit", { action: "kms:Decrypt" });
       const body = c.req.valid("json");
-      const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call);
+      const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call, body.encryptionAlgorithm);
       c.set("audit", { action: "kms:Decrypt", keyId: out.keyId });
       return c.json({ keyId: out.keyId, plaintext: toB64(out.plaintext) });
     })
@@ -47,4 +47,33 @@ export const cryptoRoutes = (svc: CryptoService) =>
         c.var.call,
       );
       return c.json({ sourceKeyId: out.sourceKeyId, keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
+    })
+    .post("/v1/keys/:keyId/sign", json(SignBody), async (c) => {
+      c.set("audit", { action: "kms:Sign", keyId: c.req.param("keyId") });
+      const b = c.req.valid("json");
+      const out = await svc.sign(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, c.var.call);
+      return c.json({ keyId: out.keyId, signature: toB64(out.signature), signingAlgorithm: b.signingAlgorithm });
+    })
+    .post("/v1/keys/:keyId/verify", json(VerifyBody), async (c) => {
+      c.set("audit", { action: "kms:Verify", keyId: c.req.param("keyId") });
+      const b = c.req.valid("json");
+      const out = await svc.verify(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, b.signature, c.var.call);
+      return c.json({ keyId: out.keyId, signatureValid: out.valid, signingAlgorithm: b.signingAlgorithm });
+    })
+    .get("/v1/keys/:keyId/public-key", async (c) => {
+      c.set("audit", { action: "kms:GetPublicKey", keyId: c.req.param("keyId") });
+      const out = await svc.getPublicKey(principalOf(c), c.req.param("keyId"), c.var.call);
+      return c.json({ keyId: out.key.arn, publicKey: toB64(out.publicKey), keySpec: out.key.spec, keyUsage: out.key.usage, signingAlgorithms: out.signingAlgorithms });
+    })
+    .post("/v1/keys/:keyId/generate-mac", json(GenerateMacBody), async (c) => {
+      c.set("audit", { action: "kms:GenerateMac", keyId: c.req.param("keyId") });
+      const b = c.req.valid("json");
+      const out = await svc.generateMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, c.var.call);
+      return c.json({ keyId: out.keyId, mac: toB64(out.mac), macAlgorithm: b.macAlgorithm });
+    })
+    .post("/v1/keys/:keyId/verify-mac", json(VerifyMacBody), async (c) => {
+      c.set("audit", { action: "kms:VerifyMac", keyId: c.req.param("keyId") });
+      const b = c.req.valid("json");
+      const out = await svc.verifyMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, b.mac, c.var.call);
+      return c.json({ keyId: out.keyId, macValid: out.valid, macAlgorithm: b.macAlgorithm });
     });

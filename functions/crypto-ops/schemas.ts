@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_RANDOM_BYTES } from "../../shared/hsm/port.js";
+import { MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, SIGNING_ALGS } from "../../shared/hsm/port.js";
 import { Blob, EncryptionContext } from "../http/validate.js";
 import { MAX_PLAINTEXT_BYTES } from "./service.js";
 
@@ -8,9 +8,22 @@ const MAX_CIPHERTEXT_BYTES = 6144;
 
 export const GenerateRandomBody = z.object({ numberOfBytes: z.number().int().min(1).max(MAX_RANDOM_BYTES) }).strict();
 
-export const EncryptBody = z.object({ plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext }).strict();
+const EncryptionAlgorithm = z.enum(["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]).default("SYMMETRIC_DEFAULT");
 
-export const DecryptBody = z.object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional() }).strict();
+export const EncryptBody = z.object({ plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext, encryptionAlgorithm: EncryptionAlgorithm }).strict();
+
+export const DecryptBody = z
+  .object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional(), encryptionAlgorithm: EncryptionAlgorithm })
+  .strict();
+
+export const SignBody = z
+  .object({ message: Blob(MAX_HSM_DATA_BYTES), messageType: z.enum(["RAW", "DIGEST"]).default("RAW"), signingAlgorithm: z.enum(SIGNING_ALGS) })
+  .strict();
+export const VerifyBody = SignBody.extend({ signature: Blob(1024) }).strict();
+
+const MacAlgorithm = z.enum(["HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"]);
+export const GenerateMacBody = z.object({ message: Blob(MAX_PLAINTEXT_BYTES), macAlgorithm: MacAlgorithm }).strict();
+export const VerifyMacBody = GenerateMacBody.extend({ mac: Blob(64) }).strict();
 
 export const DataKeyBody = z
   .object({ keySpec: z.enum(["AES_128", "AES_256"]).optional(), numberOfBytes: z.number().int().min(1).max(1024).optional(), encryptionContext: EncryptionContext })

@@ -1,18 +1,32 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
 import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
-import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import type { CallOpts, HsmPort, MessageType, SigningAlg } from "../../shared/hsm/port.js";
+import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { KeyMaterial } from "../keys/material.js";
 import type { KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
+import { rsaDecrypt, rsaEncrypt, signWith, verifyWith, type RsaEncryptionAlg } from "./asymmetric.js";
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 
 export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
 export type DataKeySpec = { keySpec?: "AES_128" | "AES_256" | undefined; numberOfBytes?: number | undefined };
+export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | RsaEncryptionAlg;
+export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
+
+/** Which signing algorithms each key spec takes. */
+const SIGNING: Partial<Record<KeyRecord["spec"], readonly SigningAlg[]>> = {
+  RSA_2048: ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512"],
+  ECC_NIST_P256: ["ECDSA_SHA_256"],
+  ECC_NIST_P384: ["ECDSA_SHA_384"],
+};
+SIGNING.RSA_3072 = SIGNING.RSA_2048;
+SIGNING.RSA_4096 = SIGNING.RSA_2048;
+const MAC_FOR: Partial<Record<KeyRecord["spec"], MacAlgorithm>> = { HMAC_256: "HMAC_SHA_256", HMAC_384: "HMAC_SHA_384", HMAC_512: "HMAC_SHA_512" };
 
 /**
  * Cryptography on KMS keys, in software, with material unwrapped once through the HSM and
@@ -33,20 +47,99 @@ export class CryptoService {
     return this.hsm.random(numberOfBytes, call);
   }
 
-  async encrypt(principal: Principal, keyId: string, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts): Promise<EncryptResult> {
+  async encrypt(
+    principal: Principal,
+    keyId: string,
+    plaintext: Uint8Array,
+    context: EncryptionContext | undefined,
+    call: CallOpts,
+    algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+  ): Promise<EncryptResult> {
     if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
     const key = await this.usable(principal, keyId, "kms:Encrypt", call);
-    return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call) };
+    if (key.spec === "SYMMETRIC_DEFAULT") {
+      if (algorithm !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${algorithm} does not fit a symmetric key`);
+      return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call) };
+    }
+    if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `key ${key.keyId} is ${key.spec}: give an RSAES_OAEP encryption algorithm`);
+    try {
+      return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm, plaintext) };
+    } catch {
+      throw new KmsError("ValidationException", `plaintext is too long for ${key.spec} with ${algorithm}`);
+    }
   }
 
-  async decrypt(principal: Principal, ciphertext: Uint8Array, context: EncryptionContext | undefined, expectedKeyId: string | undefined, call: CallOpts) {
+  async decrypt(
+    principal: Principal,
+    ciphertext: Uint8Array,
+    context: EncryptionContext | undefined,
+    expectedKeyId: string | undefined,
+    call: CallOpts,
+    algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+  ) {
+    if (algorithm !== "SYMMETRIC_DEFAULT") {
+      if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
+      const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call);
+      if (!key.spec.startsWith("RSA")) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
+      return { keyId: key.arn, plaintext: rsaDecrypt(await this.material.forVersion(key, 1, call), algorithm, ciphertext) };
+    }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call);
     return { keyId: key.arn, plaintext };
+  }
+
+  async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
+    const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
+    return { keyId: key.arn, signature: signWith(await this.material.forVersion(key, 1, call), alg, message, type) };
+  }
+
+  async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
+    const key = await this.forSigning(principal, keyId, alg, "kms:Verify", call);
+    return { keyId: key.arn, valid: verifyWith(fromB64(key.publicKey ?? ""), alg, message, type, signature) };
+  }
+
+  async getPublicKey(principal: Principal, keyId: string, call: CallOpts) {
+    const key = await this.keys.forUse(principal, keyId, "kms:GetPublicKey", call);
+    if (!key.publicKey) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
+    checkState(key);
+    return { key, publicKey: fromB64(key.publicKey), signingAlgorithms: key.usage === "SIGN_VERIFY" ? (SIGNING[key.spec] ?? []) : [] };
+  }
+
+  async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
+    const key = await this.forMac(principal, keyId, alg, "kms:GenerateMac", call);
+    return { keyId: key.arn, mac: await this.mac(key, alg, message, call) };
+  }
+
+  async verifyMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, mac: Uint8Array, call: CallOpts) {
+    const key = await this.forMac(principal, keyId, alg, "kms:VerifyMac", call);
+    const expected = await this.mac(key, alg, message, call);
+    return { keyId: key.arn, valid: expected.length === mac.length && timingSafeEqual(expected, mac) };
+  }
+
+  private async mac(key: KeyRecord, alg: MacAlgorithm, message: Uint8Array, call: CallOpts): Promise<Uint8Array> {
+    const material = await this.material.forVersion(key, 1, call);
+    return new Uint8Array(createHmac(`sha${alg.slice(-3)}`, material).update(message).digest());
+  }
+
+  private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: Action, call: CallOpts): Promise<KeyRecord> {
+    const key = await this.keys.forUse(principal, keyId, action, call);
+    checkState(key);
+    if (key.usage !== "SIGN_VERIFY") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not signing`);
+    if (!SIGNING[key.spec]?.includes(alg)) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
+    return key;
+  }
+
+  private async forMac(principal: Principal, keyId: string, alg: MacAlgorithm, action: Action, call: CallOpts): Promise<KeyRecord> {
+    const key = await this.keys.forUse(principal, keyId, action, call);
+    checkState(key);
+    if (key.usage !== "GENERATE_VERIFY_MAC") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not MACs`);
+    if (MAC_FOR[key.spec] !== alg) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
+    return key;
   }
 
   async generateDataKey(principal: Principal, keyId: string, spec: DataKeySpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
     const length = dataKeyLength(spec);
     const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
+    if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `data keys need a symmetric key; key ${key.keyId} is ${key.spec}`);
     const plaintext = new Uint8Array(randomBytes(length));
     const ciphertext = await this.sealUnder(key, plaintext, context, call);
     if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
@@ -63,6 +156,7 @@ export class CryptoService {
     const source = await this.open(principal, input.ciphertext, input.sourceContext, input.sourceKeyId, "kms:ReEncryptFrom", call);
     try {
       const destination = await this.usable(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
+      if (destination.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "re-encryption needs a symmetric destination key");
       return { sourceKeyId: source.key.arn, keyId: destination.arn, ciphertext: await this.sealUnder(destination, source.plaintext, input.destinationContext, call) };
     } finally {
       source.plaintext.fill(0);
@@ -85,7 +179,7 @@ export class CryptoService {
       throw new KmsError("IncorrectKeyException", "the ciphertext was not encrypted under the key you named");
     }
     checkState(key);
-    if (header.version > key.primaryVersion) throw invalidCiphertext();
+    if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
     const material = await this.material.forVersion(key, header.version, call);
     const plaintext = aesGcmOpen(material, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context));
     return { key, plaintext };
@@ -94,7 +188,7 @@ export class CryptoService {
   private async usable(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call);
     checkState(key);
-    if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("KMSInvalidStateException", `key ${key.keyId} is not for encryption`);
+    if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not encryption`);
     return key;
   }
 }

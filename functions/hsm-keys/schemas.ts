@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, SIGNING_ALGS } from "../../shared/hsm/port.js";
+import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES } from "../../shared/hsm/port.js";
 import { Blob, EncryptionContext } from "../http/validate.js";
 
 const Slot = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "a slot name");
@@ -21,7 +21,4 @@ export const HsmDecryptBody = z
   .object({ ciphertextBlob: Blob(MAX_HSM_DATA_BYTES + 64), algorithm: z.enum(ENCRYPTION_ALGS).default("AES_GCM"), encryptionContext: EncryptionContext })
   .strict();
 
-export const SignBody = z
-  .object({ message: Blob(MAX_HSM_DATA_BYTES), messageType: z.enum(["RAW", "DIGEST"]).default("RAW"), signingAlgorithm: z.enum(SIGNING_ALGS) })
-  .strict();
-export const VerifyBody = SignBody.extend({ signature: Blob(1024) }).strict();
+export { SignBody, VerifyBody } from "../crypto-ops/schemas.js";

@@ -9,6 +9,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   ValidationException: 400,
   InvalidCiphertextException: 400,
   IncorrectKeyException: 400,
+  InvalidKeyUsageException: 400,
   DisabledException: 400,
   LimitExceededException: 400,
   AuthenticationFailedException: 401,
@@ -18,7 +19,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   AlreadyExistsException: 409,
   ThrottlingException: 429,
   KMSInternalException: 500,
-  UnsupportedOperationException: 501,
+  UnsupportedOperationException: 400,
   HsmUnavailableException: 503,
   DependencyTimeoutException: 503,
 };

@@ -41,6 +41,8 @@ export const KeyRecord = z.object({
   /** Increases when versions are re-wrapped (root key rotation): cached material from before is stale. */
   wrapEpoch: z.number().int().min(0),
   tags: z.record(z.string(), z.string()),
+  /** Asymmetric keys: the public key, SPKI DER in base64 (public, so kept in the clear). */
+  publicKey: z.string().optional(),
   /** Increases on every change: every state transition is a conditional write on it. */
   revision: z.number().int().min(0),
 });
@@ -55,3 +57,16 @@ export const KeyVersion = z.object({
 export type KeyVersion = z.infer<typeof KeyVersion>;
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
+
+/** The key usages each key spec allows; the first is the default. */
+export const USAGES: Record<KeySpec, readonly KeyUsage[]> = {
+  SYMMETRIC_DEFAULT: ["ENCRYPT_DECRYPT"],
+  RSA_2048: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+  RSA_3072: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+  RSA_4096: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+  ECC_NIST_P256: ["SIGN_VERIFY"],
+  ECC_NIST_P384: ["SIGN_VERIFY"],
+  HMAC_256: ["GENERATE_VERIFY_MAC"],
+  HMAC_384: ["GENERATE_VERIFY_MAC"],
+  HMAC_512: ["GENERATE_VERIFY_MAC"],
+};

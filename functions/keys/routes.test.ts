@@ -158,3 +158,47 @@ describe("native key API (memory store, MemoryHsm)", () => {
     expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }, auditor)).status).toBe(403);
   });
 });
+
+describe("asymmetric and HMAC keys (native API)", () => {
+  it.each([
+    ["RSA_2048", "RSASSA_PSS_SHA_256"],
+    ["ECC_NIST_P256", "ECDSA_SHA_256"],
+    ["ECC_NIST_P384", "ECDSA_SHA_384"],
+  ])("%s: sign, verify, public key", async (keySpec, alg) => {
+    const { post, get } = await setup();
+    const keyId = (await post("/v1/keys", { keySpec, keyUsage: "SIGN_VERIFY" })).body.keyMetadata.keyId as string;
+    const message = b64("release");
+    const signed = await post(`/v1/keys/${keyId}/sign`, { message, signingAlgorithm: alg });
+    expect(signed.status).toBe(200);
+    expect((await post(`/v1/keys/${keyId}/verify`, { message, signature: signed.body.signature, signingAlgorithm: alg })).body.signatureValid).toBe(true);
+    expect((await post(`/v1/keys/${keyId}/verify`, { message: b64("other"), signature: signed.body.signature, signingAlgorithm: alg })).body.signatureValid).toBe(false);
+    const pub = await get(`/v1/keys/${keyId}/public-key`);
+    expect(pub.body).toMatchObject({ keySpec, keyUsage: "SIGN_VERIFY", signingAlgorithms: expect.arrayContaining([alg]) });
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("InvalidKeyUsageException");
+    expect((await post(`/v1/keys/${keyId}/rotate`)).body.__type).toBe("UnsupportedOperationException");
+    expect((await post(`/v1/keys/${keyId}/sign`, { message, signingAlgorithm: keySpec.startsWith("RSA") ? "ECDSA_SHA_256" : "RSASSA_PSS_SHA_256" })).body.__type).toBe("ValidationException");
+  });
+
+  it("RSA encryption keys: OAEP encrypt and decrypt (keyId and algorithm required)", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys", { keySpec: "RSA_2048", keyUsage: "ENCRYPT_DECRYPT" })).body.keyMetadata.keyId as string;
+    const enc = await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("wrapped secret"), encryptionAlgorithm: "RSAES_OAEP_SHA_256" });
+    expect(enc.status).toBe(200);
+    expect((await post("/v1/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionAlgorithm: "RSAES_OAEP_SHA_256" })).body.__type).toBe("ValidationException");
+    const dec = await post("/v1/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, keyId, encryptionAlgorithm: "RSAES_OAEP_SHA_256" });
+    expect(Buffer.from(dec.body.plaintext, "base64").toString()).toBe("wrapped secret");
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x".repeat(300)), encryptionAlgorithm: "RSAES_OAEP_SHA_256" })).body.__type).toBe("ValidationException");
+    expect((await post("/v1/keys", { keySpec: "ECC_NIST_P256", keyUsage: "ENCRYPT_DECRYPT" })).body.__type).toBe("ValidationException");
+  });
+
+  it("HMAC keys: generate and verify MACs, constant-time compare", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys", { keySpec: "HMAC_384" })).body.keyMetadata.keyId as string;
+    const message = b64("payload");
+    const mac = await post(`/v1/keys/${keyId}/generate-mac`, { message, macAlgorithm: "HMAC_SHA_384" });
+    expect(Buffer.from(mac.body.mac, "base64")).toHaveLength(48);
+    expect((await post(`/v1/keys/${keyId}/verify-mac`, { message, mac: mac.body.mac, macAlgorithm: "HMAC_SHA_384" })).body.macValid).toBe(true);
+    expect((await post(`/v1/keys/${keyId}/verify-mac`, { message: b64("x"), mac: mac.body.mac, macAlgorithm: "HMAC_SHA_384" })).body.macValid).toBe(false);
+    expect((await post(`/v1/keys/${keyId}/generate-mac`, { message, macAlgorithm: "HMAC_SHA_256" })).body.__type).toBe("ValidationException");
+  });
+});

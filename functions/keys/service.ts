@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
@@ -6,7 +6,7 @@ import type { CallOpts, HsmPort, WrappedKey } from "../../shared/hsm/port.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
-import { keyArn, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
+import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
 import type { KeyStore, Page } from "./store.js";
 
 export type CreateKeyInput = {
@@ -47,12 +47,12 @@ export class KeyService {
   async create(principal: Principal, input: CreateKeyInput, call: CallOpts): Promise<KeyRecord> {
     await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
     const spec = input.keySpec ?? "SYMMETRIC_DEFAULT";
-    const usage = input.keyUsage ?? "ENCRYPT_DECRYPT";
-    if (spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", `key spec ${spec} is not available yet`);
-    if (usage !== "ENCRYPT_DECRYPT") throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${spec}`);
+    const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
+    if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${spec}`);
+    if (input.rotationPeriodDays && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", "only symmetric keys rotate");
     const keyId = randomUUID();
     const created = new Date(this.now());
-    const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(principal.tenant, keyId, 1), { ...call, returnPlaintext: false });
+    const { wrapped, publicKey } = await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), call);
     const key: KeyRecord = {
       tenant: principal.tenant,
       keyId,
@@ -69,10 +69,32 @@ export class KeyService {
       primaryVersion: 1,
       wrapEpoch: 0,
       tags: input.tags ?? {},
+      ...(publicKey ? { publicKey } : {}),
       revision: 0,
     };
     await this.store.create(key, { version: 1, createdAt: key.createdAt, wrapped: toRecord(wrapped) });
     return key;
+  }
+
+  /**
+   * Material for a new key version, generated and wrapped without ever being stored in clear:
+   * symmetric and HMAC keys come from the HSM's RNG, wrapped inside the connector; key pairs are
+   * generated here and their private half sealed to the connector for wrapping at once.
+   */
+  private async newMaterial(spec: KeySpec, binding: Uint8Array, call: CallOpts): Promise<{ wrapped: WrappedKey; publicKey?: string }> {
+    const symmetric: Partial<Record<KeySpec, number>> = { SYMMETRIC_DEFAULT: 32, HMAC_256: 32, HMAC_384: 48, HMAC_512: 64 };
+    const length = symmetric[spec];
+    if (length) return this.hsm.generateDataKey(length, binding, { ...call, returnPlaintext: false });
+    const pair = spec.startsWith("RSA")
+      ? generateKeyPairSync("rsa", { modulusLength: Number(spec.slice(4)) })
+      : generateKeyPairSync("ec", { namedCurve: spec === "ECC_NIST_P256" ? "P-256" : "P-384" });
+    const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
+    try {
+      const wrapped = await this.hsm.wrap(new Uint8Array(der), binding, call);
+      return { wrapped, publicKey: pair.publicKey.export({ format: "der", type: "spki" }).toString("base64") };
+    } finally {
+      der.fill(0);
+    }
   }
 
   async describe(principal: Principal, keyId: string): Promise<KeyRecord> {
@@ -171,6 +193,7 @@ export class KeyService {
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(tenant, keyId);
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
+      if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", `key ${keyId} is ${key.spec}: only symmetric keys rotate`);
       const version = key.primaryVersion + 1;
       const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false });
       const at = new Date(this.now());

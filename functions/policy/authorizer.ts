@@ -25,6 +25,8 @@ const ROLES_FOR = {
   "kms:Sign": USE,
   "kms:Verify": USE,
   "kms:GetPublicKey": READ,
+  "kms:GenerateMac": USE,
+  "kms:VerifyMac": USE,
 } satisfies Record<string, readonly Role[]>;
 
 /** The operations Tether authorizes, named as AWS KMS names its actions. */

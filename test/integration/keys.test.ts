@@ -142,4 +142,16 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     client.destroy();
     expect((await call("POST", `/v1/keys/${keyId}/cancel-deletion`)).status).toBe(409);
   });
+
+  it("asymmetric and HMAC keys: private material wrapped by the HSM, signing and MACs in software", async () => {
+    const call = api(stack);
+    const signer = (await call("POST", "/v1/keys", { keySpec: "ECC_NIST_P384", keyUsage: "SIGN_VERIFY" })).body.keyMetadata?.keyId as string;
+    const message = b64("artifact digest");
+    const sig = await call("POST", `/v1/keys/${signer}/sign`, { message, signingAlgorithm: "ECDSA_SHA_384" });
+    expect(sig.status).toBe(200);
+    expect((await call("POST", `/v1/keys/${signer}/verify`, { message, signature: sig.body.signature, signingAlgorithm: "ECDSA_SHA_384" })).body.signatureValid).toBe(true);
+    const hmac = (await call("POST", "/v1/keys", { keySpec: "HMAC_256" })).body.keyMetadata?.keyId as string;
+    const mac = await call("POST", `/v1/keys/${hmac}/generate-mac`, { message, macAlgorithm: "HMAC_SHA_256" });
+    expect((await call("POST", `/v1/keys/${hmac}/verify-mac`, { message, mac: mac.body.mac, macAlgorithm: "HMAC_SHA_256" })).body.macValid).toBe(true);
+  });
 });
