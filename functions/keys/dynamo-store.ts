@@ -1,5 +1,7 @@
 import {
+  DeleteItemCommand,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
@@ -8,12 +10,13 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { KmsError } from "../../shared/errors.js";
 import { KeyRecord, KeyVersion } from "./model.js";
-import type { KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, Page } from "./store.js";
 
 /**
  * Keys in the main table:
  *   pk KEY#<tenant>#<keyId>  sk META              the key's metadata (gsi1: TENANT#<tenant>#KEYS / <createdAt>#<keyId>)
  *   pk KEY#<tenant>#<keyId>  sk V#<0000000001>    one item per version, holding its wrapped material
+ *   pk ALIAS#<tenant>        sk <alias/name>      an alias and the key it points to
  */
 const pk = (tenant: string, keyId: string) => `KEY#${tenant}#${keyId}`;
 const versionSk = (v: number) => `V#${String(v).padStart(10, "0")}`;
@@ -144,6 +147,60 @@ export class DynamoKeyStore implements KeyStore {
     return true;
   }
 
+  async createAlias(alias: AliasRecord): Promise<void> {
+    try {
+      await this.db.send(
+        new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: "attribute_not_exists(pk)" }),
+      );
+    } catch (err) {
+      if (cancelled(err)) throw new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`);
+      throw err;
+    }
+  }
+
+  async updateAlias(alias: AliasRecord): Promise<void> {
+    try {
+      await this.db.send(
+        new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: "attribute_exists(pk)" }),
+      );
+    } catch (err) {
+      if (cancelled(err)) throw new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`);
+      throw err;
+    }
+  }
+
+  async deleteAlias(tenant: string, aliasName: string): Promise<void> {
+    try {
+      await this.db.send(new DeleteItemCommand({ TableName: this.table, Key: marshall({ pk: `ALIAS#${tenant}`, sk: aliasName }), ConditionExpression: "attribute_exists(pk)" }));
+    } catch (err) {
+      if (cancelled(err)) throw new KmsError("NotFoundException", `alias ${aliasName} does not exist`);
+      throw err;
+    }
+  }
+
+  async getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `ALIAS#${tenant}`, sk: aliasName }), ConsistentRead: true }));
+    return out.Item ? aliasOf(unmarshall(out.Item)) : undefined;
+  }
+
+  async listAliases(tenant: string): Promise<AliasRecord[]> {
+    const out: AliasRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "pk = :p",
+          ExpressionAttributeValues: marshall({ ":p": `ALIAS#${tenant}` }),
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
+      );
+      out.push(...(page.Items ?? []).map((i) => aliasOf(unmarshall(i))));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
   private conditionalMeta(next: KeyRecord) {
     return {
       TableName: this.table,
@@ -154,6 +211,13 @@ export class DynamoKeyStore implements KeyStore {
     };
   }
 }
+
+const aliasOf = (i: Record<string, unknown>): AliasRecord => ({
+  tenant: String(i.tenant),
+  aliasName: String(i.aliasName),
+  keyId: String(i.keyId),
+  createdAt: String(i.createdAt),
+});
 
 /** Opaque cursors: the last evaluated key, base64url JSON, checked to belong to the tenant. */
 function encodeCursor(key: Record<string, unknown>, tenant: string): string {

@@ -1,11 +1,12 @@
 import { KmsError } from "../../shared/errors.js";
 import type { KeyRecord, KeyVersion } from "./model.js";
-import type { KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, Page } from "./store.js";
 
 /** KeyStore in memory, for unit tests; same conditional semantics as DynamoKeyStore. */
 export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly versions = new Map<string, KeyVersion>();
+  private readonly aliases = new Map<string, AliasRecord>();
 
   async create(key: KeyRecord, first: KeyVersion) {
     const id = `${key.tenant}/${key.keyId}`;
@@ -54,5 +55,29 @@ export class MemoryKeyStore implements KeyStore {
       this.versions.set(`${next.tenant}/${next.keyId}/${v.version}`, rest);
     }
     return true;
+  }
+
+  async createAlias(alias: AliasRecord) {
+    const id = `${alias.tenant}/${alias.aliasName}`;
+    if (this.aliases.has(id)) throw new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`);
+    this.aliases.set(id, alias);
+  }
+
+  async updateAlias(alias: AliasRecord) {
+    const id = `${alias.tenant}/${alias.aliasName}`;
+    if (!this.aliases.has(id)) throw new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`);
+    this.aliases.set(id, alias);
+  }
+
+  async deleteAlias(tenant: string, aliasName: string) {
+    if (!this.aliases.delete(`${tenant}/${aliasName}`)) throw new KmsError("NotFoundException", `alias ${aliasName} does not exist`);
+  }
+
+  async getAlias(tenant: string, aliasName: string) {
+    return this.aliases.get(`${tenant}/${aliasName}`);
+  }
+
+  async listAliases(tenant: string) {
+    return [...this.aliases.values()].filter((a) => a.tenant === tenant);
   }
 }

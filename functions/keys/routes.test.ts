@@ -202,3 +202,38 @@ describe("asymmetric and HMAC keys (native API)", () => {
     expect((await post(`/v1/keys/${keyId}/generate-mac`, { message, macAlgorithm: "HMAC_SHA_256" })).body.__type).toBe("ValidationException");
   });
 });
+
+describe("aliases, tags, descriptions and filters", () => {
+  it("an alias names a key everywhere a key id goes, is unique, and can be moved or deleted", async () => {
+    const { app, admin, post, get } = await setup();
+    const a = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const b = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    expect((await post("/v1/aliases", { aliasName: "alias/orders", targetKeyId: a })).status).toBe(201);
+    expect((await post("/v1/aliases", { aliasName: "alias/orders", targetKeyId: b })).body.__type).toBe("AlreadyExistsException");
+    expect((await post("/v1/aliases", { aliasName: "alias/aws/reserved", targetKeyId: b })).body.__type).toBe("ValidationException");
+    expect((await post("/v1/aliases", { aliasName: "orders", targetKeyId: b })).body.__type).toBe("ValidationException");
+    const enc = await post(`/v1/keys/${encodeURIComponent("alias/orders")}/encrypt`, { plaintext: b64("via alias") });
+    expect(enc.body.keyId).toContain(a);
+    expect((await get(`/v1/keys/${encodeURIComponent("arn:aws:kms:us-east-1:111122223333:alias/orders")}`)).body.keyMetadata.keyId).toBe(a);
+    const moved = await app.request("/v1/aliases", { method: "PUT", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ aliasName: "alias/orders", targetKeyId: b }) });
+    expect(moved.status).toBe(200);
+    expect((await post(`/v1/keys/${encodeURIComponent("alias/orders")}/encrypt`, { plaintext: b64("x") })).body.keyId).toContain(b);
+    expect((await get(`/v1/aliases?keyId=${b}`)).body.aliases.map((x: { aliasName: string }) => x.aliasName)).toEqual(["alias/orders"]);
+    const deleted = await app.request("/v1/aliases?aliasName=alias/orders", { method: "DELETE", headers: { authorization: `Bearer ${admin}` } });
+    expect(deleted.status).toBe(200);
+    expect((await post(`/v1/keys/${encodeURIComponent("alias/orders")}/encrypt`, { plaintext: b64("x") })).status).toBe(404);
+  });
+
+  it("tags, untags, updates descriptions and filters lists", async () => {
+    const { app, admin, post, get } = await setup();
+    const a = (await post("/v1/keys", { tags: { team: "pay" } })).body.keyMetadata.keyId as string;
+    await post("/v1/keys", { keySpec: "HMAC_256" });
+    expect((await post(`/v1/keys/${a}/tags`, { tags: { env: "prod" } })).body.keyMetadata.tags).toEqual({ team: "pay", env: "prod" });
+    expect((await post(`/v1/keys/${a}/untag`, { tagKeys: ["team"] })).body.keyMetadata.tags).toEqual({ env: "prod" });
+    const patched = await app.request(`/v1/keys/${a}`, { method: "PATCH", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ description: "new" }) });
+    expect(((await patched.json()) as { keyMetadata: { description: string } }).keyMetadata.description).toBe("new");
+    expect((await get("/v1/keys?tag=env=prod")).body.keys.map((k: { keyId: string }) => k.keyId)).toEqual([a]);
+    expect((await get("/v1/keys?keySpec=HMAC_256")).body.keys).toHaveLength(1);
+    expect((await get("/v1/keys?state=Disabled")).body.keys).toHaveLength(0);
+  });
+});

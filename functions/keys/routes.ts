@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json, query } from "../http/validate.js";
-import { CreateKeyBody, keyMetadata, ListKeysQuery, ScheduleDeletionBody } from "./schemas.js";
+import { AliasBody, AliasQuery, CreateKeyBody, keyMetadata, ListAliasesQuery, ListKeysQuery, ScheduleDeletionBody, TagBody, UntagBody, UpdateKeyBody } from "./schemas.js";
 import type { KeyService } from "./service.js";
 
 /** The key lifecycle under /v1/keys. */
@@ -16,8 +16,8 @@ export const keyRoutes = (svc: KeyService) =>
     })
     .get("/v1/keys", query(ListKeysQuery), async (c) => {
       c.set("audit", { action: "kms:ListKeys" });
-      const { limit, cursor } = c.req.valid("query");
-      const page = await svc.list(principalOf(c), limit, cursor);
+      const { limit, cursor, state, keySpec, tag } = c.req.valid("query");
+      const page = await svc.list(principalOf(c), limit, cursor, { state, keySpec, tag });
       return c.json({ keys: page.items.map(keyMetadata), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
     })
     .get("/v1/keys/:keyId", async (c) => {
@@ -48,4 +48,35 @@ export const keyRoutes = (svc: KeyService) =>
     .get("/v1/keys/:keyId/versions", async (c) => {
       c.set("audit", { action: "kms:ListKeyRotations", keyId: c.req.param("keyId") });
       return c.json({ versions: await svc.listVersions(principalOf(c), c.req.param("keyId")) });
+    })
+    .patch("/v1/keys/:keyId", json(UpdateKeyBody), async (c) => {
+      c.set("audit", { action: "kms:UpdateKeyDescription", keyId: c.req.param("keyId") });
+      return c.json({ keyMetadata: keyMetadata(await svc.updateDescription(principalOf(c), c.req.param("keyId"), c.req.valid("json").description)) });
+    })
+    .post("/v1/keys/:keyId/tags", json(TagBody), async (c) => {
+      c.set("audit", { action: "kms:TagResource", keyId: c.req.param("keyId") });
+      return c.json({ keyMetadata: keyMetadata(await svc.tag(principalOf(c), c.req.param("keyId"), c.req.valid("json").tags)) });
+    })
+    .post("/v1/keys/:keyId/untag", json(UntagBody), async (c) => {
+      c.set("audit", { action: "kms:UntagResource", keyId: c.req.param("keyId") });
+      return c.json({ keyMetadata: keyMetadata(await svc.untag(principalOf(c), c.req.param("keyId"), c.req.valid("json").tagKeys)) });
+    })
+    .post("/v1/aliases", json(AliasBody), async (c) => {
+      c.set("audit", { action: "kms:CreateAlias", keyId: c.req.valid("json").targetKeyId });
+      const b = c.req.valid("json");
+      return c.json({ alias: await svc.createAlias(principalOf(c), b.aliasName, b.targetKeyId) }, 201);
+    })
+    .put("/v1/aliases", json(AliasBody), async (c) => {
+      c.set("audit", { action: "kms:UpdateAlias", keyId: c.req.valid("json").targetKeyId });
+      const b = c.req.valid("json");
+      return c.json({ alias: await svc.updateAlias(principalOf(c), b.aliasName, b.targetKeyId) });
+    })
+    .delete("/v1/aliases", query(AliasQuery), async (c) => {
+      c.set("audit", { action: "kms:DeleteAlias" });
+      await svc.deleteAlias(principalOf(c), c.req.valid("query").aliasName);
+      return c.json({ deleted: c.req.valid("query").aliasName });
+    })
+    .get("/v1/aliases", query(ListAliasesQuery), async (c) => {
+      c.set("audit", { action: "kms:ListAliases" });
+      return c.json({ aliases: await svc.listAliases(principalOf(c), c.req.valid("query").keyId) });
     });

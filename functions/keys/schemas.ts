@@ -15,7 +15,27 @@ export const CreateKeyBody = z
 
 export const ScheduleDeletionBody = z.object({ pendingWindowInDays: z.number().int().min(7).max(30).default(30) }).strict();
 
-export const ListKeysQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(2048).optional() });
+export const ListKeysQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(2048).optional(),
+  state: z.enum(["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Destroyed"]).optional(),
+  keySpec: KeySpec.optional(),
+  /** `key=value` */
+  tag: z
+    .string()
+    .regex(/^[^=]{1,128}=.{0,256}$/, "key=value")
+    .transform((t) => [t.slice(0, t.indexOf("=")), t.slice(t.indexOf("=") + 1)] as [string, string])
+    .optional(),
+});
+
+export const UpdateKeyBody = z.object({ description: z.string().max(8192) }).strict();
+export const TagBody = z.object({ tags: Tags }).strict();
+export const UntagBody = z.object({ tagKeys: z.array(z.string().min(1).max(128)).min(1).max(50) }).strict();
+
+const AliasName = z.string().min(7).max(256);
+export const AliasBody = z.object({ aliasName: AliasName, targetKeyId: z.string().min(1).max(2048) }).strict();
+export const AliasQuery = z.object({ aliasName: AliasName });
+export const ListAliasesQuery = z.object({ keyId: z.string().min(1).max(2048).optional() });
 
 /** A key as the API shows it: never its material. */
 export const keyMetadata = (k: KeyRecord) => ({

@@ -7,7 +7,10 @@ import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
-import type { KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, Page } from "./store.js";
+
+export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined };
+const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
 export type CreateKeyInput = {
   description?: string | undefined;
@@ -31,6 +34,7 @@ const toRecord = (w: WrappedKey): WrappedRecord => ({ rootKeyLabel: w.rootKeyLab
  */
 export class KeyService {
   private readonly metadata: LRUCache<string, KeyRecord>;
+  private readonly aliases: LRUCache<string, string>;
   private readonly now: () => number;
 
   constructor(
@@ -42,6 +46,7 @@ export class KeyService {
     this.now = opts.now ?? Date.now;
     // A TTL of 0 turns the metadata cache off (lru-cache would read 0 as "never expires").
     this.metadata = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
+    this.aliases = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
   }
 
   async create(principal: Principal, input: CreateKeyInput, call: CallOpts): Promise<KeyRecord> {
@@ -101,9 +106,61 @@ export class KeyService {
     return this.authorized(principal, keyId, "kms:DescribeKey");
   }
 
-  async list(principal: Principal, limit: number, cursor?: string): Promise<Page<KeyRecord>> {
+  /** A page of the tenant's keys, filtered by state, key spec or tag (a page may come back short). */
+  async list(principal: Principal, limit: number, cursor?: string, filter: KeyFilter = {}): Promise<Page<KeyRecord>> {
     await this.authorizer.authorize(principal, "kms:ListKeys", { tenant: principal.tenant });
-    return this.store.list(principal.tenant, limit, cursor);
+    const page = await this.store.list(principal.tenant, limit, cursor);
+    const keep = (k: KeyRecord) =>
+      (!filter.state || k.state === filter.state) && (!filter.keySpec || k.spec === filter.keySpec) && (!filter.tag || k.tags[filter.tag[0]] === filter.tag[1]);
+    return { ...page, items: page.items.filter(keep) };
+  }
+
+  updateDescription(principal: Principal, keyId: string, description: string): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:UpdateKeyDescription", (k) => ({ ...k, description }));
+  }
+
+  tag(principal: Principal, keyId: string, tags: Record<string, string>): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:TagResource", (k) => {
+      const next = { ...k.tags, ...tags };
+      if (Object.keys(next).length > 50) throw new KmsError("LimitExceededException", "a key has at most 50 tags");
+      return { ...k, tags: next };
+    });
+  }
+
+  untag(principal: Principal, keyId: string, tagKeys: string[]): Promise<KeyRecord> {
+    return this.transition(principal, keyId, "kms:UntagResource", (k) => ({ ...k, tags: Object.fromEntries(Object.entries(k.tags).filter(([t]) => !tagKeys.includes(t))) }));
+  }
+
+  async createAlias(principal: Principal, aliasName: string, targetKeyId: string): Promise<AliasRecord> {
+    checkAliasName(aliasName);
+    const key = await this.authorized(principal, targetKeyId, "kms:CreateAlias");
+    const alias: AliasRecord = { tenant: principal.tenant, aliasName, keyId: key.keyId, createdAt: new Date(this.now()).toISOString() };
+    await this.store.createAlias(alias);
+    return alias;
+  }
+
+  async updateAlias(principal: Principal, aliasName: string, targetKeyId: string): Promise<AliasRecord> {
+    checkAliasName(aliasName);
+    const key = await this.authorized(principal, targetKeyId, "kms:UpdateAlias");
+    const alias: AliasRecord = { tenant: principal.tenant, aliasName, keyId: key.keyId, createdAt: new Date(this.now()).toISOString() };
+    await this.store.updateAlias(alias);
+    this.aliases.delete(`${principal.tenant}/${aliasName}`);
+    return alias;
+  }
+
+  async deleteAlias(principal: Principal, aliasName: string): Promise<void> {
+    checkAliasName(aliasName);
+    await this.authorizer.authorize(principal, "kms:DeleteAlias", { tenant: principal.tenant });
+    await this.store.deleteAlias(principal.tenant, aliasName);
+    this.aliases.delete(`${principal.tenant}/${aliasName}`);
+  }
+
+  async listAliases(principal: Principal, keyId?: string): Promise<AliasRecord[]> {
+    await this.authorizer.authorize(principal, "kms:ListAliases", { tenant: principal.tenant });
+    const all = await this.store.listAliases(principal.tenant);
+    if (!keyId) return all;
+    const target = await this.resolve(principal.tenant, keyId);
+    return all.filter((a) => a.keyId === target);
   }
 
   enable(principal: Principal, keyId: string): Promise<KeyRecord> {
@@ -225,14 +282,29 @@ export class KeyService {
   }
 
   private async fresh(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {
-    const keyId = resolveKeyId(tenant, keyIdOrArn);
+    const keyId = await this.resolve(tenant, keyIdOrArn);
     const key = await this.store.get(tenant, keyId);
     if (!key) throw notFound(keyIdOrArn);
     return this.remember(key);
   }
 
+  /** A key id from a key id, key ARN, alias name or alias ARN of the caller's own tenant. */
+  private async resolve(tenant: string, ref: string): Promise<string> {
+    const aliasArn = /^arn:aws:kms:[a-z0-9-]+:(\d{12}):(alias\/.+)$/.exec(ref);
+    const aliasName = aliasArn ? (aliasArn[1] === tenant ? aliasArn[2] : undefined) : ref.startsWith("alias/") ? ref : undefined;
+    if (aliasArn && !aliasName) throw notFound(ref);
+    if (!aliasName) return resolveKeyId(tenant, ref);
+    const id = `${tenant}/${aliasName}`;
+    const known = this.opts.metadataTtlMs > 0 ? this.aliases.get(id) : undefined;
+    if (known) return known;
+    const alias = await this.store.getAlias(tenant, aliasName);
+    if (!alias) throw notFound(ref);
+    this.aliases.set(id, alias.keyId);
+    return alias.keyId;
+  }
+
   private async cached(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {
-    const keyId = resolveKeyId(tenant, keyIdOrArn);
+    const keyId = await this.resolve(tenant, keyIdOrArn);
     const hit = this.opts.metadataTtlMs > 0 ? this.metadata.get(`${tenant}/${keyId}`) : undefined;
     return hit ?? this.fresh(tenant, keyId);
   }
@@ -241,6 +313,11 @@ export class KeyService {
     this.metadata.set(`${key.tenant}/${key.keyId}`, key);
     return key;
   }
+}
+
+function checkAliasName(name: string): void {
+  if (!ALIAS_NAME.test(name)) throw new KmsError("ValidationException", "an alias name is alias/ followed by letters, digits, / _ or -");
+  if (name.startsWith("alias/aws/")) throw new KmsError("ValidationException", "alias/aws/ is reserved");
 }
 
 const invalidState = (k: KeyRecord) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);

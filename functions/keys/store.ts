@@ -16,4 +16,14 @@ export interface KeyStore {
   listVersions(tenant: string, keyId: string): Promise<KeyVersion[]>;
   /** Removes every version's wrapped material and marks the key Destroyed. */
   shred(next: KeyRecord): Promise<boolean>;
+
+  /** Aliases are unique per tenant: creating one that exists fails with AlreadyExistsException. */
+  createAlias(alias: AliasRecord): Promise<void>;
+  /** Points an existing alias at another key; NotFoundException if it does not exist. */
+  updateAlias(alias: AliasRecord): Promise<void>;
+  deleteAlias(tenant: string, aliasName: string): Promise<void>;
+  getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined>;
+  listAliases(tenant: string): Promise<AliasRecord[]>;
 }
+
+export type AliasRecord = { tenant: string; aliasName: string; keyId: string; createdAt: string };

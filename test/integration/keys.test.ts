@@ -154,4 +154,15 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const mac = await call("POST", `/v1/keys/${hmac}/generate-mac`, { message, macAlgorithm: "HMAC_SHA_256" });
     expect((await call("POST", `/v1/keys/${hmac}/verify-mac`, { message, mac: mac.body.mac, macAlgorithm: "HMAC_SHA_256" })).body.macValid).toBe(true);
   });
+
+  it("aliases are unique per tenant in DynamoDB and resolve to their key", async () => {
+    const call = api(stack);
+    const a = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const results = await Promise.all(Array.from({ length: 5 }, () => call("POST", "/v1/aliases", { aliasName: "alias/race", targetKeyId: a })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.body.__type === "AlreadyExistsException")).toHaveLength(4);
+    const enc = await call("POST", `/v1/keys/${encodeURIComponent("alias/race")}/encrypt`, { plaintext: b64("x") });
+    expect(String(enc.body.keyId)).toContain(a);
+    expect(((await call("GET", "/v1/aliases")).body.aliases as { aliasName: string }[]).map((x) => x.aliasName)).toContain("alias/race");
+  });
 });
