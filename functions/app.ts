@@ -6,12 +6,15 @@ import { auditTrail, type SourceIp } from "./http/audit.js";
 import { authenticate } from "./http/auth.js";
 import type { AppEnv } from "./http/env.js";
 import { notFound, onError } from "./http/errors.js";
+import { docsPage, openApiDocument } from "./http/openapi.js";
 import { requestContext } from "./http/request-id.js";
 import { hsmKeyRoutes } from "./hsm-keys/routes.js";
 import { keyRoutes } from "./keys/routes.js";
 import { limitBody } from "./http/validate.js";
 
-/** The HTTP app: `/health` is open; everything under `/v1` is authenticated and audited. */
+const API_VERSION = "0.1.0";
+
+/** The HTTP app: `/health`, `/openapi.json` and `/docs` are open; everything under `/v1` is authenticated and audited. */
 export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   const app = new Hono<AppEnv>();
   app.use(requestContext(d.log, d.config.hsmTimeoutMs), limitBody());
@@ -20,6 +23,8 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
   app.route("/", hsmKeyRoutes(d.hsmKeys));
+  app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
+  app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);
   app.onError(onError);
   return app;

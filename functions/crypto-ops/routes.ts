@@ -1,9 +1,10 @@
 import { Hono } from "hono";
+import type { KmsError } from "../../shared/errors.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json } from "../http/validate.js";
-import { DataKeyBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
+import { BatchDecryptBody, BatchEncryptBody, DataKeyBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
 import type { CryptoService } from "./service.js";
 
 export const cryptoRoutes = (svc: CryptoService) =>
@@ -76,4 +77,16 @@ export const cryptoRoutes = (svc: CryptoService) =>
       const b = c.req.valid("json");
       const out = await svc.verifyMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, b.mac, c.var.call);
       return c.json({ keyId: out.keyId, macValid: out.valid, macAlgorithm: b.macAlgorithm });
+    })
+    .post("/v1/batch/encrypt", json(BatchEncryptBody), async (c) => {
+      c.set("audit", { action: "kms:Encrypt" });
+      const results = await svc.batchEncrypt(principalOf(c), c.req.valid("json").items, c.var.call);
+      return c.json({ results: results.map((r) => (r.ok ? { keyId: r.value.keyId, ciphertextBlob: toB64(r.value.ciphertext) } : failure(r.error))) });
+    })
+    .post("/v1/batch/decrypt", json(BatchDecryptBody), async (c) => {
+      c.set("audit", { action: "kms:Decrypt" });
+      const results = await svc.batchDecrypt(principalOf(c), c.req.valid("json").items, c.var.call);
+      return c.json({ results: results.map((r) => (r.ok ? { keyId: r.value.keyId, plaintext: toB64(r.value.plaintext) } : failure(r.error))) });
     });
+
+const failure = (e: KmsError) => ({ error: { __type: e.code, message: e.message } });

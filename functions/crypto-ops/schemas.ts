@@ -38,3 +38,17 @@ export const ReEncryptBody = z
     destinationEncryptionContext: EncryptionContext,
   })
   .strict();
+
+export const MAX_BATCH_ITEMS = 100;
+
+export const BatchEncryptBody = z
+  .object({
+    items: z.array(z.object({ keyId: KeyRef, plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext }).strict()).min(1).max(MAX_BATCH_ITEMS),
+  })
+  .strict();
+
+export const BatchDecryptBody = z
+  .object({
+    items: z.array(z.object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional() }).strict()).min(1).max(MAX_BATCH_ITEMS),
+  })
+  .strict();

@@ -147,6 +147,16 @@ export class CryptoService {
     return { keyId: key.arn, ciphertext };
   }
 
+  /** Up to 100 encryptions in one call; each item succeeds or fails on its own. */
+  batchEncrypt(principal: Principal, items: { keyId: string; plaintext: Uint8Array; encryptionContext?: EncryptionContext | undefined }[], call: CallOpts) {
+    return perItem(items.map((i) => this.encrypt(principal, i.keyId, i.plaintext, i.encryptionContext, call)));
+  }
+
+  /** Up to 100 decryptions in one call; each item succeeds or fails on its own. */
+  batchDecrypt(principal: Principal, items: { ciphertextBlob: Uint8Array; encryptionContext?: EncryptionContext | undefined; keyId?: string | undefined }[], call: CallOpts) {
+    return perItem(items.map((i) => this.decrypt(principal, i.ciphertextBlob, i.encryptionContext, i.keyId, call)));
+  }
+
   /** Decrypts under the source key and encrypts under the destination key; the plaintext never leaves. */
   async reEncrypt(
     principal: Principal,
@@ -214,4 +224,15 @@ function dataKeyLength(spec: DataKeySpec): number {
     return spec.numberOfBytes;
   }
   throw new KmsError("ValidationException", "keySpec or numberOfBytes is required");
+}
+
+export type ItemResult<T> = { ok: true; value: T } | { ok: false; error: KmsError };
+
+/** Settles every item; an unexpected failure is reported as KMSInternalException, without detail. */
+async function perItem<T>(work: Promise<T>[]): Promise<ItemResult<T>[]> {
+  return (await Promise.allSettled(work)).map((r) =>
+    r.status === "fulfilled"
+      ? { ok: true, value: r.value }
+      : { ok: false, error: r.reason instanceof KmsError ? r.reason : new KmsError("KMSInternalException", "Internal error") },
+  );
 }

@@ -26,8 +26,17 @@ const parseWith =
     throw new KmsError("ValidationException", `${issue?.path.length ? issue.path.join(".") : where}: ${issue?.message ?? "invalid"}`);
   };
 
-export const json = <S extends z.ZodType>(schema: S) => validator("json", parseWith(schema, "body"));
-export const query = <S extends z.ZodType>(schema: S) => validator("query", parseWith(schema, "query"));
+/** Which schema each validating middleware applies: the OpenAPI document is generated from these. */
+const registry = new WeakMap<object, { target: "json" | "query"; schema: z.ZodType }>();
+export const schemaOf = (handler: unknown) => (typeof handler === "function" ? registry.get(handler) : undefined);
+
+const registered = <M extends object>(mw: M, target: "json" | "query", schema: z.ZodType): M => {
+  registry.set(mw, { target, schema });
+  return mw;
+};
+
+export const json = <S extends z.ZodType>(schema: S) => registered(validator("json", parseWith(schema, "body")), "json", schema);
+export const query = <S extends z.ZodType>(schema: S) => registered(validator("query", parseWith(schema, "query")), "query", schema);
 
 /** A base64 field decoding to at most `max` bytes (and at least `min`). */
 export const Blob = (max: number, min = 1) =>

@@ -237,3 +237,23 @@ describe("aliases, tags, descriptions and filters", () => {
     expect((await get("/v1/keys?state=Disabled")).body.keys).toHaveLength(0);
   });
 });
+
+describe("batch encrypt and decrypt", () => {
+  it("up to 100 items with per-item results", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const items = Array.from({ length: 100 }, (_, i) => ({ keyId, plaintext: b64(`item ${i}`), encryptionContext: { i: String(i) } }));
+    items[7] = { keyId: "00000000-0000-0000-0000-000000000000", plaintext: b64("x"), encryptionContext: { i: "7" } };
+    const enc = await post("/v1/batch/encrypt", { items });
+    expect(enc.status).toBe(200);
+    expect(enc.body.results).toHaveLength(100);
+    expect(enc.body.results[7]).toEqual({ error: { __type: "NotFoundException", message: expect.any(String) } });
+    const blobs = enc.body.results.map((r: { ciphertextBlob?: string }, i: number) => ({ ciphertextBlob: r.ciphertextBlob ?? b64("garbage-garbage-garbage-garbage-garbage-garbage-garbage"), encryptionContext: { i: String(i === 3 ? 4 : i) } }));
+    const dec = await post("/v1/batch/decrypt", { items: blobs });
+    expect(Buffer.from(dec.body.results[42].plaintext, "base64").toString()).toBe("item 42");
+    expect(dec.body.results[3].error.__type).toBe("InvalidCiphertextException");
+    expect(dec.body.results[7].error.__type).toBe("InvalidCiphertextException");
+    expect((await post("/v1/batch/encrypt", { items: [...items, items[0]] })).body.__type).toBe("ValidationException");
+    expect((await post("/v1/batch/encrypt", { items: [] })).body.__type).toBe("ValidationException");
+  });
+});
