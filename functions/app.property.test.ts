@@ -39,6 +39,8 @@ describe("every endpoint under arbitrary input", async () => {
     ["POST", `/v1/keys/${keyId}/tags`],
     ["POST", `/v1/keys/${keyId}/untag`],
     ["GET", "/openapi.json"],
+    ["GET", `/v1/keys/${keyId}/usage`],
+    ["GET", `/v1/keys/${keyId}/export`],
     ["POST", `/v1/keys/${keyId}/sign`],
     ["POST", `/v1/keys/${keyId}/verify`],
     ["GET", `/v1/keys/${keyId}/public-key`],

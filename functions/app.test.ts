@@ -105,7 +105,7 @@ describe("GET /openapi.json and /docs", () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> }; parameters?: { name: string; in: string }[] }>> };
     expect(doc.openapi).toBe("3.1.0");
     const encrypt = doc.paths["/v1/keys/{keyId}/encrypt"]?.post;
-    expect(Object.keys(encrypt?.requestBody?.content["application/json"]?.schema.properties ?? {})).toEqual(["plaintext", "encryptionContext", "encryptionAlgorithm"]);
+    expect(Object.keys(encrypt?.requestBody?.content["application/json"]?.schema.properties ?? {})).toEqual(["plaintext", "encryptionContext", "encryptionAlgorithm", "derivationContext"]);
     expect(encrypt?.parameters).toContainEqual(expect.objectContaining({ name: "keyId", in: "path" }));
     expect(doc.paths["/v1/keys"]?.get?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "cursor", "state", "keySpec", "tag"]));
     for (const path of ["/v1/decrypt", "/v1/batch/encrypt", "/v1/hsm-keys", "/v1/aliases", "/health"]) expect(doc.paths[path]).toBeDefined();

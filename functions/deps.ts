@@ -71,7 +71,7 @@ export function wireServices(a: {
     identity: a.identity,
     authenticator: new ApiKeyAuthenticator(a.identity),
     audit: a.audit,
-    health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, timeoutMs: a.config.healthTimeoutMs }),
+    health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),
     keys,
     hsmKeys: new HsmKeyService(a.hsm, authorizer),
     crypto: new CryptoService(a.hsm, authorizer, keys, new KeyMaterial(a.keyStore, a.hsm, keyCache)),

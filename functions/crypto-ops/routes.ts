@@ -17,13 +17,13 @@ export const cryptoRoutes = (svc: CryptoService) =>
     .post("/v1/keys/:keyId/encrypt", json(EncryptBody), async (c) => {
       c.set("audit", { action: "kms:Encrypt", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
-      const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call, body.encryptionAlgorithm);
+      const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call, body.encryptionAlgorithm, body.derivationContext);
       return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), encryptionAlgorithm: body.encryptionAlgorithm });
     })
     .post("/v1/decrypt", json(DecryptBody), async (c) => {
       c.set("audit", { action: "kms:Decrypt" });
       const body = c.req.valid("json");
-      const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call, body.encryptionAlgorithm);
+      const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call, body.encryptionAlgorithm, body.derivationContext);
       c.set("audit", { action: "kms:Decrypt", keyId: out.keyId });
       return c.json({ keyId: out.keyId, plaintext: toB64(out.plaintext) });
     })
@@ -77,6 +77,11 @@ export const cryptoRoutes = (svc: CryptoService) =>
       const b = c.req.valid("json");
       const out = await svc.verifyMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, b.mac, c.var.call);
       return c.json({ keyId: out.keyId, macValid: out.valid, macAlgorithm: b.macAlgorithm });
+    })
+    .get("/v1/keys/:keyId/export", async (c) => {
+      c.set("audit", { action: "kms:ExportKey", keyId: c.req.param("keyId") });
+      const out = await svc.exportKey(principalOf(c), c.req.param("keyId"), c.var.call);
+      return c.json({ keyId: out.key.arn, keySpec: out.key.spec, versions: out.versions.map((v) => ({ version: v.version, material: toB64(v.material) })) });
     })
     .post("/v1/batch/encrypt", json(BatchEncryptBody), async (c) => {
       c.set("audit", { action: "kms:Encrypt" });

@@ -10,10 +10,21 @@ export const GenerateRandomBody = z.object({ numberOfBytes: z.number().int().min
 
 const EncryptionAlgorithm = z.enum(["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]).default("SYMMETRIC_DEFAULT");
 
-export const EncryptBody = z.object({ plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext, encryptionAlgorithm: EncryptionAlgorithm }).strict();
+/** For derived keys: the context (bytes) each request's key is derived from. */
+const DerivationContext = Blob(1024).optional();
+
+export const EncryptBody = z
+  .object({ plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext, encryptionAlgorithm: EncryptionAlgorithm, derivationContext: DerivationContext })
+  .strict();
 
 export const DecryptBody = z
-  .object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional(), encryptionAlgorithm: EncryptionAlgorithm })
+  .object({
+    ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES),
+    encryptionContext: EncryptionContext,
+    keyId: KeyRef.optional(),
+    encryptionAlgorithm: EncryptionAlgorithm,
+    derivationContext: DerivationContext,
+  })
   .strict();
 
 export const SignBody = z
@@ -43,12 +54,18 @@ export const MAX_BATCH_ITEMS = 100;
 
 export const BatchEncryptBody = z
   .object({
-    items: z.array(z.object({ keyId: KeyRef, plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext }).strict()).min(1).max(MAX_BATCH_ITEMS),
+    items: z
+      .array(z.object({ keyId: KeyRef, plaintext: Blob(MAX_PLAINTEXT_BYTES), encryptionContext: EncryptionContext, derivationContext: DerivationContext }).strict())
+      .min(1)
+      .max(MAX_BATCH_ITEMS),
   })
   .strict();
 
 export const BatchDecryptBody = z
   .object({
-    items: z.array(z.object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional() }).strict()).min(1).max(MAX_BATCH_ITEMS),
+    items: z
+      .array(z.object({ ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES), encryptionContext: EncryptionContext, keyId: KeyRef.optional(), derivationContext: DerivationContext }).strict())
+      .min(1)
+      .max(MAX_BATCH_ITEMS),
   })
   .strict();

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
 import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
@@ -54,12 +54,14 @@ export class CryptoService {
     context: EncryptionContext | undefined,
     call: CallOpts,
     algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+    derivationContext?: Uint8Array,
   ): Promise<EncryptResult> {
     if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
     const key = await this.usable(principal, keyId, "kms:Encrypt", call);
+    checkNotExpired(key);
     if (key.spec === "SYMMETRIC_DEFAULT") {
       if (algorithm !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${algorithm} does not fit a symmetric key`);
-      return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call) };
+      return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     }
     if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `key ${key.keyId} is ${key.spec}: give an RSAES_OAEP encryption algorithm`);
     try {
@@ -76,6 +78,7 @@ export class CryptoService {
     expectedKeyId: string | undefined,
     call: CallOpts,
     algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+    derivationContext?: Uint8Array,
   ) {
     if (algorithm !== "SYMMETRIC_DEFAULT") {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
@@ -83,12 +86,23 @@ export class CryptoService {
       if (!key.spec.startsWith("RSA")) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
       return { keyId: key.arn, plaintext: rsaDecrypt(await this.material.forVersion(key, 1, call), algorithm, ciphertext) };
     }
-    const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call);
+    const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
     return { keyId: key.arn, plaintext };
+  }
+
+  /** The material of every version that still has it, for keys created exportable. */
+  async exportKey(principal: Principal, keyId: string, call: CallOpts) {
+    const key = await this.keys.forUse(principal, keyId, "kms:ExportKey", call);
+    checkState(key);
+    if (!key.exportable) throw new KmsError("KMSInvalidStateException", `key ${key.keyId} was not created exportable`);
+    const versions = [];
+    for (let v = 1; v <= key.primaryVersion; v++) versions.push({ version: v, material: await this.material.forVersion(key, v, call) });
+    return { key, versions };
   }
 
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
+    checkNotExpired(key);
     return { keyId: key.arn, signature: signWith(await this.material.forVersion(key, 1, call), alg, message, type) };
   }
 
@@ -106,6 +120,7 @@ export class CryptoService {
 
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
     const key = await this.forMac(principal, keyId, alg, "kms:GenerateMac", call);
+    checkNotExpired(key);
     return { keyId: key.arn, mac: await this.mac(key, alg, message, call) };
   }
 
@@ -140,6 +155,7 @@ export class CryptoService {
     const length = dataKeyLength(spec);
     const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
     if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `data keys need a symmetric key; key ${key.keyId} is ${key.spec}`);
+    checkNotExpired(key);
     const plaintext = new Uint8Array(randomBytes(length));
     const ciphertext = await this.sealUnder(key, plaintext, context, call);
     if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
@@ -148,13 +164,21 @@ export class CryptoService {
   }
 
   /** Up to 100 encryptions in one call; each item succeeds or fails on its own. */
-  batchEncrypt(principal: Principal, items: { keyId: string; plaintext: Uint8Array; encryptionContext?: EncryptionContext | undefined }[], call: CallOpts) {
-    return perItem(items.map((i) => this.encrypt(principal, i.keyId, i.plaintext, i.encryptionContext, call)));
+  batchEncrypt(
+    principal: Principal,
+    items: { keyId: string; plaintext: Uint8Array; encryptionContext?: EncryptionContext | undefined; derivationContext?: Uint8Array | undefined }[],
+    call: CallOpts,
+  ) {
+    return perItem(items.map((i) => this.encrypt(principal, i.keyId, i.plaintext, i.encryptionContext, call, "SYMMETRIC_DEFAULT", i.derivationContext)));
   }
 
   /** Up to 100 decryptions in one call; each item succeeds or fails on its own. */
-  batchDecrypt(principal: Principal, items: { ciphertextBlob: Uint8Array; encryptionContext?: EncryptionContext | undefined; keyId?: string | undefined }[], call: CallOpts) {
-    return perItem(items.map((i) => this.decrypt(principal, i.ciphertextBlob, i.encryptionContext, i.keyId, call)));
+  batchDecrypt(
+    principal: Principal,
+    items: { ciphertextBlob: Uint8Array; encryptionContext?: EncryptionContext | undefined; keyId?: string | undefined; derivationContext?: Uint8Array | undefined }[],
+    call: CallOpts,
+  ) {
+    return perItem(items.map((i) => this.decrypt(principal, i.ciphertextBlob, i.encryptionContext, i.keyId, call, "SYMMETRIC_DEFAULT", i.derivationContext)));
   }
 
   /** Decrypts under the source key and encrypts under the destination key; the plaintext never leaves. */
@@ -167,19 +191,41 @@ export class CryptoService {
     try {
       const destination = await this.usable(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
       if (destination.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "re-encryption needs a symmetric destination key");
+      checkNotExpired(destination);
       return { sourceKeyId: source.key.arn, keyId: destination.arn, ciphertext: await this.sealUnder(destination, source.plaintext, input.destinationContext, call) };
     } finally {
       source.plaintext.fill(0);
     }
   }
 
-  private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts): Promise<Uint8Array> {
+  private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts, derivation?: Uint8Array): Promise<Uint8Array> {
     const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
-    const material = await this.material.forVersion(key, key.primaryVersion, call);
-    return new Uint8Array(Buffer.concat([header, aesGcmSeal(material, plaintext, aadFor(header, context))]));
+    return this.withKey(key, key.primaryVersion, derivation, call, (k) => new Uint8Array(Buffer.concat([header, aesGcmSeal(k, plaintext, aadFor(header, context))])));
   }
 
-  private async open(principal: Principal, ciphertext: Uint8Array, context: EncryptionContext | undefined, expectedKeyId: string | undefined, action: Action, call: CallOpts) {
+  /** Runs fn with the version's key: its material, or for a derived key the per-context key (zeroed after). */
+  private async withKey<T>(key: KeyRecord, version: number, derivation: Uint8Array | undefined, call: CallOpts, fn: (k: Uint8Array) => T): Promise<T> {
+    if (!key.derived && derivation) throw new KmsError("ValidationException", `key ${key.keyId} is not derived: give no derivationContext`);
+    if (key.derived && !derivation?.length) throw new KmsError("ValidationException", `key ${key.keyId} is derived: a derivationContext is required`);
+    const material = await this.material.forVersion(key, version, call);
+    if (!key.derived || !derivation) return fn(material);
+    const derived = new Uint8Array(hkdfSync("sha256", material, Buffer.from("tether-derived/v1"), derivation, 32));
+    try {
+      return fn(derived);
+    } finally {
+      derived.fill(0);
+    }
+  }
+
+  private async open(
+    principal: Principal,
+    ciphertext: Uint8Array,
+    context: EncryptionContext | undefined,
+    expectedKeyId: string | undefined,
+    action: Action,
+    call: CallOpts,
+    derivation?: Uint8Array,
+  ) {
     const header = decodeHeader(ciphertext);
     const key = await this.keys.forUse(principal, header.keyId, action, call).catch((err: unknown) => {
       // A ciphertext naming a key this caller cannot see is just an invalid ciphertext.
@@ -190,8 +236,9 @@ export class CryptoService {
     }
     checkState(key);
     if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
-    const material = await this.material.forVersion(key, header.version, call);
-    const plaintext = aesGcmOpen(material, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context));
+    const plaintext = await this.withKey(key, header.version, derivation, call, (k) =>
+      aesGcmOpen(k, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)),
+    );
     return { key, plaintext };
   }
 
@@ -213,6 +260,12 @@ function checkState(key: KeyRecord): void {
       throw new KmsError("NotFoundException", `key ${key.arn} has been destroyed`);
     default:
       throw new KmsError("KMSInvalidStateException", `key ${key.arn} is ${key.state}`);
+  }
+}
+
+function checkNotExpired(key: KeyRecord): void {
+  if (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) {
+    throw new KmsError("KMSInvalidStateException", `key ${key.arn} expired at ${key.expiresAt}: it still decrypts and verifies`);
   }
 }
 

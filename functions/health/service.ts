@@ -1,17 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { HsmHealth, HsmPort } from "../../shared/hsm/port.js";
+import type { CacheStats } from "../keys/cache.js";
 
 export type PartHealth = { status: "up" | "down"; latencyMs: number; error?: string };
 export type HealthReport = {
   status: "ok" | "degraded" | "down";
   dynamodb: PartHealth;
   hsm: PartHealth & { connectors: number; identity?: string; rootKeyOk?: boolean };
+  /** The unwrapped-key cache: hits, misses, loads (= HSM unwrap calls), evictions, size. */
+  keyCache: CacheStats;
 };
 
 export type HealthDeps = {
   pingDb: (signal: AbortSignal) => Promise<void>;
   hsm: HsmPort;
   connectorCount: () => number;
+  cacheStats: () => CacheStats;
   timeoutMs: number;
 };
 
@@ -25,7 +29,7 @@ export class HealthService {
   async check(): Promise<HealthReport> {
     const [dynamodb, hsm] = await Promise.all([this.checkDb(), this.checkHsm()]);
     const status = dynamodb.status === "down" ? "down" : hsm.status === "down" ? "degraded" : "ok";
-    return { status, dynamodb, hsm };
+    return { status, dynamodb, hsm, keyCache: this.d.cacheStats() };
   }
 
   private async checkDb(): Promise<PartHealth> {

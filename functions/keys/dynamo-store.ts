@@ -5,17 +5,19 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
+  UpdateItemCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { KmsError } from "../../shared/errors.js";
 import { KeyRecord, KeyVersion } from "./model.js";
-import type { AliasRecord, KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 
 /**
  * Keys in the main table:
  *   pk KEY#<tenant>#<keyId>  sk META              the key's metadata (gsi1: TENANT#<tenant>#KEYS / <createdAt>#<keyId>)
  *   pk KEY#<tenant>#<keyId>  sk V#<0000000001>    one item per version, holding its wrapped material
+ *   pk KEY#<tenant>#<keyId>  sk USAGE             operation counts (c_<Action>) and lastUsedAt
  *   pk ALIAS#<tenant>        sk <alias/name>      an alias and the key it points to
  */
 const pk = (tenant: string, keyId: string) => `KEY#${tenant}#${keyId}`;
@@ -199,6 +201,27 @@ export class DynamoKeyStore implements KeyStore {
       start = page.LastEvaluatedKey;
     } while (start);
     return out;
+  }
+
+  async addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string): Promise<void> {
+    const entries = Object.entries(counts);
+    if (entries.length === 0) return;
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: pk(tenant, keyId), sk: "USAGE" }),
+        UpdateExpression: `ADD ${entries.map((_, i) => `#c${i} :n${i}`).join(", ")} SET lastUsedAt = :t`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([op], i) => [`#c${i}`, `c_${op}`])),
+        ExpressionAttributeValues: marshall({ ":t": lastUsedAt, ...Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])) }),
+      }),
+    );
+  }
+
+  async getUsage(tenant: string, keyId: string): Promise<KeyUsageRecord> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: pk(tenant, keyId), sk: "USAGE" }), ConsistentRead: true }));
+    const item = out.Item ? unmarshall(out.Item) : {};
+    const counts = Object.fromEntries(Object.entries(item).filter(([k]) => k.startsWith("c_")).map(([k, v]) => [k.slice(2), Number(v)]));
+    return typeof item.lastUsedAt === "string" ? { counts, lastUsedAt: item.lastUsedAt } : { counts };
   }
 
   private conditionalMeta(next: KeyRecord) {

@@ -1,12 +1,13 @@
 import { KmsError } from "../../shared/errors.js";
 import type { KeyRecord, KeyVersion } from "./model.js";
-import type { AliasRecord, KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 
 /** KeyStore in memory, for unit tests; same conditional semantics as DynamoKeyStore. */
 export class MemoryKeyStore implements KeyStore {
   private readonly keys = new Map<string, KeyRecord>();
   private readonly versions = new Map<string, KeyVersion>();
   private readonly aliases = new Map<string, AliasRecord>();
+  private readonly usage = new Map<string, KeyUsageRecord>();
 
   async create(key: KeyRecord, first: KeyVersion) {
     const id = `${key.tenant}/${key.keyId}`;
@@ -79,5 +80,16 @@ export class MemoryKeyStore implements KeyStore {
 
   async listAliases(tenant: string) {
     return [...this.aliases.values()].filter((a) => a.tenant === tenant);
+  }
+
+  async addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string) {
+    const id = `${tenant}/${keyId}`;
+    const current = this.usage.get(id) ?? { counts: {} };
+    for (const [op, n] of Object.entries(counts)) current.counts[op] = (current.counts[op] ?? 0) + n;
+    this.usage.set(id, { ...current, lastUsedAt });
+  }
+
+  async getUsage(tenant: string, keyId: string) {
+    return this.usage.get(`${tenant}/${keyId}`) ?? { counts: {} };
   }
 }

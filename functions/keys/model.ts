@@ -41,6 +41,12 @@ export const KeyRecord = z.object({
   /** Increases when versions are re-wrapped (root key rotation): cached material from before is stale. */
   wrapEpoch: z.number().int().min(0),
   tags: z.record(z.string(), z.string()),
+  /** After this instant the key no longer encrypts, signs or makes MACs; it still decrypts and verifies. */
+  expiresAt: z.string().optional(),
+  /** Vault-style derived key: each request's key is HKDF(material, its derivation context). */
+  derived: z.boolean().optional(),
+  /** Created exportable: its material may be exported by key admins. Fixed at creation. */
+  exportable: z.boolean().optional(),
   /** Asymmetric keys: the public key, SPKI DER in base64 (public, so kept in the clear). */
   publicKey: z.string().optional(),
   /** Increases on every change: every state transition is a conditional write on it. */

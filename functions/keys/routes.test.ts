@@ -257,3 +257,69 @@ describe("batch encrypt and decrypt", () => {
     expect((await post("/v1/batch/encrypt", { items: [] })).body.__type).toBe("ValidationException");
   });
 });
+
+describe("derived, expiring and exportable keys", () => {
+  it("a derived key encrypts under a per-context key: the same context is needed to decrypt", async () => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys", { derived: true })).body.keyMetadata.keyId as string;
+    const ctx = b64("customer-42");
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("ValidationException");
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("per customer"), derivationContext: ctx })).body.ciphertextBlob;
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: blob, derivationContext: ctx })).body.plaintext, "base64").toString()).toBe("per customer");
+    expect((await post("/v1/decrypt", { ciphertextBlob: blob, derivationContext: b64("customer-43") })).body.__type).toBe("InvalidCiphertextException");
+    const plain = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    expect((await post(`/v1/keys/${plain}/encrypt`, { plaintext: b64("x"), derivationContext: ctx })).body.__type).toBe("ValidationException");
+  });
+
+  it("an expired key no longer encrypts or signs, but still decrypts and verifies", async () => {
+    const { post, keyStore } = await setupWithStore();
+    const keyId = (await post("/v1/keys", { expiresAt: new Date(Date.now() + 60_000).toISOString() })).body.keyMetadata.keyId as string;
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("before") })).body.ciphertextBlob;
+    const key = (await keyStore.get("111122223333", keyId))!;
+    await keyStore.update({ ...key, expiresAt: new Date(Date.now() - 1000).toISOString(), revision: key.revision + 1 });
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("after") })).body.__type).toBe("KMSInvalidStateException");
+    expect((await post(`/v1/keys/${keyId}/generate-data-key`, { keySpec: "AES_256" })).body.__type).toBe("KMSInvalidStateException");
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: blob })).body.plaintext, "base64").toString()).toBe("before");
+    expect((await post("/v1/keys", { expiresAt: "2001-01-01T00:00:00Z" })).body.__type).toBe("ValidationException");
+  });
+
+  it("exports only keys created exportable, every version", async () => {
+    const { post, get } = await setup();
+    const exportable = (await post("/v1/keys", { exportable: true })).body.keyMetadata.keyId as string;
+    await post(`/v1/keys/${exportable}/rotate`);
+    const out = await get(`/v1/keys/${exportable}/export`);
+    expect(out.body.versions.map((v: { version: number; material: string }) => [v.version, Buffer.from(v.material, "base64").length])).toEqual([
+      [1, 32],
+      [2, 32],
+    ]);
+    const plain = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    expect((await get(`/v1/keys/${plain}/export`)).body.__type).toBe("KMSInvalidStateException");
+  });
+});
+
+async function setupWithStore() {
+  const t = testDeps();
+  const app = createApp(t.deps);
+  const admin = await apiKeyFor(t.identity, ["tenantAdmin"]);
+  const post = async (path: string, body: unknown = {}) => {
+    const res = await app.request(path, jsonInit(body, admin));
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+  return { post, keyStore: t.keyStore };
+}
+
+describe("usage statistics", () => {
+  it("counts operations by kind without a write per request, and flushes them to the store", async () => {
+    const { t, post, get } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    for (let i = 0; i < 3; i++) await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") });
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.ciphertextBlob;
+    await post("/v1/decrypt", { ciphertextBlob: blob });
+    expect((await t.keyStore.getUsage("111122223333", keyId)).counts).toEqual({});
+    const before = await get(`/v1/keys/${keyId}/usage`);
+    expect(before.body.counts).toEqual({ Encrypt: 4, Decrypt: 1 });
+    await t.deps.keys.usageRecorder.flush();
+    expect((await t.keyStore.getUsage("111122223333", keyId)).counts).toEqual({ Encrypt: 4, Decrypt: 1 });
+    expect((await get(`/v1/keys/${keyId}/usage`)).body).toMatchObject({ counts: { Encrypt: 4, Decrypt: 1 }, lastUsedAt: expect.any(String) });
+  });
+});

@@ -45,6 +45,10 @@ export const keyRoutes = (svc: KeyService) =>
       c.set("audit", { action: "kms:RotateKeyOnDemand", keyId: c.req.param("keyId") });
       return c.json({ keyMetadata: keyMetadata(await svc.rotate(principalOf(c), c.req.param("keyId"), c.var.call)) });
     })
+    .get("/v1/keys/:keyId/usage", async (c) => {
+      c.set("audit", { action: "kms:DescribeKey", keyId: c.req.param("keyId") });
+      return c.json(await svc.usage(principalOf(c), c.req.param("keyId")));
+    })
     .get("/v1/keys/:keyId/versions", async (c) => {
       c.set("audit", { action: "kms:ListKeyRotations", keyId: c.req.param("keyId") });
       return c.json({ versions: await svc.listVersions(principalOf(c), c.req.param("keyId")) });

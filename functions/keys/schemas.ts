@@ -10,6 +10,9 @@ export const CreateKeyBody = z
     keyUsage: KeyUsage.optional(),
     tags: Tags.optional(),
     rotationPeriodDays: z.number().int().min(90).max(2560).optional(),
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    derived: z.boolean().optional(),
+    exportable: z.boolean().optional(),
   })
   .strict();
 
@@ -52,5 +55,8 @@ export const keyMetadata = (k: KeyRecord) => ({
   ...(k.deletionDate ? { deletionDate: k.deletionDate } : {}),
   ...(k.rotationPeriodDays ? { rotationPeriodInDays: k.rotationPeriodDays, nextRotationDate: k.nextRotationAt } : {}),
   currentVersion: k.primaryVersion,
+  ...(k.expiresAt ? { expirationDate: k.expiresAt } : {}),
+  derived: k.derived ?? false,
+  exportable: k.exportable ?? false,
   tags: k.tags,
 });

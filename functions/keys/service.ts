@@ -7,7 +7,8 @@ import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
-import type { AliasRecord, KeyStore, Page } from "./store.js";
+import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
+import { UsageRecorder } from "./usage.js";
 
 export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined };
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
@@ -18,9 +19,12 @@ export type CreateKeyInput = {
   keyUsage?: KeyUsage | undefined;
   tags?: Record<string, string> | undefined;
   rotationPeriodDays?: number | undefined;
+  expiresAt?: string | undefined;
+  derived?: boolean | undefined;
+  exportable?: boolean | undefined;
 };
 
-export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; now?: () => number };
+export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; usageFlushMs?: number; now?: () => number };
 
 const DAY_MS = 86_400_000;
 const notFound = (keyId: string) => new KmsError("NotFoundException", `key ${keyId} does not exist`);
@@ -36,6 +40,7 @@ export class KeyService {
   private readonly metadata: LRUCache<string, KeyRecord>;
   private readonly aliases: LRUCache<string, string>;
   private readonly now: () => number;
+  readonly usageRecorder: UsageRecorder;
 
   constructor(
     private readonly store: KeyStore,
@@ -44,6 +49,7 @@ export class KeyService {
     private readonly opts: KeyServiceOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    this.usageRecorder = new UsageRecorder(store, opts.usageFlushMs, this.now);
     // A TTL of 0 turns the metadata cache off (lru-cache would read 0 as "never expires").
     this.metadata = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
     this.aliases = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
@@ -55,6 +61,8 @@ export class KeyService {
     const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
     if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${spec}`);
     if (input.rotationPeriodDays && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", "only symmetric keys rotate");
+    if (input.derived && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "only symmetric keys can be derived");
+    if (input.expiresAt && Date.parse(input.expiresAt) <= this.now()) throw new KmsError("ValidationException", "expiresAt must be in the future");
     const keyId = randomUUID();
     const created = new Date(this.now());
     const { wrapped, publicKey } = await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), call);
@@ -75,6 +83,9 @@ export class KeyService {
       wrapEpoch: 0,
       tags: input.tags ?? {},
       ...(publicKey ? { publicKey } : {}),
+      ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
+      ...(input.derived ? { derived: true } : {}),
+      ...(input.exportable ? { exportable: true } : {}),
       revision: 0,
     };
     await this.store.create(key, { version: 1, createdAt: key.createdAt, wrapped: toRecord(wrapped) });
@@ -216,7 +227,14 @@ export class KeyService {
     let key = await this.cached(principal.tenant, keyId);
     if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroy(key);
     if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call);
+    this.usageRecorder.record(key.tenant, key.keyId, action.slice(4));
     return key;
+  }
+
+  /** Operations by kind and the last use, counted without a database write per request. */
+  async usage(principal: Principal, keyId: string): Promise<KeyUsageRecord> {
+    const key = await this.authorized(principal, keyId, "kms:DescribeKey");
+    return this.usageRecorder.usage(key.tenant, key.keyId);
   }
 
   /** Destroys every key of the tenant whose deletion window has passed; returns their ids. */

@@ -24,6 +24,12 @@ export interface KeyStore {
   deleteAlias(tenant: string, aliasName: string): Promise<void>;
   getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined>;
   listAliases(tenant: string): Promise<AliasRecord[]>;
+
+  /** Adds operation counts to a key's usage record (atomic increments) and sets its last use. */
+  addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string): Promise<void>;
+  getUsage(tenant: string, keyId: string): Promise<KeyUsageRecord>;
 }
+
+export type KeyUsageRecord = { counts: Record<string, number>; lastUsedAt?: string };
 
 export type AliasRecord = { tenant: string; aliasName: string; keyId: string; createdAt: string };

@@ -19,6 +19,7 @@ const ROLES_FOR = {
   "kms:TagResource": MANAGE,
   "kms:UntagResource": MANAGE,
   "kms:UpdateKeyDescription": MANAGE,
+  "kms:ExportKey": MANAGE,
   "kms:ListAliases": READ,
   "kms:DescribeKey": READ,
   "kms:ListKeys": READ,

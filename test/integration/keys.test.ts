@@ -165,4 +165,17 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     expect(String(enc.body.keyId)).toContain(a);
     expect(((await call("GET", "/v1/aliases")).body.aliases as { aliasName: string }[]).map((x) => x.aliasName)).toContain("alias/race");
   });
+
+  it("usage counts land in DynamoDB with atomic increments", async () => {
+    const call = api(stack);
+    const keyId = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    await Promise.all(Array.from({ length: 7 }, () => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
+    await stack.server.deps.keys.usageRecorder.flush();
+    await Promise.all(Array.from({ length: 3 }, () => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
+    await stack.server.deps.keys.usageRecorder.flush();
+    expect((await call("GET", `/v1/keys/${keyId}/usage`)).body.counts).toEqual({ Encrypt: 10 });
+    const health = (await (await fetch(`${stack.url}/health`)).json()) as { keyCache: { hits: number; loads: number } };
+    expect(health.keyCache.hits).toBeGreaterThan(0);
+    expect(health.keyCache.loads).toBeGreaterThan(0);
+  });
 });

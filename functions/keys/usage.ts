@@ -1,0 +1,58 @@
+import type { KeyStore, KeyUsageRecord } from "./store.js";
+
+type Pending = { tenant: string; keyId: string; counts: Record<string, number>; lastUsedAt: string };
+
+/**
+ * Per-key usage statistics without a database write per request: counts accumulate in memory
+ * and are added to the key's usage record (atomic increments) every `flushMs`, and on close.
+ */
+export class UsageRecorder {
+  private pending = new Map<string, Pending>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: KeyStore,
+    flushMs = 30_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), flushMs);
+    this.timer.unref();
+  }
+
+  record(tenant: string, keyId: string, operation: string): void {
+    const id = `${tenant}/${keyId}`;
+    const entry = this.pending.get(id) ?? { tenant, keyId, counts: {}, lastUsedAt: "" };
+    entry.counts[operation] = (entry.counts[operation] ?? 0) + 1;
+    entry.lastUsedAt = new Date(this.now()).toISOString();
+    this.pending.set(id, entry);
+  }
+
+  /** Writes what accumulated; counts that fail to write are kept for the next flush. */
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    for (const entry of batch.values()) {
+      try {
+        await this.store.addUsage(entry.tenant, entry.keyId, entry.counts, entry.lastUsedAt);
+      } catch (err) {
+        for (const [op, n] of Object.entries(entry.counts)) for (let i = 0; i < n; i++) this.record(entry.tenant, entry.keyId, op);
+        throw err;
+      }
+    }
+  }
+
+  /** Stored usage plus what this instance has not written yet. */
+  async usage(tenant: string, keyId: string): Promise<KeyUsageRecord> {
+    const stored = await this.store.getUsage(tenant, keyId);
+    const local = this.pending.get(`${tenant}/${keyId}`);
+    if (!local) return stored;
+    const counts = { ...stored.counts };
+    for (const [op, n] of Object.entries(local.counts)) counts[op] = (counts[op] ?? 0) + n;
+    return { counts, lastUsedAt: local.lastUsedAt };
+  }
+
+  close(): Promise<void> {
+    clearInterval(this.timer);
+    return this.flush();
+  }
+}
