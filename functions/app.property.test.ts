@@ -40,6 +40,8 @@ describe("every endpoint under arbitrary input", async () => {
     ["POST", `/v1/keys/${keyId}/untag`],
     ["GET", "/openapi.json"],
     ["GET", `/v1/keys/${keyId}/usage`],
+    ["POST", `/v1/keys/${keyId}/import-parameters`],
+    ["POST", `/v1/keys/${keyId}/import`],
     ["GET", `/v1/keys/${keyId}/export`],
     ["POST", `/v1/keys/${keyId}/sign`],
     ["POST", `/v1/keys/${keyId}/verify`],

@@ -33,13 +33,13 @@ export class DynamoKeyStore implements KeyStore {
     private readonly table: string,
   ) {}
 
-  async create(key: KeyRecord, first: KeyVersion): Promise<void> {
+  async create(key: KeyRecord, first: KeyVersion | undefined): Promise<void> {
     try {
       await this.db.send(
         new TransactWriteItemsCommand({
           TransactItems: [
             { Put: { TableName: this.table, Item: marshall(metaItem(key), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
-            { Put: { TableName: this.table, Item: marshall(versionItem(key, first), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
+            ...(first ? [{ Put: { TableName: this.table, Item: marshall(versionItem(key, first), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } }] : []),
           ],
         }),
       );

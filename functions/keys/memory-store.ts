@@ -9,11 +9,11 @@ export class MemoryKeyStore implements KeyStore {
   private readonly aliases = new Map<string, AliasRecord>();
   private readonly usage = new Map<string, KeyUsageRecord>();
 
-  async create(key: KeyRecord, first: KeyVersion) {
+  async create(key: KeyRecord, first: KeyVersion | undefined) {
     const id = `${key.tenant}/${key.keyId}`;
     if (this.keys.has(id)) throw new KmsError("AlreadyExistsException", `key ${key.keyId} exists`);
     this.keys.set(id, key);
-    this.versions.set(`${id}/${first.version}`, first);
+    if (first) this.versions.set(`${id}/${first.version}`, first);
   }
 
   async get(tenant: string, keyId: string) {

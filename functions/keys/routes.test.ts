@@ -323,3 +323,34 @@ describe("usage statistics", () => {
     expect((await get(`/v1/keys/${keyId}/usage`)).body).toMatchObject({ counts: { Encrypt: 4, Decrypt: 1 }, lastUsedAt: expect.any(String) });
   });
 });
+
+describe("BYOK import", () => {
+  it("wrapping public key + import token, then import: the key encrypts with the customer's material", async () => {
+    const { post } = await setup();
+    const created = await post("/v1/keys", { origin: "EXTERNAL" });
+    expect(created.body.keyMetadata).toMatchObject({ origin: "EXTERNAL", keyState: "PendingImport" });
+    const keyId = created.body.keyMetadata.keyId as string;
+    expect((await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("KMSInvalidStateException");
+    const params = await post(`/v1/keys/${keyId}/import-parameters`);
+    expect(params.body.wrappingAlgorithm).toBe("RSAES_OAEP_SHA_256");
+    const { publicEncrypt, createPublicKey, constants, randomBytes } = await import("node:crypto");
+    const material = randomBytes(32);
+    const wrapKey = createPublicKey({ key: Buffer.from(params.body.publicKey, "base64"), format: "der", type: "spki" });
+    const encryptedKeyMaterial = publicEncrypt({ key: wrapKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material).toString("base64");
+    const tampered = Buffer.from(params.body.importToken, "base64").toString().replace(/"expiresAt":"\d/, '"expiresAt":"9');
+    expect((await post(`/v1/keys/${keyId}/import`, { importToken: Buffer.from(tampered).toString("base64"), encryptedKeyMaterial })).body.__type).toBe("ValidationException");
+    const other = (await post("/v1/keys", { origin: "EXTERNAL" })).body.keyMetadata.keyId as string;
+    expect((await post(`/v1/keys/${other}/import`, { importToken: params.body.importToken, encryptedKeyMaterial })).body.__type).toBe("ValidationException");
+    const imported = await post(`/v1/keys/${keyId}/import`, { importToken: params.body.importToken, encryptedKeyMaterial });
+    expect(imported.body.keyMetadata.keyState).toBe("Enabled");
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("byok") })).body.ciphertextBlob as string;
+    // The ciphertext opens with the customer's own material: the key really is theirs.
+    const { createDecipheriv } = await import("node:crypto");
+    const raw = Buffer.from(blob, "base64");
+    const d = createDecipheriv("aes-256-gcm", material, raw.subarray(21, 33)).setAAD(Buffer.concat([raw.subarray(0, 21), Buffer.from("{}")]));
+    d.setAuthTag(raw.subarray(raw.length - 16));
+    expect(Buffer.concat([d.update(raw.subarray(33, raw.length - 16)), d.final()]).toString()).toBe("byok");
+    expect((await post(`/v1/keys/${keyId}/rotate`)).body.__type).toBe("UnsupportedOperationException");
+    expect((await post(`/v1/keys/${keyId}/import`, { importToken: params.body.importToken, encryptedKeyMaterial })).body.__type).toBe("KMSInvalidStateException");
+  });
+});

@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json, query } from "../http/validate.js";
-import { AliasBody, AliasQuery, CreateKeyBody, keyMetadata, ListAliasesQuery, ListKeysQuery, ScheduleDeletionBody, TagBody, UntagBody, UpdateKeyBody } from "./schemas.js";
+import { toB64 } from "../../shared/protocol/codec.js";
+import { AliasBody, ImportBody, AliasQuery, CreateKeyBody, keyMetadata, ListAliasesQuery, ListKeysQuery, ScheduleDeletionBody, TagBody, UntagBody, UpdateKeyBody } from "./schemas.js";
 import type { KeyService } from "./service.js";
 
 /** The key lifecycle under /v1/keys. */
@@ -44,6 +45,16 @@ export const keyRoutes = (svc: KeyService) =>
     .post("/v1/keys/:keyId/rotate", async (c) => {
       c.set("audit", { action: "kms:RotateKeyOnDemand", keyId: c.req.param("keyId") });
       return c.json({ keyMetadata: keyMetadata(await svc.rotate(principalOf(c), c.req.param("keyId"), c.var.call)) });
+    })
+    .post("/v1/keys/:keyId/import-parameters", async (c) => {
+      c.set("audit", { action: "kms:GetParametersForImport", keyId: c.req.param("keyId") });
+      const p = await svc.importParameters(principalOf(c), c.req.param("keyId"), c.var.call);
+      return c.json({ keyId: p.key.arn, publicKey: toB64(p.publicKey), importToken: toB64(p.importToken), wrappingAlgorithm: p.wrappingAlgorithm, parametersValidTo: p.parametersValidTo });
+    })
+    .post("/v1/keys/:keyId/import", json(ImportBody), async (c) => {
+      c.set("audit", { action: "kms:ImportKeyMaterial", keyId: c.req.param("keyId") });
+      const b = c.req.valid("json");
+      return c.json({ keyMetadata: keyMetadata(await svc.importMaterial(principalOf(c), c.req.param("keyId"), b.importToken, b.encryptedKeyMaterial, c.var.call)) });
     })
     .get("/v1/keys/:keyId/usage", async (c) => {
       c.set("audit", { action: "kms:DescribeKey", keyId: c.req.param("keyId") });

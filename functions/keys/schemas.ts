@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Blob } from "../http/validate.js";
 import { KeySpec, KeyUsage, type KeyRecord } from "./model.js";
 
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
@@ -13,6 +14,7 @@ export const CreateKeyBody = z
     expiresAt: z.iso.datetime({ offset: true }).optional(),
     derived: z.boolean().optional(),
     exportable: z.boolean().optional(),
+    origin: z.enum(["TETHER", "EXTERNAL"]).optional(),
   })
   .strict();
 
@@ -60,3 +62,5 @@ export const keyMetadata = (k: KeyRecord) => ({
   exportable: k.exportable ?? false,
   tags: k.tags,
 });
+
+export const ImportBody = z.object({ importToken: Blob(16 * 1024), encryptedKeyMaterial: Blob(1024) }).strict();

@@ -8,6 +8,7 @@ import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
+import { newImportParameters, openImportedMaterial } from "./import.js";
 import { UsageRecorder } from "./usage.js";
 
 export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined };
@@ -22,6 +23,8 @@ export type CreateKeyInput = {
   expiresAt?: string | undefined;
   derived?: boolean | undefined;
   exportable?: boolean | undefined;
+  /** EXTERNAL: the key waits (PendingImport) for the customer's own material. */
+  origin?: "TETHER" | "EXTERNAL" | undefined;
 };
 
 export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; usageFlushMs?: number; now?: () => number };
@@ -63,9 +66,11 @@ export class KeyService {
     if (input.rotationPeriodDays && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", "only symmetric keys rotate");
     if (input.derived && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "only symmetric keys can be derived");
     if (input.expiresAt && Date.parse(input.expiresAt) <= this.now()) throw new KmsError("ValidationException", "expiresAt must be in the future");
+    const external = input.origin === "EXTERNAL";
+    if (external && (spec !== "SYMMETRIC_DEFAULT" || input.rotationPeriodDays)) throw new KmsError("UnsupportedOperationException", "imported material is for symmetric keys without automatic rotation");
     const keyId = randomUUID();
     const created = new Date(this.now());
-    const { wrapped, publicKey } = await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), call);
+    const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), call);
     const key: KeyRecord = {
       tenant: principal.tenant,
       keyId,
@@ -73,8 +78,8 @@ export class KeyService {
       description: input.description ?? "",
       spec,
       usage,
-      origin: "TETHER",
-      state: "Enabled",
+      origin: external ? "EXTERNAL" : "TETHER",
+      state: external ? "PendingImport" : "Enabled",
       createdAt: created.toISOString(),
       ...(input.rotationPeriodDays
         ? { rotationPeriodDays: input.rotationPeriodDays, nextRotationAt: new Date(created.getTime() + input.rotationPeriodDays * DAY_MS).toISOString() }
@@ -82,14 +87,39 @@ export class KeyService {
       primaryVersion: 1,
       wrapEpoch: 0,
       tags: input.tags ?? {},
-      ...(publicKey ? { publicKey } : {}),
+      ...(material?.publicKey ? { publicKey: material.publicKey } : {}),
       ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
       ...(input.derived ? { derived: true } : {}),
       ...(input.exportable ? { exportable: true } : {}),
       revision: 0,
     };
-    await this.store.create(key, { version: 1, createdAt: key.createdAt, wrapped: toRecord(wrapped) });
+    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toRecord(material.wrapped) } : undefined);
     return key;
+  }
+
+  /** A wrapping public key and an import token for a key awaiting imported material (BYOK). */
+  async importParameters(principal: Principal, keyId: string, call: CallOpts) {
+    const key = await this.authorized(principal, keyId, "kms:GetParametersForImport");
+    if (key.origin !== "EXTERNAL" || key.state !== "PendingImport") throw invalidState(key);
+    return { key, ...(await newImportParameters(this.hsm, key.tenant, key.keyId, this.now(), call)) };
+  }
+
+  /** Imports the customer's 256-bit key material, wrapped by the HSM like any other; the key becomes Enabled. */
+  async importMaterial(principal: Principal, keyId: string, importToken: Uint8Array, encryptedMaterial: Uint8Array, call: CallOpts): Promise<KeyRecord> {
+    const key = await this.authorized(principal, keyId, "kms:ImportKeyMaterial");
+    if (key.origin !== "EXTERNAL" || key.state !== "PendingImport") throw invalidState(key);
+    const material = await openImportedMaterial(this.hsm, key.tenant, key.keyId, importToken, encryptedMaterial, this.now(), call);
+    try {
+      if (material.length !== 32) throw new KmsError("ValidationException", "imported key material must be 256 bits");
+      const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), call);
+      const next: KeyRecord = { ...key, state: "Enabled", revision: key.revision + 1 };
+      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: toRecord(wrapped) }))) {
+        throw new KmsError("KMSInvalidStateException", `key ${key.keyId} changed during the import; retry`);
+      }
+      return this.remember(next);
+    } finally {
+      material.fill(0);
+    }
   }
 
   /**
@@ -268,7 +298,7 @@ export class KeyService {
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(tenant, keyId);
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
-      if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", `key ${keyId} is ${key.spec}: only symmetric keys rotate`);
+      if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
       const version = key.primaryVersion + 1;
       const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false });
       const at = new Date(this.now());

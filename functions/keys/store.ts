@@ -4,8 +4,8 @@ export type Page<T> = { items: T[]; cursor?: string };
 
 /** Keys and their versions. Every change is conditional on the record's revision. */
 export interface KeyStore {
-  /** Creates the key and its first version atomically. */
-  create(key: KeyRecord, first: KeyVersion): Promise<void>;
+  /** Creates the key and its first version atomically (no version yet for a key awaiting imported material). */
+  create(key: KeyRecord, first: KeyVersion | undefined): Promise<void>;
   get(tenant: string, keyId: string): Promise<KeyRecord | undefined>;
   list(tenant: string, limit: number, cursor?: string): Promise<Page<KeyRecord>>;
   /** Writes `next` if the stored revision is still `next.revision - 1`; false if another writer won. */

@@ -20,6 +20,8 @@ const ROLES_FOR = {
   "kms:UntagResource": MANAGE,
   "kms:UpdateKeyDescription": MANAGE,
   "kms:ExportKey": MANAGE,
+  "kms:GetParametersForImport": MANAGE,
+  "kms:ImportKeyMaterial": MANAGE,
   "kms:ListAliases": READ,
   "kms:DescribeKey": READ,
   "kms:ListKeys": READ,

@@ -178,4 +178,17 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     expect(health.keyCache.hits).toBeGreaterThan(0);
     expect(health.keyCache.loads).toBeGreaterThan(0);
   });
+
+  it("BYOK on the real HSM: the import token's private key is wrapped by the root key", async () => {
+    const { publicEncrypt, createPublicKey, constants, randomBytes } = await import("node:crypto");
+    const call = api(stack);
+    const keyId = (await call("POST", "/v1/keys", { origin: "EXTERNAL" })).body.keyMetadata?.keyId as string;
+    const params = (await call("POST", `/v1/keys/${keyId}/import-parameters`)).body as { publicKey: string; importToken: string };
+    expect(Buffer.from(params.importToken, "base64").toString()).not.toContain("PRIVATE KEY");
+    const wrapKey = createPublicKey({ key: Buffer.from(params.publicKey, "base64"), format: "der", type: "spki" });
+    const encryptedKeyMaterial = publicEncrypt({ key: wrapKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, randomBytes(32)).toString("base64");
+    expect((await call("POST", `/v1/keys/${keyId}/import`, { importToken: params.importToken, encryptedKeyMaterial })).body.keyMetadata?.keyState).toBe("Enabled");
+    const blob = (await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("imported") })).body.ciphertextBlob;
+    expect(Buffer.from((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.plaintext as string, "base64").toString()).toBe("imported");
+  });
 });
