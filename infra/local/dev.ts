@@ -76,9 +76,13 @@ async function main(): Promise<void> {
   say(`  admin key   ${admin.token}`);
   say(`              ${admin.created ? "created now; " : ""}kept in ${keyFile} (mode 0600)`);
   say();
+  const auth = `-H "Authorization: Bearer $(cat ${keyFile})" -H 'content-type: application/json'`;
   say("  Try:");
   say(`    curl -s ${url}/health`);
-  say(`    curl -s -X POST ${url}/v1/random -H "Authorization: Bearer $(cat ${keyFile})" -H 'content-type: application/json' -d '{"numberOfBytes":32}'`);
+  say(`    KEY=$(curl -s -X POST ${url}/v1/keys ${auth} -d '{"description":"my first key"}' | sed -E 's/.*"keyId":"([^"]+)".*/\\1/')`);
+  say(`    curl -s -X POST ${url}/v1/keys/$KEY/encrypt ${auth} -d '{"plaintext":"aGVsbG8=","encryptionContext":{"app":"demo"}}'`);
+  say(`    curl -s -X POST ${url}/v1/random ${auth} -d '{"numberOfBytes":32}'`);
+  say(`  API reference: ${url}/docs (OpenAPI: ${url}/openapi.json)`);
   say();
   say("  Ctrl-C stops everything; data stays in .tether/ for the next start.");
 }
