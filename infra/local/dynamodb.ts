@@ -3,7 +3,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCom
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { physicalTableName, TABLES, type TableDefinition } from "../tables.js";
-import { freePort, stopProcess, waitFor } from "./processes.js";
+import { freePort, killOnExit, stopProcess, waitFor } from "./processes.js";
 
 export type DynamoLocal = { endpoint: string; pid: number; stop(): Promise<void> };
 
@@ -14,7 +14,7 @@ export type DynamoLocal = { endpoint: string; pid: number; stop(): Promise<void>
 export async function startDynamoLocal(opts: { dataDir?: string; port?: number }): Promise<DynamoLocal> {
   const port = opts.port ?? (await freePort());
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const child = spawnDynamo({ port, path: opts.dataDir ? resolve(opts.dataDir) : null, sharedDb: true, stdio: "pipe" });
+  const child = killOnExit(spawnDynamo({ port, path: opts.dataDir ? resolve(opts.dataDir) : null, sharedDb: true, stdio: "pipe" }));
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));

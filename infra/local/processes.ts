@@ -34,6 +34,14 @@ export async function waitFor(probe: () => Promise<void>, o: { timeoutMs: number
   throw new Error(`${o.what} did not become ready within ${o.timeoutMs} ms: ${last instanceof Error ? last.message : String(last)}`);
 }
 
+/** Kills the child if this process exits first, even on a crash: nothing it started outlives it. */
+export function killOnExit(child: ChildProcess): ChildProcess {
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  child.once("exit", () => process.removeListener("exit", kill));
+  return child;
+}
+
 /** Stops a child by PID: SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. */
 export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
@@ -53,9 +61,11 @@ export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void>
  */
 export function startNodeProcess(entry: string, env: Record<string, string>, o: { stdio?: "inherit" | "pipe" } = {}): ChildProcess {
   const profile = process.env.TETHER_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TETHER_CPU_PROF_DIR}`] : [];
-  return spawn(process.execPath, [...profile, "--import", "tsx", entry], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", o.stdio ?? "inherit", o.stdio ?? "inherit"],
-  });
+  return killOnExit(
+    spawn(process.execPath, [...profile, "--import", "tsx", entry], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", o.stdio ?? "inherit", o.stdio ?? "inherit"],
+    }),
+  );
 }
