@@ -12,6 +12,7 @@ import type {
   HsmSlotInfo,
   MessageType,
   SigningAlg,
+  WrapOpts,
   WrappedKey,
 } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
@@ -30,6 +31,8 @@ export type Pkcs11HsmConfig = {
   /** How long a deep health result is reused (at most 60 s). */
   healthTtlMs: number;
 };
+
+type Wrapper = { pool: SessionPool; label: string; slot?: string; handle: (session: Handle) => Handle };
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -70,12 +73,13 @@ export class Pkcs11Hsm implements HsmPort {
     return this.rootPool.use("random", (s) => new Uint8Array(this.mod.p11.C_GenerateRandom(s, Buffer.alloc(length))));
   }
 
-  async generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }) {
+  async generateDataKey(length: number, binding: Uint8Array, o: WrapOpts & { returnPlaintext: boolean }) {
     this.checkDeadline(o);
-    return this.rootPool.use("generate", async (s) => {
+    const wrapper = this.wrapper(o.wrappingKey);
+    return wrapper.pool.use("generate", async (s) => {
       const material = this.mod.p11.C_GenerateRandom(s, Buffer.alloc(length));
       try {
-        const wrapped = await this.wrapUnderRoot(s, material, binding);
+        const wrapped = await this.wrapUnder(s, wrapper, material, binding);
         return o.returnPlaintext ? { wrapped, plaintext: new Uint8Array(material) } : { wrapped };
       } finally {
         material.fill(0);
@@ -83,34 +87,46 @@ export class Pkcs11Hsm implements HsmPort {
     });
   }
 
-  async wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey> {
+  async wrap(material: Uint8Array, binding: Uint8Array, o: WrapOpts): Promise<WrappedKey> {
     this.checkDeadline(o);
-    return this.rootPool.use("wrap", (s) => this.wrapUnderRoot(s, Buffer.from(material), binding));
+    const wrapper = this.wrapper(o.wrappingKey);
+    return wrapper.pool.use("wrap", (s) => this.wrapUnder(s, wrapper, Buffer.from(material), binding));
   }
 
   async unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array> {
     this.checkDeadline(o);
-    if (wrapped.rootKeyLabel !== this.config.rootKeyLabel) throw new KmsError("NotFoundException", `this connector does not hold root key "${wrapped.rootKeyLabel}"`);
+    if (!wrapped.slot && wrapped.rootKeyLabel !== this.config.rootKeyLabel) throw new KmsError("NotFoundException", `this connector does not hold root key "${wrapped.rootKeyLabel}"`);
     if (wrapped.iv.length !== IV_BYTES || wrapped.ciphertext.length < TAG_BYTES) throw new KmsError("InvalidCiphertextException", "wrapped key is malformed");
-    return this.rootPool.use("unwrap", async (s) => {
-      const key = this.rootKey(s);
-      this.mod.p11.C_DecryptInit(s, encryptionMechanism("AES_GCM", Buffer.from(wrapped.iv), binding), key);
-      const out = await this.mod.p11.C_DecryptAsync(s, Buffer.from(wrapped.ciphertext), Buffer.alloc(wrapped.ciphertext.length));
-      return new Uint8Array(out);
-    }).catch((err: unknown) => {
-      // GCM authentication failure: tampering or a wrong binding. One error, no oracle.
-      if (err instanceof KmsError && (err.code === "InvalidCiphertextException" || err.code === "KMSInternalException")) {
-        throw new KmsError("InvalidCiphertextException", "wrapped key could not be unwrapped with this binding");
-      }
-      throw err;
-    });
+    const wrapper = this.wrapper(wrapped.slot ? { slot: wrapped.slot, label: wrapped.rootKeyLabel } : undefined);
+    return wrapper.pool
+      .use("unwrap", async (s) => {
+        this.mod.p11.C_DecryptInit(s, encryptionMechanism("AES_GCM", Buffer.from(wrapped.iv), binding), wrapper.handle(s));
+        const out = await this.mod.p11.C_DecryptAsync(s, Buffer.from(wrapped.ciphertext), Buffer.alloc(wrapped.ciphertext.length));
+        return new Uint8Array(out);
+      })
+      .catch((err: unknown) => {
+        // GCM authentication failure: tampering or a wrong binding. One error, no oracle.
+        if (err instanceof KmsError && (err.code === "InvalidCiphertextException" || err.code === "KMSInternalException")) {
+          throw new KmsError("InvalidCiphertextException", "wrapped key could not be unwrapped with this binding");
+        }
+        throw err;
+      });
   }
 
-  private async wrapUnderRoot(session: Handle, material: Buffer, binding: Uint8Array): Promise<WrappedKey> {
+  /** The key that wraps: the root key, or a chosen HSM-resident AES key (never the root key by another name). */
+  private wrapper(ref: HsmKeyRef | undefined): Wrapper {
+    if (!ref) {
+      return { pool: this.rootPool, label: this.config.rootKeyLabel, handle: (s) => this.rootKey(s) };
+    }
+    this.refuseRootKey(ref);
+    return { pool: this.pool(ref.slot), label: ref.label, slot: ref.slot, handle: (s) => this.required(s, ref.label, "secret", ref) };
+  }
+
+  private async wrapUnder(session: Handle, wrapper: Wrapper, material: Buffer, binding: Uint8Array): Promise<WrappedKey> {
     const iv = randomBytes(IV_BYTES);
-    this.mod.p11.C_EncryptInit(session, encryptionMechanism("AES_GCM", iv, binding), this.rootKey(session));
+    this.mod.p11.C_EncryptInit(session, encryptionMechanism("AES_GCM", iv, binding), wrapper.handle(session));
     const ciphertext = await this.mod.p11.C_EncryptAsync(session, material, Buffer.alloc(material.length + TAG_BYTES));
-    return { rootKeyLabel: this.config.rootKeyLabel, hsmIdentity: this.identity(), iv: new Uint8Array(iv), ciphertext: new Uint8Array(ciphertext) };
+    return { rootKeyLabel: wrapper.label, ...(wrapper.slot ? { slot: wrapper.slot } : {}), hsmIdentity: this.identity(), iv: new Uint8Array(iv), ciphertext: new Uint8Array(ciphertext) };
   }
 
   private rootKey(session: Handle): Handle {
@@ -281,7 +297,7 @@ export class Pkcs11Hsm implements HsmPort {
     const probe = randomBytes(16);
     const rootKeyOk = await this.rootPool
       .use("health", async (s) => {
-        const wrapped = await this.wrapUnderRoot(s, probe, probe);
+        const wrapped = await this.wrapUnder(s, this.wrapper(undefined), probe, probe);
         this.mod.p11.C_DecryptInit(s, encryptionMechanism("AES_GCM", Buffer.from(wrapped.iv), probe), this.rootKey(s));
         const opened = await this.mod.p11.C_DecryptAsync(s, Buffer.from(wrapped.ciphertext), Buffer.alloc(wrapped.ciphertext.length));
         return opened.equals(probe);

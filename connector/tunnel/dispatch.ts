@@ -26,13 +26,13 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
   random: async (ctx, p) => ({ bytes: toB64(await ctx.port.random(p.length, ctx.call)) }),
   generateDataKey: async (ctx, p) => {
     const sealTo = p.sealTo;
-    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: sealTo !== undefined });
+    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: sealTo !== undefined, wrappingKey: p.wrappingKey });
     const wrapped = wrappedToWire(out.wrapped);
     if (!sealTo || !out.plaintext) return { wrapped };
     return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: sealFor(ctx, sealTo, m) }));
   },
   wrap: async (ctx, p) =>
-    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), ctx.call)) })),
+    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), { ...ctx.call, wrappingKey: p.wrappingKey })) })),
   unwrap: async (ctx, p) =>
     zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, p.sealTo, m) })),
   createKey: (ctx, p) => ctx.port.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
@@ -56,6 +56,17 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
   }),
 };
 
+type Target = { slot?: string; label?: string };
+
+/** The HSM key a request uses, for the guard and the audit: a resident key, or a chosen wrapping key. */
+function targetOf(params: unknown): Target {
+  const p = params as Target & { wrappingKey?: Target; wrapped?: { slot?: string; rootKeyLabel: string } };
+  if (p.label) return { slot: p.slot, label: p.label };
+  if (p.wrappingKey) return p.wrappingKey;
+  if (p.wrapped?.slot) return { slot: p.wrapped.slot, label: p.wrapped.rootKeyLabel };
+  return {};
+}
+
 export type Dispatcher = (frame: RequestFrame) => Promise<ResponseFrame>;
 
 /**
@@ -67,7 +78,7 @@ export function createDispatcher(d: { port: HsmPort; keys: SealKeys; guard: Guar
   return async (frame) => {
     const started = performance.now();
     const params = Ops[frame.op].params.safeParse(frame.params);
-    const target = params.success ? (params.data as { slot?: string; label?: string }) : {};
+    const target = params.success ? targetOf(params.data) : {};
     let response: ResponseFrame;
     try {
       if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");

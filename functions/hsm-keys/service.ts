@@ -4,6 +4,7 @@ import type { CallOpts, EncryptionAlg, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPor
 import { hsmKeyId, parseHsmKeyId } from "../../shared/hsm/port.js";
 import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
+import { inTenant, outOfTenant } from "./labels.js";
 
 /**
  * HSM-resident keys, `hsm::<slot>::<label>`: they live only in the HSM and every operation is
@@ -63,11 +64,11 @@ export class HsmKeyService {
   }
 
   private inHsm(principal: Principal, ref: HsmKeyRef): HsmKeyRef {
-    return { slot: ref.slot, label: `${principal.tenant}.${ref.label}` };
+    return inTenant(principal.tenant, ref);
   }
 
   private view(principal: Principal, info: HsmKeyInfo): HsmKeyView {
-    const label = info.label.slice(principal.tenant.length + 1);
+    const label = outOfTenant(principal.tenant, info.label);
     return { keyId: hsmKeyId({ slot: info.slot, label }), slot: info.slot, label, keySpec: info.spec, sensitive: info.sensitive };
   }
 }

@@ -23,7 +23,7 @@ export class KeyMaterial {
       if (!v?.wrapped) throw new KmsError("InvalidCiphertextException", "the ciphertext is invalid, was made with another key, or its encryption context does not match");
       const w = v.wrapped;
       return this.hsm.unwrap(
-        { rootKeyLabel: w.rootKeyLabel, hsmIdentity: w.hsmIdentity, iv: fromB64(w.iv), ciphertext: fromB64(w.ciphertext) },
+        { rootKeyLabel: w.rootKeyLabel, slot: w.slot, hsmIdentity: w.hsmIdentity, iv: fromB64(w.iv), ciphertext: fromB64(w.ciphertext) },
         wrapBinding(key.tenant, key.keyId, version),
         call,
       );

@@ -20,7 +20,7 @@ export type KeyUsage = z.infer<typeof KeyUsage>;
 export const KeyState = z.enum(["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Destroyed"]);
 export type KeyState = z.infer<typeof KeyState>;
 
-export const WrappedRecord = z.object({ rootKeyLabel: z.string(), hsmIdentity: z.string(), iv: z.string(), ciphertext: z.string() });
+export const WrappedRecord = z.object({ rootKeyLabel: z.string(), slot: z.string().optional(), hsmIdentity: z.string(), iv: z.string(), ciphertext: z.string() });
 export type WrappedRecord = z.infer<typeof WrappedRecord>;
 
 /** A KMS key's metadata (one item); its versions are items of their own. */
@@ -47,6 +47,8 @@ export const KeyRecord = z.object({
   derived: z.boolean().optional(),
   /** Created exportable: its material may be exported by key admins. Fixed at creation. */
   exportable: z.boolean().optional(),
+  /** The HSM-resident AES key that wraps this key's versions (`hsm::<slot>::<label>`); absent: the root key. */
+  wrappingKeyId: z.string().optional(),
   /** Asymmetric keys: the public key, SPKI DER in base64 (public, so kept in the clear). */
   publicKey: z.string().optional(),
   /** Increases on every change: every state transition is a conditional write on it. */

@@ -354,3 +354,19 @@ describe("BYOK import", () => {
     expect((await post(`/v1/keys/${keyId}/import`, { importToken: params.body.importToken, encryptedKeyMaterial })).body.__type).toBe("KMSInvalidStateException");
   });
 });
+
+describe("wrappingKeyId: a KMS key wrapped by a chosen HSM key", () => {
+  it("wraps every version under the tenant's HSM key instead of the root key", async () => {
+    const { post, keyStore } = await setupWithStore();
+    expect((await post("/v1/hsm-keys", { label: "kek", keySpec: "AES_256" })).status).toBe(201);
+    const created = await post("/v1/keys", { wrappingKeyId: "hsm::0::kek" });
+    expect(created.body.keyMetadata.wrappingKeyId).toBe("hsm::0::kek");
+    const keyId = created.body.keyMetadata.keyId as string;
+    const blob = (await post(`/v1/keys/${keyId}/encrypt`, { plaintext: b64("under kek") })).body.ciphertextBlob;
+    await post(`/v1/keys/${keyId}/rotate`);
+    for (const v of [1, 2]) expect((await keyStore.getVersion("111122223333", keyId, v))?.wrapped).toMatchObject({ rootKeyLabel: "111122223333.kek", slot: "0" });
+    expect(Buffer.from((await post("/v1/decrypt", { ciphertextBlob: blob })).body.plaintext, "base64").toString()).toBe("under kek");
+    expect((await post("/v1/keys", { wrappingKeyId: "hsm::0::missing" })).body.__type).toBe("NotFoundException");
+    expect((await post("/v1/keys", { wrappingKeyId: "not-an-hsm-id" })).body.__type).toBe("ValidationException");
+  });
+});

@@ -15,6 +15,7 @@ export const CreateKeyBody = z
     derived: z.boolean().optional(),
     exportable: z.boolean().optional(),
     origin: z.enum(["TETHER", "EXTERNAL"]).optional(),
+    wrappingKeyId: z.string().max(120).optional(),
   })
   .strict();
 
@@ -25,6 +26,7 @@ export const ListKeysQuery = z.object({
   cursor: z.string().max(2048).optional(),
   state: z.enum(["Enabled", "Disabled", "PendingDeletion", "PendingImport", "Destroyed"]).optional(),
   keySpec: KeySpec.optional(),
+  alias: z.string().min(7).max(256).optional(),
   /** `key=value` */
   tag: z
     .string()
@@ -60,6 +62,7 @@ export const keyMetadata = (k: KeyRecord) => ({
   ...(k.expiresAt ? { expirationDate: k.expiresAt } : {}),
   derived: k.derived ?? false,
   exportable: k.exportable ?? false,
+  ...(k.wrappingKeyId ? { wrappingKeyId: k.wrappingKeyId } : {}),
   tags: k.tags,
 });
 

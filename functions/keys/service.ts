@@ -2,7 +2,8 @@ import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
-import type { CallOpts, HsmPort, WrappedKey } from "../../shared/hsm/port.js";
+import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
+import { inTenant } from "../hsm-keys/labels.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Action, Authorizer } from "../policy/authorizer.js";
@@ -11,7 +12,7 @@ import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
 import { UsageRecorder } from "./usage.js";
 
-export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined };
+export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined; alias?: string | undefined };
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
 export type CreateKeyInput = {
@@ -25,13 +26,29 @@ export type CreateKeyInput = {
   exportable?: boolean | undefined;
   /** EXTERNAL: the key waits (PendingImport) for the customer's own material. */
   origin?: "TETHER" | "EXTERNAL" | undefined;
+  /** `hsm::<slot>::<label>`: an HSM-resident AES key of the tenant's that wraps this key instead of the root key. */
+  wrappingKeyId?: string | undefined;
 };
 
 export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; usageFlushMs?: number; now?: () => number };
 
 const DAY_MS = 86_400_000;
 const notFound = (keyId: string) => new KmsError("NotFoundException", `key ${keyId} does not exist`);
-const toRecord = (w: WrappedKey): WrappedRecord => ({ rootKeyLabel: w.rootKeyLabel, hsmIdentity: w.hsmIdentity, iv: toB64(w.iv), ciphertext: toB64(w.ciphertext) });
+const toRecord = (w: WrappedKey): WrappedRecord => ({
+  rootKeyLabel: w.rootKeyLabel,
+  ...(w.slot ? { slot: w.slot } : {}),
+  hsmIdentity: w.hsmIdentity,
+  iv: toB64(w.iv),
+  ciphertext: toB64(w.ciphertext),
+});
+
+/** The HSM key that wraps a key's versions, as the HSM names it (tenant-scoped), or undefined for the root key. */
+function wrappingKeyOf(tenant: string, wrappingKeyId: string | undefined): HsmKeyRef | undefined {
+  if (!wrappingKeyId) return undefined;
+  const ref = parseHsmKeyId(wrappingKeyId);
+  if (!ref) throw new KmsError("ValidationException", "wrappingKeyId is an HSM key id, hsm::<slot>::<label>");
+  return inTenant(tenant, ref);
+}
 
 /**
  * The key lifecycle: create, describe, list, enable/disable, scheduled deletion and its
@@ -70,7 +87,8 @@ export class KeyService {
     if (external && (spec !== "SYMMETRIC_DEFAULT" || input.rotationPeriodDays)) throw new KmsError("UnsupportedOperationException", "imported material is for symmetric keys without automatic rotation");
     const keyId = randomUUID();
     const created = new Date(this.now());
-    const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), call);
+    const wrappingKey = wrappingKeyOf(principal.tenant, input.wrappingKeyId);
+    const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), { ...call, wrappingKey });
     const key: KeyRecord = {
       tenant: principal.tenant,
       keyId,
@@ -91,6 +109,7 @@ export class KeyService {
       ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
       ...(input.derived ? { derived: true } : {}),
       ...(input.exportable ? { exportable: true } : {}),
+      ...(input.wrappingKeyId ? { wrappingKeyId: input.wrappingKeyId } : {}),
       revision: 0,
     };
     await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toRecord(material.wrapped) } : undefined);
@@ -111,7 +130,7 @@ export class KeyService {
     const material = await openImportedMaterial(this.hsm, key.tenant, key.keyId, importToken, encryptedMaterial, this.now(), call);
     try {
       if (material.length !== 32) throw new KmsError("ValidationException", "imported key material must be 256 bits");
-      const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), call);
+      const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), { ...call, wrappingKey: wrappingKeyOf(key.tenant, key.wrappingKeyId) });
       const next: KeyRecord = { ...key, state: "Enabled", revision: key.revision + 1 };
       if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: toRecord(wrapped) }))) {
         throw new KmsError("KMSInvalidStateException", `key ${key.keyId} changed during the import; retry`);
@@ -127,7 +146,7 @@ export class KeyService {
    * symmetric and HMAC keys come from the HSM's RNG, wrapped inside the connector; key pairs are
    * generated here and their private half sealed to the connector for wrapping at once.
    */
-  private async newMaterial(spec: KeySpec, binding: Uint8Array, call: CallOpts): Promise<{ wrapped: WrappedKey; publicKey?: string }> {
+  private async newMaterial(spec: KeySpec, binding: Uint8Array, call: WrapOpts): Promise<{ wrapped: WrappedKey; publicKey?: string }> {
     const symmetric: Partial<Record<KeySpec, number>> = { SYMMETRIC_DEFAULT: 32, HMAC_256: 32, HMAC_384: 48, HMAC_512: 64 };
     const length = symmetric[spec];
     if (length) return this.hsm.generateDataKey(length, binding, { ...call, returnPlaintext: false });
@@ -151,7 +170,9 @@ export class KeyService {
   async list(principal: Principal, limit: number, cursor?: string, filter: KeyFilter = {}): Promise<Page<KeyRecord>> {
     await this.authorizer.authorize(principal, "kms:ListKeys", { tenant: principal.tenant });
     const page = await this.store.list(principal.tenant, limit, cursor);
+    const aliased = filter.alias ? await this.resolve(principal.tenant, filter.alias).catch(() => "") : undefined;
     const keep = (k: KeyRecord) =>
+      (aliased === undefined || k.keyId === aliased) &&
       (!filter.state || k.state === filter.state) && (!filter.keySpec || k.spec === filter.keySpec) && (!filter.tag || k.tags[filter.tag[0]] === filter.tag[1]);
     return { ...page, items: page.items.filter(keep) };
   }
@@ -267,9 +288,10 @@ export class KeyService {
     return this.usageRecorder.usage(key.tenant, key.keyId);
   }
 
-  /** Destroys every key of the tenant whose deletion window has passed; returns their ids. */
-  async sweep(tenant: string): Promise<string[]> {
+  /** What is due for the tenant's keys: destruction after the deletion window, automatic rotation. */
+  async sweep(tenant: string, call: CallOpts): Promise<{ destroyed: string[]; rotated: string[] }> {
     const destroyed: string[] = [];
+    const rotated: string[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.store.list(tenant, 100, cursor);
@@ -277,11 +299,14 @@ export class KeyService {
         if (k.state === "PendingDeletion" && k.deletionDate && Date.parse(k.deletionDate) <= this.now()) {
           await this.destroy(k);
           destroyed.push(k.keyId);
+        } else if (k.state === "Enabled" && k.nextRotationAt && Date.parse(k.nextRotationAt) <= this.now()) {
+          await this.addVersion(k.tenant, k.keyId, call);
+          rotated.push(k.keyId);
         }
       }
       cursor = page.cursor;
     } while (cursor);
-    return destroyed;
+    return { destroyed, rotated };
   }
 
   private async destroy(key: KeyRecord): Promise<KeyRecord> {
@@ -300,7 +325,8 @@ export class KeyService {
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
       if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
       const version = key.primaryVersion + 1;
-      const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false });
+      const wrappingKey = wrappingKeyOf(tenant, key.wrappingKeyId);
+      const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false, wrappingKey });
       const at = new Date(this.now());
       const next: KeyRecord = {
         ...key,

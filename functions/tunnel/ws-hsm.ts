@@ -1,5 +1,5 @@
 import { RotatingSealKeys, open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
-import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrappedKey } from "../../shared/hsm/port.js";
+import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrapOpts, WrappedKey } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { OpName } from "../../shared/protocol/frames.js";
 import type { ConnectorHub, Peer } from "./connections.js";
@@ -42,16 +42,18 @@ export class WsHsm implements HsmPort {
     return this.hub.call("health", {}, o);
   }
 
-  async generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }) {
+  async generateDataKey(length: number, binding: Uint8Array, o: WrapOpts & { returnPlaintext: boolean }) {
     const ch = this.channel("generateDataKey", o);
-    const out = await this.hub.call("generateDataKey", ch.via(() => ({ length, binding: toB64(binding), ...(o.returnPlaintext ? { sealTo: ch.sealTo } : {}) })), o);
+    const wrappingKey = o.wrappingKey ? { wrappingKey: { ...o.wrappingKey } } : {};
+    const out = await this.hub.call("generateDataKey", ch.via(() => ({ length, binding: toB64(binding), ...wrappingKey, ...(o.returnPlaintext ? { sealTo: ch.sealTo } : {}) })), o);
     const wrapped = wrappedFromWire(out.wrapped);
     return o.returnPlaintext && out.sealed ? { wrapped, plaintext: ch.open(out.sealed) } : { wrapped };
   }
 
-  async wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey> {
+  async wrap(material: Uint8Array, binding: Uint8Array, o: WrapOpts): Promise<WrappedKey> {
     const ch = this.channel("wrap", o);
-    const out = await this.hub.call("wrap", ch.via((peer) => ({ sealed: ch.sealFor(peer, material), binding: toB64(binding), sealTo: ch.sealTo })), o);
+    const wrappingKey = o.wrappingKey ? { wrappingKey: { ...o.wrappingKey } } : {};
+    const out = await this.hub.call("wrap", ch.via((peer) => ({ sealed: ch.sealFor(peer, material), binding: toB64(binding), sealTo: ch.sealTo, ...wrappingKey })), o);
     return wrappedFromWire(out.wrapped);
   }
 

@@ -12,7 +12,7 @@ import {
   type KeyObject,
 } from "node:crypto";
 import { KmsError } from "../errors.js";
-import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrappedKey } from "./port.js";
+import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrapOpts, WrappedKey } from "./port.js";
 
 type Resident = { info: HsmKeyInfo; secret?: Buffer; privateKey?: KeyObject; publicKey?: KeyObject };
 type Op = "random" | "health" | "generateDataKey" | "wrap" | "unwrap" | "createKey" | "destroyKey" | "listKeys" | "getPublicKey" | "encrypt" | "decrypt" | "sign" | "verify";
@@ -63,27 +63,35 @@ export class MemoryHsm implements HsmPort {
     return { identity: IDENTITY, slots: [], rootKeyOk: true, checkMs: 0 };
   }
 
-  async generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }) {
+  async generateDataKey(length: number, binding: Uint8Array, o: WrapOpts & { returnPlaintext: boolean }) {
     this.enter("generateDataKey", o);
     const material = randomBytes(length);
-    const wrapped = this.wrapNow(material, binding);
+    const wrapped = this.wrapNow(material, binding, o.wrappingKey);
     return o.returnPlaintext ? { wrapped, plaintext: new Uint8Array(material) } : { wrapped };
   }
 
-  async wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey> {
+  async wrap(material: Uint8Array, binding: Uint8Array, o: WrapOpts): Promise<WrappedKey> {
     this.enter("wrap", o);
-    return this.wrapNow(material, binding);
+    return this.wrapNow(material, binding, o.wrappingKey);
   }
 
   async unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array> {
     this.enter("unwrap", o);
-    if (wrapped.rootKeyLabel !== ROOT_LABEL) throw new KmsError("NotFoundException", "unknown root key");
-    return gcmOpen(this.root, wrapped.iv, wrapped.ciphertext, binding);
+    const key = wrapped.slot ? this.secret({ slot: wrapped.slot, label: wrapped.rootKeyLabel }) : wrapped.rootKeyLabel === ROOT_LABEL ? this.root : undefined;
+    if (!key) throw new KmsError("NotFoundException", "unknown root key");
+    return gcmOpen(key, wrapped.iv, wrapped.ciphertext, binding);
   }
 
-  private wrapNow(material: Uint8Array, binding: Uint8Array): WrappedKey {
-    const { iv, body } = gcmSeal(this.root, material, binding);
-    return { rootKeyLabel: ROOT_LABEL, hsmIdentity: IDENTITY, iv: new Uint8Array(iv), ciphertext: new Uint8Array(body) };
+  private wrapNow(material: Uint8Array, binding: Uint8Array, wrappingKey: HsmKeyRef | undefined): WrappedKey {
+    const { iv, body } = gcmSeal(wrappingKey ? this.secret(wrappingKey) : this.root, material, binding);
+    const by = wrappingKey ? { rootKeyLabel: wrappingKey.label, slot: wrappingKey.slot } : { rootKeyLabel: ROOT_LABEL };
+    return { ...by, hsmIdentity: IDENTITY, iv: new Uint8Array(iv), ciphertext: new Uint8Array(body) };
+  }
+
+  private secret(ref: HsmKeyRef): Buffer {
+    const k = this.key(ref).secret;
+    if (!k) throw new KmsError("ValidationException", `HSM key "${ref.label}" is not an AES key`);
+    return k;
   }
 
   async createKey(ref: HsmKeyRef, spec: HsmKeySpec, opts: { sensitive: boolean }, o: CallOpts): Promise<HsmKeyInfo> {

@@ -33,7 +33,10 @@ export type HsmHealth = {
  * id, version), so a blob moved to another key or row fails to unwrap.
  */
 export type WrappedKey = {
+  /** The label of the key that wrapped it: the root key, or a chosen HSM-resident AES key. */
   rootKeyLabel: string;
+  /** Set when a chosen HSM-resident key wrapped it: that key's slot. */
+  slot?: string | undefined;
   hsmIdentity: string;
   iv: Uint8Array;
   /** Ciphertext followed by the 16-byte GCM tag. */
@@ -70,9 +73,9 @@ export interface HsmPort {
   health(o: CallOpts): Promise<HsmHealth>;
 
   /** New key material from the HSM's RNG, wrapped under the root key; also returned in clear to the caller when asked. */
-  generateDataKey(length: number, binding: Uint8Array, o: CallOpts & { returnPlaintext: boolean }): Promise<{ wrapped: WrappedKey; plaintext?: Uint8Array }>;
-  /** Wraps caller-supplied material (BYOK, software-generated private keys) under the root key. */
-  wrap(material: Uint8Array, binding: Uint8Array, o: CallOpts): Promise<WrappedKey>;
+  generateDataKey(length: number, binding: Uint8Array, o: WrapOpts & { returnPlaintext: boolean }): Promise<{ wrapped: WrappedKey; plaintext?: Uint8Array }>;
+  /** Wraps caller-supplied material (BYOK, software-generated private keys) under the root key or the chosen key. */
+  wrap(material: Uint8Array, binding: Uint8Array, o: WrapOpts): Promise<WrappedKey>;
   /** Unwraps material; a wrong binding or a tampered blob is InvalidCiphertextException. */
   unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array>;
 
@@ -89,6 +92,9 @@ export interface HsmPort {
   sign(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, o: CallOpts): Promise<Uint8Array>;
   verify(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, o: CallOpts): Promise<boolean>;
 }
+
+/** Wrapping is under the HSM root key unless an HSM-resident AES key is chosen (Cosmian's wrappingKeyId). */
+export type WrapOpts = CallOpts & { wrappingKey?: HsmKeyRef | undefined };
 
 export const MAX_RANDOM_BYTES = 1024;
 export const MAX_HSM_DATA_BYTES = 64 * 1024;

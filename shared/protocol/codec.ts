@@ -7,6 +7,7 @@ export const fromB64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(
 
 export const wrappedToWire = (w: WrappedKey): WireWrapped => ({
   rootKeyLabel: w.rootKeyLabel,
+  ...(w.slot ? { slot: w.slot } : {}),
   hsmIdentity: w.hsmIdentity,
   iv: toB64(w.iv),
   ciphertext: toB64(w.ciphertext),
@@ -14,6 +15,7 @@ export const wrappedToWire = (w: WrappedKey): WireWrapped => ({
 
 export const wrappedFromWire = (w: WireWrapped): WrappedKey => ({
   rootKeyLabel: w.rootKeyLabel,
+  ...(w.slot ? { slot: w.slot } : {}),
   hsmIdentity: w.hsmIdentity,
   iv: fromB64(w.iv),
   ciphertext: fromB64(w.ciphertext),

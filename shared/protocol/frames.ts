@@ -71,6 +71,7 @@ const X25519_KEY = bytes(32);
 const Binding = bytes(1024);
 const WireWrapped = z.object({
   rootKeyLabel: z.string().min(1).max(64),
+  slot: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
   hsmIdentity: z.string().max(256),
   iv: bytes(12),
   ciphertext: bytes(16 * 1024),
@@ -96,11 +97,11 @@ export const Ops = {
     result: z.object({ bytes: b64 }),
   },
   generateDataKey: {
-    params: z.object({ length: z.number().int().min(1).max(1024), binding: Binding, sealTo: X25519_KEY.optional() }).strict(),
+    params: z.object({ length: z.number().int().min(1).max(1024), binding: Binding, sealTo: X25519_KEY.optional(), wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
     result: z.object({ wrapped: WireWrapped, sealed: b64.optional() }),
   },
   wrap: {
-    params: z.object({ sealed: bytes(16 * 1024), binding: Binding, sealTo: X25519_KEY }).strict(),
+    params: z.object({ sealed: bytes(16 * 1024), binding: Binding, sealTo: X25519_KEY, wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
     result: z.object({ wrapped: WireWrapped }),
   },
   unwrap: {

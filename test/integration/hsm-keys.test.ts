@@ -81,4 +81,15 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     expect((await api("POST", "/v1/hsm-keys", { label: "bad label", keySpec: "AES_256" })).body.__type).toBe("ValidationException");
     expect((await api("POST", "/v1/hsm-keys/not-an-hsm-id/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
   });
+
+  it("a KMS key wrapped by a chosen HSM key (wrappingKeyId): usable while that key exists, dead once it is destroyed", async () => {
+    const api = call(stack.adminToken);
+    await api("POST", "/v1/hsm-keys", { label: "kek", keySpec: "AES_256" });
+    const keyId = ((await api("POST", "/v1/keys", { wrappingKeyId: "hsm::0::kek" })).body.keyMetadata as { keyId: string }).keyId;
+    const blob = (await api("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: Buffer.from("kek-wrapped").toString("base64") })).body.ciphertextBlob;
+    expect(Buffer.from((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.plaintext as string, "base64").toString()).toBe("kek-wrapped");
+    await api("DELETE", "/v1/hsm-keys/hsm::0::kek");
+    stack.server.deps.keyCache.clear();
+    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("NotFoundException");
+  });
 });

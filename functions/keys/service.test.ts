@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
+import { RoleAuthorizer } from "../policy/authorizer.js";
+import type { Principal } from "../identity/principal.js";
+import { MemoryKeyStore } from "./memory-store.js";
+import { KeyService } from "./service.js";
+
+const admin: Principal = { tenant: "111122223333", principalId: "admin", roles: ["tenantAdmin"], credentialId: "c" };
+const call = () => ({ requestId: "r", deadline: Date.now() + 5_000 });
+
+describe("KeyService.sweep (with a clock)", () => {
+  it("destroys keys past their deletion window and rotates keys whose period is due", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const store = new MemoryKeyStore();
+    const svc = new KeyService(store, new MemoryHsm(), new RoleAuthorizer(), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
+    const doomed = await svc.create(admin, {}, call());
+    const rotating = await svc.create(admin, { rotationPeriodDays: 90 }, call());
+    const untouched = await svc.create(admin, {}, call());
+    await svc.scheduleDeletion(admin, doomed.keyId, 7);
+
+    now += 6 * 86_400_000;
+    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [] });
+
+    now += 2 * 86_400_000;
+    expect((await svc.sweep(admin.tenant, call())).destroyed).toEqual([doomed.keyId]);
+    expect((await store.get(admin.tenant, doomed.keyId))?.state).toBe("Destroyed");
+    expect((await store.getVersion(admin.tenant, doomed.keyId, 1))?.wrapped).toBeUndefined();
+
+    now += 83 * 86_400_000;
+    expect((await svc.sweep(admin.tenant, call())).rotated).toEqual([rotating.keyId]);
+    expect((await store.get(admin.tenant, rotating.keyId))?.primaryVersion).toBe(2);
+    expect((await store.get(admin.tenant, untouched.keyId))?.primaryVersion).toBe(1);
+    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [] });
+  });
+});
