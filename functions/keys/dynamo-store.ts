@@ -149,24 +149,19 @@ export class DynamoKeyStore implements KeyStore {
     return true;
   }
 
-  async createAlias(alias: AliasRecord): Promise<void> {
-    try {
-      await this.db.send(
-        new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: "attribute_not_exists(pk)" }),
-      );
-    } catch (err) {
-      if (cancelled(err)) throw new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`);
-      throw err;
-    }
+  createAlias(alias: AliasRecord): Promise<void> {
+    return this.putAlias(alias, "attribute_not_exists(pk)", () => new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`));
   }
 
-  async updateAlias(alias: AliasRecord): Promise<void> {
+  updateAlias(alias: AliasRecord): Promise<void> {
+    return this.putAlias(alias, "attribute_exists(pk)", () => new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`));
+  }
+
+  private async putAlias(alias: AliasRecord, condition: string, refused: () => KmsError): Promise<void> {
     try {
-      await this.db.send(
-        new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: "attribute_exists(pk)" }),
-      );
+      await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: condition }));
     } catch (err) {
-      if (cancelled(err)) throw new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`);
+      if (cancelled(err)) throw refused();
       throw err;
     }
   }

@@ -10,48 +10,44 @@ import { backends } from "../support/stack.js";
 const pin = () => readFileSync(backends().userPinFile, "utf8").trim();
 const randomVia = (mod: Pkcs11Module, pool: SessionPool) => pool.use("random", (s) => mod.p11.C_GenerateRandom(s, Buffer.alloc(8)));
 
+/** A module and a started two-session pool on the test token, closed afterwards. */
+async function withPool(fn: (mod: Pkcs11Module, pool: SessionPool) => Promise<void>): Promise<void> {
+  const mod = new Pkcs11Module(backends().modulePath);
+  const pool = new SessionPool(mod, { name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 2 }, silentLogger);
+  try {
+    pool.start();
+    await fn(mod, pool);
+  } finally {
+    pool.close();
+    mod.close();
+  }
+}
+
 describe("PKCS#11 session pool on SoftHSM2: recovery without a restart", () => {
   beforeAll(() => {
     process.env.SOFTHSM2_CONF = backends().softhsmConf;
   });
 
-  it("replaces sessions closed under it (CKR_SESSION_HANDLE_INVALID)", async () => {
-    const mod = new Pkcs11Module(backends().modulePath);
-    const pool = new SessionPool(mod, { name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 2 }, silentLogger);
-    try {
-      pool.start();
+  it("replaces sessions closed under it (CKR_SESSION_HANDLE_INVALID)", () =>
+    withPool(async (mod, pool) => {
       expect(await randomVia(mod, pool)).toHaveLength(8);
       mod.p11.C_CloseAllSessions(mod.findSlot(backends().tokenLabel).slot);
       expect(await randomVia(mod, pool)).toHaveLength(8);
       expect(mod.generation).toBe(0);
-    } finally {
-      pool.close();
-      mod.close();
-    }
-  });
+    }));
 
-  it("re-initialises the module after it was finalized under it (CKR_CRYPTOKI_NOT_INITIALIZED)", async () => {
-    const mod = new Pkcs11Module(backends().modulePath);
-    const pool = new SessionPool(mod, { name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 2 }, silentLogger);
-    try {
-      pool.start();
+  it("re-initialises the module after it was finalized under it (CKR_CRYPTOKI_NOT_INITIALIZED)", () =>
+    withPool(async (mod, pool) => {
       expect(await randomVia(mod, pool)).toHaveLength(8);
       mod.p11.C_Finalize();
       expect(await randomVia(mod, pool)).toHaveLength(8);
       expect(mod.generation).toBe(1);
-    } finally {
-      pool.close();
-      mod.close();
-    }
-  });
+    }));
 
-  it("bounds concurrency to the configured sessions and serves every waiter", async () => {
-    const mod = new Pkcs11Module(backends().modulePath);
-    const pool = new SessionPool(mod, { name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 2 }, silentLogger);
-    let running = 0;
-    let peak = 0;
-    try {
-      pool.start();
+  it("bounds concurrency to the configured sessions and serves every waiter", () =>
+    withPool(async (mod, pool) => {
+      let running = 0;
+      let peak = 0;
       await Promise.all(
         Array.from({ length: 50 }, () =>
           pool.use("random", async (s) => {
@@ -65,11 +61,7 @@ describe("PKCS#11 session pool on SoftHSM2: recovery without a restart", () => {
         ),
       );
       expect(peak).toBe(2);
-    } finally {
-      pool.close();
-      mod.close();
-    }
-  });
+    }));
 
   it("a sensitive HSM key cannot be exported: no value read, no wrap out", async () => {
     const hsm = new Pkcs11Hsm({ modulePath: backends().modulePath, slots: [{ name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 1 }], rootKeyLabel: backends().rootKeyLabel, healthTtlMs: 0 }, silentLogger);
