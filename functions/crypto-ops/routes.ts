@@ -1,14 +1,27 @@
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import type { z } from "zod";
 import type { KmsError } from "../../shared/errors.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json } from "../http/validate.js";
-import { BatchDecryptBody, BatchEncryptBody, DataKeyBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
+import { BatchDecryptBody, BatchEncryptBody, DataKeyBody, DataKeyPairBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
 import type { CryptoService } from "./service.js";
 
-export const cryptoRoutes = (svc: CryptoService) =>
-  new Hono<AppEnv>()
+export const cryptoRoutes = (svc: CryptoService) => {
+  const dataKeyPair = async (c: Context<AppEnv, string, { out: { json: z.output<typeof DataKeyPairBody> } }>, withPlaintext: boolean) => {
+    c.set("audit", { action: withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", keyId: c.req.param("keyId") });
+    const b = c.req.valid("json");
+    const out = await svc.generateDataKeyPair(principalOf(c), c.req.param("keyId") ?? "", b.keyPairSpec, b.encryptionContext, withPlaintext, c.var.call);
+    return c.json({
+      keyId: out.keyId,
+      keyPairSpec: b.keyPairSpec,
+      publicKey: toB64(out.publicKey),
+      privateKeyCiphertextBlob: toB64(out.privateKeyCiphertext),
+      ...(out.privateKeyPlaintext ? { privateKeyPlaintext: toB64(out.privateKeyPlaintext) } : {}),
+    });
+  };
+  return new Hono<AppEnv>()
     .post("/v1/random", json(GenerateRandomBody), async (c) => {
       c.set("audit", { action: "kms:GenerateRandom" });
       const bytes = await svc.generateRandom(principalOf(c), c.req.valid("json").numberOfBytes, c.var.call);
@@ -39,6 +52,8 @@ export const cryptoRoutes = (svc: CryptoService) =>
       const out = await svc.generateDataKey(principalOf(c), c.req.param("keyId"), body, body.encryptionContext, false, c.var.call);
       return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
     })
+    .post("/v1/keys/:keyId/generate-data-key-pair", json(DataKeyPairBody), async (c) => dataKeyPair(c, true))
+    .post("/v1/keys/:keyId/generate-data-key-pair-without-plaintext", json(DataKeyPairBody), async (c) => dataKeyPair(c, false))
     .post("/v1/re-encrypt", json(ReEncryptBody), async (c) => {
       c.set("audit", { action: "kms:ReEncrypt", keyId: c.req.valid("json").destinationKeyId });
       const b = c.req.valid("json");
@@ -93,5 +108,7 @@ export const cryptoRoutes = (svc: CryptoService) =>
       const results = await svc.batchDecrypt(principalOf(c), c.req.valid("json").items, c.var.call);
       return c.json({ results: results.map((r) => (r.ok ? { keyId: r.value.keyId, plaintext: toB64(r.value.plaintext) } : failure(r.error))) });
     });
+
+};
 
 const failure = (e: KmsError) => ({ error: { __type: e.code, message: e.message } });

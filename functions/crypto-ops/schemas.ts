@@ -40,6 +40,10 @@ export const DataKeyBody = z
   .object({ keySpec: z.enum(["AES_128", "AES_256"]).optional(), numberOfBytes: z.number().int().min(1).max(1024).optional(), encryptionContext: EncryptionContext })
   .strict();
 
+export const DataKeyPairBody = z
+  .object({ keyPairSpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"]), encryptionContext: EncryptionContext })
+  .strict();
+
 export const ReEncryptBody = z
   .object({
     ciphertextBlob: Blob(MAX_CIPHERTEXT_BYTES),

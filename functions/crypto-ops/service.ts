@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
 import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
@@ -16,6 +16,7 @@ export const MAX_PLAINTEXT_BYTES = 4096;
 export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
 export type DataKeySpec = { keySpec?: "AES_128" | "AES_256" | undefined; numberOfBytes?: number | undefined };
 export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | RsaEncryptionAlg;
+export type DataKeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384";
 export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
 
 /** Which signing algorithms each key spec takes. */
@@ -161,6 +162,25 @@ export class CryptoService {
     if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
     plaintext.fill(0);
     return { keyId: key.arn, ciphertext };
+  }
+
+  /**
+   * A new RSA or ECC key pair for the caller's own use: the public key, the private key encrypted
+   * under a symmetric KMS key, and (unless withPlaintext is false) the private key itself.
+   */
+  async generateDataKeyPair(principal: Principal, keyId: string, keyPairSpec: DataKeyPairSpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
+    const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", call);
+    if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `data key pairs need a symmetric key; key ${key.keyId} is ${key.spec}`);
+    checkNotExpired(key);
+    const pair = keyPairSpec.startsWith("RSA")
+      ? generateKeyPairSync("rsa", { modulusLength: Number(keyPairSpec.slice(4)) })
+      : generateKeyPairSync("ec", { namedCurve: keyPairSpec === "ECC_NIST_P256" ? "P-256" : "P-384" });
+    const privateKey = new Uint8Array(pair.privateKey.export({ format: "der", type: "pkcs8" }));
+    const encrypted = await this.sealUnder(key, privateKey, context, call);
+    const publicKey = new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" }));
+    if (withPlaintext) return { keyId: key.arn, publicKey, privateKeyCiphertext: encrypted, privateKeyPlaintext: privateKey };
+    privateKey.fill(0);
+    return { keyId: key.arn, publicKey, privateKeyCiphertext: encrypted };
   }
 
   /** Up to 100 encryptions in one call; each item succeeds or fails on its own. */

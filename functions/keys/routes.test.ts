@@ -370,3 +370,21 @@ describe("wrappingKeyId: a KMS key wrapped by a chosen HSM key", () => {
     expect((await post("/v1/keys", { wrappingKeyId: "not-an-hsm-id" })).body.__type).toBe("ValidationException");
   });
 });
+
+describe("data key pairs", () => {
+  it.each(["RSA_2048", "ECC_NIST_P256"])("%s: public key, private key in clear and encrypted under the KMS key", async (keyPairSpec) => {
+    const { post } = await setup();
+    const keyId = (await post("/v1/keys")).body.keyMetadata.keyId as string;
+    const out = await post(`/v1/keys/${keyId}/generate-data-key-pair`, { keyPairSpec, encryptionContext: { use: "signing" } });
+    expect(out.status).toBe(200);
+    const { createPrivateKey, createPublicKey, sign, verify } = await import("node:crypto");
+    const priv = createPrivateKey({ key: Buffer.from(out.body.privateKeyPlaintext, "base64"), format: "der", type: "pkcs8" });
+    const pub = createPublicKey({ key: Buffer.from(out.body.publicKey, "base64"), format: "der", type: "spki" });
+    expect(verify("sha256", Buffer.from("m"), pub, sign("sha256", Buffer.from("m"), priv))).toBe(true);
+    const back = await post("/v1/decrypt", { ciphertextBlob: out.body.privateKeyCiphertextBlob, encryptionContext: { use: "signing" } });
+    expect(back.body.plaintext).toBe(out.body.privateKeyPlaintext);
+    const without = await post(`/v1/keys/${keyId}/generate-data-key-pair-without-plaintext`, { keyPairSpec });
+    expect(without.body.privateKeyPlaintext).toBeUndefined();
+    expect(without.body.privateKeyCiphertextBlob).toEqual(expect.any(String));
+  });
+});

@@ -32,6 +32,8 @@ const ROLES_FOR = {
   "kms:ReEncryptTo": USE,
   "kms:GenerateDataKey": USE,
   "kms:GenerateDataKeyWithoutPlaintext": USE,
+  "kms:GenerateDataKeyPair": USE,
+  "kms:GenerateDataKeyPairWithoutPlaintext": USE,
   "kms:Sign": USE,
   "kms:Verify": USE,
   "kms:GetPublicKey": READ,
