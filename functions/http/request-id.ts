@@ -16,5 +16,7 @@ export const requestContext = (log: Logger, hsmTimeoutMs: number): MiddlewareHan
     c.set("principal", undefined);
     c.set("audit", { action: "unknown" });
     c.header("x-request-id", requestId);
+    const started = performance.now();
     await next();
+    c.get("log").debug("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 100) / 100 });
   };

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   say(`    curl -s -X POST ${url}/v1/random ${auth} -d '{"numberOfBytes":32}'`);
   say(`  API reference: ${url}/docs (OpenAPI: ${url}/openapi.json)`);
   say();
-  say("  Ctrl-C stops everything; data stays in .tether/ for the next start.");
+  say(`  Ctrl-C stops everything; data stays in ${config.stateDir} for the next start.`);
 }
 
 main().catch(async (err: unknown) => {
