@@ -18,6 +18,9 @@ const Config = z.object({
   keyCacheEntries: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   keyCacheIdleMs: z.coerce.number().int().min(1_000).max(86_400_000).default(15 * 60_000),
   keyCacheMaxAgeMs: z.coerce.number().int().min(1_000).max(7 * 86_400_000).default(60 * 60_000),
+  /** Encryptions reserved per DynamoDB write, and the per-version total after which a key rotates (AES-GCM's 2^32 bound). */
+  encryptionBlock: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  rotateAfterEncryptions: z.coerce.number().int().min(1).max(2 ** 32).default(2 ** 31),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
@@ -40,6 +43,8 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       keyCacheEntries: "TETHER_KEY_CACHE_ENTRIES",
       keyCacheIdleMs: "TETHER_KEY_CACHE_IDLE_MS",
       keyCacheMaxAgeMs: "TETHER_KEY_CACHE_MAX_AGE_MS",
+      encryptionBlock: "TETHER_ENCRYPTION_BLOCK",
+      rotateAfterEncryptions: "TETHER_ROTATE_AFTER_ENCRYPTIONS",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

@@ -11,6 +11,7 @@ import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticato
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
 import { KeyMaterialCache } from "./keys/cache.js";
+import { EncryptionBudget } from "./keys/encryption-budget.js";
 import { DynamoKeyStore } from "./keys/dynamo-store.js";
 import { KeyMaterial } from "./keys/material.js";
 import { KeyService } from "./keys/service.js";
@@ -74,7 +75,13 @@ export function wireServices(a: {
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),
     keys,
     hsmKeys: new HsmKeyService(a.hsm, authorizer),
-    crypto: new CryptoService(a.hsm, authorizer, keys, new KeyMaterial(a.keyStore, a.hsm, keyCache)),
+    crypto: new CryptoService(
+      a.hsm,
+      authorizer,
+      keys,
+      new KeyMaterial(a.keyStore, a.hsm, keyCache),
+      new EncryptionBudget(a.keyStore, { blockSize: a.config.encryptionBlock, rotateAfter: a.config.rotateAfterEncryptions }, (key, call) => keys.rotateFromBudget(key, call)),
+    ),
     keyCache,
   };
 }

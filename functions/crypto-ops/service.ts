@@ -5,6 +5,7 @@ import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
 import type { CallOpts, HsmPort, MessageType, SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
+import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import type { KeyMaterial } from "../keys/material.js";
 import type { KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
@@ -40,6 +41,7 @@ export class CryptoService {
     private readonly authorizer: Authorizer,
     private readonly keys: KeyService,
     private readonly material: KeyMaterial,
+    private readonly budget: EncryptionBudget,
   ) {}
 
   /** Random bytes from the HSM's RNG. */
@@ -219,6 +221,7 @@ export class CryptoService {
   }
 
   private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts, derivation?: Uint8Array): Promise<Uint8Array> {
+    await this.budget.take(key, key.primaryVersion, call);
     const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
     return this.withKey(key, key.primaryVersion, derivation, call, (k) => new Uint8Array(Buffer.concat([header, aesGcmSeal(k, plaintext, aadFor(header, context))])));
   }

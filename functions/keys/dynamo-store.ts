@@ -198,6 +198,20 @@ export class DynamoKeyStore implements KeyStore {
     return out;
   }
 
+  async reserveEncryptions(tenant: string, keyId: string, version: number, count: number): Promise<number> {
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall({ pk: pk(tenant, keyId), sk: versionSk(version) }),
+        UpdateExpression: "ADD reservedEncryptions :n",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: marshall({ ":n": count }),
+        ReturnValues: "UPDATED_NEW",
+      }),
+    );
+    return Number(unmarshall(out.Attributes ?? {}).reservedEncryptions ?? 0);
+  }
+
   async addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string): Promise<void> {
     const entries = Object.entries(counts);
     if (entries.length === 0) return;

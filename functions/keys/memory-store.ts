@@ -82,6 +82,16 @@ export class MemoryKeyStore implements KeyStore {
     return [...this.aliases.values()].filter((a) => a.tenant === tenant);
   }
 
+  private readonly reserved = new Map<string, number>();
+
+  async reserveEncryptions(tenant: string, keyId: string, version: number, count: number) {
+    const id = `${tenant}/${keyId}/${version}`;
+    if (!this.versions.has(id)) throw new KmsError("NotFoundException", `no version ${version} of key ${keyId}`);
+    const total = (this.reserved.get(id) ?? 0) + count;
+    this.reserved.set(id, total);
+    return total;
+  }
+
   async addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string) {
     const id = `${tenant}/${keyId}`;
     const current = this.usage.get(id) ?? { counts: {} };

@@ -319,9 +319,16 @@ export class KeyService {
     }
   }
 
-  private async addVersion(tenant: string, keyId: string, call: CallOpts): Promise<KeyRecord> {
+  /** Rotates a key whose version used up its encryption budget, unless another instance already did. */
+  rotateFromBudget(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
+    return this.addVersion(key.tenant, key.keyId, call, key.primaryVersion);
+  }
+
+  /** A new primary version; with `onlyFrom`, only if the key is still at that version. */
+  private async addVersion(tenant: string, keyId: string, call: CallOpts, onlyFrom?: number): Promise<KeyRecord> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(tenant, keyId);
+      if (onlyFrom !== undefined && key.primaryVersion !== onlyFrom) return key;
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
       if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
       const version = key.primaryVersion + 1;

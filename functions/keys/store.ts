@@ -25,6 +25,9 @@ export interface KeyStore {
   getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined>;
   listAliases(tenant: string): Promise<AliasRecord[]>;
 
+  /** Reserves `count` more encryptions under a version (atomic ADD); returns the version's new total. */
+  reserveEncryptions(tenant: string, keyId: string, version: number, count: number): Promise<number>;
+
   /** Adds operation counts to a key's usage record (atomic increments) and sets its last use. */
   addUsage(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string): Promise<void>;
   getUsage(tenant: string, keyId: string): Promise<KeyUsageRecord>;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { GetItemCommand, PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoKeyStore } from "../../functions/keys/dynamo-store.js";
 import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
@@ -190,5 +191,19 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     expect((await call("POST", `/v1/keys/${keyId}/import`, { importToken: params.importToken, encryptedKeyMaterial })).body.keyMetadata?.keyState).toBe("Enabled");
     const blob = (await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("imported") })).body.ciphertextBlob;
     expect(Buffer.from((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.plaintext as string, "base64").toString()).toBe("imported");
+  });
+
+  it("encryptions are reserved per version in DynamoDB in blocks, with atomic increments", async () => {
+    const call = api(stack);
+    const created = (await call("POST", "/v1/keys")).body.keyMetadata;
+    const tenant = created?.accountId as string;
+    const keyId = created?.keyId as string;
+    for (let i = 0; i < 5; i++) await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") });
+    const client = db();
+    const store = new DynamoKeyStore(client, stack.tableName);
+    // Five encryptions took one default block of 100,000; two concurrent reservations both land.
+    const totals = await Promise.all([store.reserveEncryptions(tenant, keyId, 1, 1000), store.reserveEncryptions(tenant, keyId, 1, 1000)]);
+    expect(totals.sort()).toEqual([101_000, 102_000]);
+    client.destroy();
   });
 });
