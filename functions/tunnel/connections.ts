@@ -44,7 +44,7 @@ type Pending = {
 type Connection = {
   sessionId: string;
   ws: WebSocket;
-  state: "challenged" | "authenticated" | "ready" | "draining";
+  state: "challenged" | "verifying" | "authenticated" | "ready" | "draining";
   nonce: string;
   connectorId?: string;
   hello?: HelloFrame;
@@ -165,7 +165,7 @@ export class ConnectorHub {
     const log = this.opts.log.child({ connectorSession: conn.sessionId });
     this.connections.add(conn);
     const authTimer = setTimeout(() => {
-      if (conn.state === "challenged") ws.close(CloseCode.authTimeout, "authentication timed out");
+      if (conn.state === "challenged" || conn.state === "verifying") ws.close(CloseCode.authTimeout, "authentication timed out");
     }, this.opts.authTimeoutMs ?? 5_000);
     ws.on("pong", () => (conn.alive = true));
     ws.on("message", (data, isBinary) => {
@@ -188,18 +188,21 @@ export class ConnectorHub {
       log.warn("refused a frame from a connector", { problem: parsed.error.code, detail: parsed.error.message, state: conn.state });
       this.write(conn, parsed.error);
       // An unauthenticated peer gets no second chance; an authenticated one a few.
-      if (conn.state === "challenged" || ++conn.badFrames > (this.opts.maxBadFrames ?? 10)) {
+      if (conn.state === "challenged" || conn.state === "verifying" || ++conn.badFrames > (this.opts.maxBadFrames ?? 10)) {
         conn.ws.close(CloseCode.protocolError, "malformed frames");
       }
       return;
     }
     const frame = parsed.frame;
+    // One answer to the challenge: anything else before the verdict closes the socket.
+    if (conn.state === "verifying") return this.refuse(conn, log, "frame before authentication completed");
     if (conn.state === "challenged") {
       if (frame.type !== "auth") return this.refuse(conn, log, "expected auth");
+      conn.state = "verifying";
       const ok = await this.opts
         .verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId), Buffer.from(frame.signature, "base64"))
         .catch(() => false);
-      if (!ok) return this.refuse(conn, log, "connector authentication failed");
+      if (!ok || conn.ws.readyState !== conn.ws.OPEN) return this.refuse(conn, log, "connector authentication failed");
       conn.state = "authenticated";
       conn.connectorId = frame.connectorId;
       this.write(conn, { type: "welcome", v: PROTOCOL_VERSION });

@@ -75,3 +75,28 @@ describe("connector link: only authenticated connectors get requests", () => {
     expect((await random(stack)).status).toBe(200);
   });
 });
+
+describe("connector link: one answer to the challenge", () => {
+  it("a peer that floods auth frames is cut off after the first, and costs one credential lookup", async () => {
+    const stack = await startFunctions();
+    let lookups = 0;
+    // Count lookups through the server's own identity store.
+    const serverIdentity = stack.server.deps.identity as typeof stack.identity;
+    const original = serverIdentity.getConnector.bind(serverIdentity);
+    serverIdentity.getConnector = async (id: string) => {
+      lookups += 1;
+      return original(id);
+    };
+    try {
+      const r = await rogue(stack.hubUrl);
+      const { nonce } = await firstFrame(r);
+      const { privateKey } = generateKeyPairSync("ed25519");
+      const signature = sign(null, challengeMessage(nonce, "flood"), privateKey).toString("base64");
+      for (let i = 0; i < 200; i++) r.ws.send(JSON.stringify({ type: "auth", v: 1, connectorId: "flood", signature }));
+      expect(await r.closed).toBe(4401);
+      expect(lookups).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
