@@ -18,7 +18,7 @@ const API_VERSION = "0.1.0";
 export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   const app = new Hono<AppEnv>();
   app.use(requestContext(d.log, d.config.hsmTimeoutMs), limitBody());
-  app.use("/v1/*", auditTrail(d.audit, sourceIp), authenticate(d.authenticator));
+  app.use("/v1/*", auditTrail(d.audit, sourceIp), authenticate(d.authenticator, d.authThrottle, sourceIp));
   app.route("/", healthRoutes(d.health));
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));

@@ -21,6 +21,8 @@ const Config = z.object({
   /** Encryptions reserved per DynamoDB write, and the per-version total after which a key rotates (AES-GCM's 2^32 bound). */
   encryptionBlock: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
   rotateAfterEncryptions: z.coerce.number().int().min(1).max(2 ** 32).default(2 ** 31),
+  /** Failed authentications a source address may make per minute before it is throttled. */
+  authFailuresPerSource: z.coerce.number().int().min(1).max(1_000_000).default(20),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
@@ -45,6 +47,7 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       keyCacheMaxAgeMs: "TETHER_KEY_CACHE_MAX_AGE_MS",
       encryptionBlock: "TETHER_ENCRYPTION_BLOCK",
       rotateAfterEncryptions: "TETHER_ROTATE_AFTER_ENCRYPTIONS",
+      authFailuresPerSource: "TETHER_AUTH_FAILURES_PER_SOURCE",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

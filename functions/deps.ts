@@ -7,6 +7,7 @@ import { CryptoService } from "./crypto-ops/service.js";
 import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
 import { HealthService } from "./health/service.js";
 import { HsmKeyService } from "./hsm-keys/service.js";
+import { AuthThrottle } from "./identity/auth-throttle.js";
 import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
@@ -23,6 +24,7 @@ export type Deps = {
   log: Logger;
   identity: IdentityStore;
   authenticator: Authenticator;
+  authThrottle: AuthThrottle;
   audit: AuditSink;
   health: HealthService;
   keys: KeyService;
@@ -71,6 +73,7 @@ export function wireServices(a: {
     log: a.log,
     identity: a.identity,
     authenticator: new ApiKeyAuthenticator(a.identity),
+    authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: 5 }),
     audit: a.audit,
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),
     keys,
