@@ -106,22 +106,28 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async listVersions(tenant: string, keyId: string): Promise<KeyVersion[]> {
-    const versions: KeyVersion[] = [];
+    const items = await this.queryAll("pk = :p AND begins_with(sk, :v)", { ":p": pk(tenant, keyId), ":v": "V#" });
+    return items.map((i) => KeyVersion.parse(i));
+  }
+
+  /** Every item of one partition matching the key condition, across pages, read consistently. */
+  private async queryAll(condition: string, values: Record<string, string>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.db.send(
+      const page = await this.db.send(
         new QueryCommand({
           TableName: this.table,
-          KeyConditionExpression: "pk = :p AND begins_with(sk, :v)",
-          ExpressionAttributeValues: marshall({ ":p": pk(tenant, keyId), ":v": "V#" }),
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: marshall(values),
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start as never } : {}),
         }),
       );
-      versions.push(...(out.Items ?? []).map((i) => KeyVersion.parse(unmarshall(i))));
-      start = out.LastEvaluatedKey;
+      items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+      start = page.LastEvaluatedKey;
     } while (start);
-    return versions;
+    return items;
   }
 
   /**
@@ -181,21 +187,7 @@ export class DynamoKeyStore implements KeyStore {
   }
 
   async listAliases(tenant: string): Promise<AliasRecord[]> {
-    const out: AliasRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: "pk = :p",
-          ExpressionAttributeValues: marshall({ ":p": `ALIAS#${tenant}` }),
-          ...(start ? { ExclusiveStartKey: start as never } : {}),
-        }),
-      );
-      out.push(...(page.Items ?? []).map((i) => aliasOf(unmarshall(i))));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out;
+    return (await this.queryAll("pk = :p", { ":p": `ALIAS#${tenant}` })).map(aliasOf);
   }
 
   async reserveEncryptions(tenant: string, keyId: string, version: number, count: number): Promise<number> {
