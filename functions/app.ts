@@ -9,6 +9,7 @@ import { notFound, onError } from "./http/errors.js";
 import { docsPage, openApiDocument } from "./http/openapi.js";
 import { requestContext } from "./http/request-id.js";
 import { hsmKeyRoutes } from "./hsm-keys/routes.js";
+import { identityRoutes } from "./identity/routes.js";
 import { keyRoutes } from "./keys/routes.js";
 import { limitBody } from "./http/validate.js";
 
@@ -23,6 +24,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
   app.route("/", hsmKeyRoutes(d.hsmKeys));
+  app.route("/", identityRoutes(d.identityService));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);

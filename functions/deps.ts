@@ -9,6 +9,7 @@ import { HealthService } from "./health/service.js";
 import { HsmKeyService } from "./hsm-keys/service.js";
 import { AuthThrottle } from "./identity/auth-throttle.js";
 import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticator.js";
+import { IdentityService } from "./identity/service.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
 import { KeyMaterialCache } from "./keys/cache.js";
@@ -24,6 +25,7 @@ export type Deps = {
   log: Logger;
   identity: IdentityStore;
   authenticator: Authenticator;
+  identityService: IdentityService;
   authThrottle: AuthThrottle;
   audit: AuditSink;
   health: HealthService;
@@ -65,6 +67,7 @@ export function wireServices(a: {
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const authorizer = new RoleAuthorizer();
+  const authenticator = new ApiKeyAuthenticator(a.identity);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
@@ -72,7 +75,8 @@ export function wireServices(a: {
     config: a.config,
     log: a.log,
     identity: a.identity,
-    authenticator: new ApiKeyAuthenticator(a.identity),
+    authenticator,
+    identityService: new IdentityService(a.identity, authorizer, authenticator),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: 5 }),
     audit: a.audit,
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),

@@ -27,6 +27,11 @@ export class ApiKeyAuthenticator implements Authenticator {
     this.verified = new LRUCache({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
   }
 
+  /** Drops every cached verification of this API key (after a revocation). */
+  forget(apiKeyId: string): void {
+    for (const [fingerprint, principal] of this.verified.entries()) if (principal.credentialId === apiKeyId) this.verified.delete(fingerprint);
+  }
+
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
     const parsed = token ? parseApiKey(token) : undefined;

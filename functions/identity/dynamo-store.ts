@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { KmsError } from "../../shared/errors.js";
 import { ApiKeyRecord, ConnectorRecord, type IdentityStore } from "./store.js";
@@ -28,6 +28,41 @@ export class DynamoIdentityStore implements IdentityStore {
       );
     } catch (err) {
       if ((err as Error).name === "ConditionalCheckFailedException") throw new KmsError("KMSInvalidStateException", "that API key id exists");
+      throw err;
+    }
+  }
+
+  async listApiKeys(tenant: string): Promise<ApiKeyRecord[]> {
+    const records: ApiKeyRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: "gsi1",
+          KeyConditionExpression: "gsi1pk = :t AND begins_with(gsi1sk, :c)",
+          ExpressionAttributeValues: marshall({ ":t": `TENANT#${tenant}`, ":c": "CRED#" }),
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
+      );
+      records.push(...(page.Items ?? []).map((i) => ApiKeyRecord.parse(unmarshall(i))));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return records;
+  }
+
+  async deleteApiKey(tenant: string, id: string): Promise<void> {
+    try {
+      await this.db.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: marshall(apiKeyPk(id)),
+          ConditionExpression: "tenant = :t",
+          ExpressionAttributeValues: marshall({ ":t": tenant }),
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name === "ConditionalCheckFailedException") throw new KmsError("NotFoundException", `API key ${id} does not exist`);
       throw err;
     }
   }

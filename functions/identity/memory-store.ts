@@ -15,6 +15,15 @@ export class MemoryIdentityStore implements IdentityStore {
     this.apiKeys.set(record.id, record);
   }
 
+  async listApiKeys(tenant: string) {
+    return [...this.apiKeys.values()].filter((k) => k.tenant === tenant);
+  }
+
+  async deleteApiKey(tenant: string, id: string) {
+    if (this.apiKeys.get(id)?.tenant !== tenant) throw new KmsError("NotFoundException", `API key ${id} does not exist`);
+    this.apiKeys.delete(id);
+  }
+
   async getConnector(connectorId: string) {
     return this.connectors.get(connectorId);
   }

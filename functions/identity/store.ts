@@ -26,6 +26,10 @@ export interface IdentityStore {
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
   /** Creates the record; fails if the id exists. */
   putApiKey(record: ApiKeyRecord): Promise<void>;
+  /** The tenant's API keys (records hold only hashes). */
+  listApiKeys(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Deletes the tenant's API key; NotFoundException if it has none by that id. */
+  deleteApiKey(tenant: string, id: string): Promise<void>;
   getConnector(connectorId: string): Promise<ConnectorRecord | undefined>;
   /** Registers or replaces a connector's public key. */
   putConnector(record: ConnectorRecord): Promise<void>;

@@ -7,6 +7,7 @@ const READ = ["tenantAdmin", "keyAdmin", "keyUser", "auditor"] as const;
 
 const ROLES_FOR = {
   "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
+  "tether:ManageCredentials": ["tenantAdmin"],
   "kms:CreateKey": MANAGE,
   "kms:EnableKey": MANAGE,
   "kms:DisableKey": MANAGE,

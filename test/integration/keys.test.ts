@@ -206,4 +206,17 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     expect(totals.sort()).toEqual([101_000, 102_000]);
     client.destroy();
   });
+
+  it("API keys: created with the secret shown once, listed from DynamoDB by tenant, revoked", async () => {
+    const call = api(stack);
+    const created = (await call("POST", "/v1/api-keys", { principalId: "svc-orders", roles: ["keyUser"] })).body as unknown as { apiKey: { id: string }; token: string };
+    const listed = (await (await fetch(`${stack.url}/v1/api-keys`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).json()) as { apiKeys: { id: string }[] };
+    expect(listed.apiKeys.map((k) => k.id)).toContain(created.apiKey.id);
+    const res = await fetch(`${stack.url}/v1/random`, { method: "POST", headers: { authorization: `Bearer ${created.token}`, "content-type": "application/json" }, body: '{"numberOfBytes":4}' });
+    expect(res.status).toBe(200);
+    const del = await fetch(`${stack.url}/v1/api-keys/${created.apiKey.id}`, { method: "DELETE", headers: { authorization: `Bearer ${stack.adminToken}` } });
+    expect(del.status).toBe(200);
+    const after = await fetch(`${stack.url}/v1/random`, { method: "POST", headers: { authorization: `Bearer ${created.token}`, "content-type": "application/json" }, body: '{"numberOfBytes":4}' });
+    expect(after.status).toBe(401);
+  });
 });
