@@ -1,4 +1,4 @@
-import { createHmac, generateKeyPairSync, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
 import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
@@ -6,6 +6,7 @@ import type { CallOpts, HsmPort, MessageType, SigningAlg } from "../../shared/hs
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
+import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial } from "../keys/material.js";
 import type { KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
@@ -17,7 +18,6 @@ export const MAX_PLAINTEXT_BYTES = 4096;
 export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
 export type DataKeySpec = { keySpec?: "AES_128" | "AES_256" | undefined; numberOfBytes?: number | undefined };
 export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | RsaEncryptionAlg;
-export type DataKeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384";
 export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
 
 /** Which signing algorithms each key spec takes. */
@@ -156,9 +156,7 @@ export class CryptoService {
 
   async generateDataKey(principal: Principal, keyId: string, spec: DataKeySpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
     const length = dataKeyLength(spec);
-    const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
-    if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `data keys need a symmetric key; key ${key.keyId} is ${key.spec}`);
-    checkNotExpired(key);
+    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
     const plaintext = new Uint8Array(randomBytes(length));
     const ciphertext = await this.sealUnder(key, plaintext, context, call);
     if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
@@ -170,16 +168,12 @@ export class CryptoService {
    * A new RSA or ECC key pair for the caller's own use: the public key, the private key encrypted
    * under a symmetric KMS key, and (unless withPlaintext is false) the private key itself.
    */
-  async generateDataKeyPair(principal: Principal, keyId: string, keyPairSpec: DataKeyPairSpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
-    const key = await this.usable(principal, keyId, withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", call);
-    if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `data key pairs need a symmetric key; key ${key.keyId} is ${key.spec}`);
-    checkNotExpired(key);
-    const pair = keyPairSpec.startsWith("RSA")
-      ? generateKeyPairSync("rsa", { modulusLength: Number(keyPairSpec.slice(4)) })
-      : generateKeyPairSync("ec", { namedCurve: keyPairSpec === "ECC_NIST_P256" ? "P-256" : "P-384" });
-    const privateKey = new Uint8Array(pair.privateKey.export({ format: "der", type: "pkcs8" }));
+  async generateDataKeyPair(principal: Principal, keyId: string, keyPairSpec: KeyPairSpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
+    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", call);
+    const pair = await newKeyPair(keyPairSpec);
+    const privateKey = new Uint8Array(pair.privateKey);
     const encrypted = await this.sealUnder(key, privateKey, context, call);
-    const publicKey = new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" }));
+    const publicKey = new Uint8Array(pair.publicKey);
     if (withPlaintext) return { keyId: key.arn, publicKey, privateKeyCiphertext: encrypted, privateKeyPlaintext: privateKey };
     privateKey.fill(0);
     return { keyId: key.arn, publicKey, privateKeyCiphertext: encrypted };
@@ -211,9 +205,7 @@ export class CryptoService {
   ) {
     const source = await this.open(principal, input.ciphertext, input.sourceContext, input.sourceKeyId, "kms:ReEncryptFrom", call);
     try {
-      const destination = await this.usable(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
-      if (destination.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "re-encryption needs a symmetric destination key");
-      checkNotExpired(destination);
+      const destination = await this.symmetricForSealing(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
       return { sourceKeyId: source.key.arn, keyId: destination.arn, ciphertext: await this.sealUnder(destination, source.plaintext, input.destinationContext, call) };
     } finally {
       source.plaintext.fill(0);
@@ -263,6 +255,14 @@ export class CryptoService {
       aesGcmOpen(k, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)),
     );
     return { key, plaintext };
+  }
+
+  /** A symmetric encryption key that may still produce ciphertexts (data keys, key pairs, re-encryption). */
+  private async symmetricForSealing(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
+    const key = await this.usable(principal, keyId, action, call);
+    if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${action.slice(4)} needs a symmetric key; key ${key.keyId} is ${key.spec}`);
+    checkNotExpired(key);
+    return key;
   }
 
   private async usable(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {

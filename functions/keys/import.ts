@@ -1,8 +1,9 @@
-import { constants, createPrivateKey, generateKeyPairSync, privateDecrypt } from "node:crypto";
+import { constants, createPrivateKey, privateDecrypt } from "node:crypto";
 import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import { fromB64, toB64 } from "../../shared/protocol/codec.js";
+import { newKeyPair } from "./key-pairs.js";
 import { WrappedRecord } from "./model.js";
 
 /**
@@ -17,14 +18,14 @@ const Token = z.object({ v: z.literal(1), keyId: z.string(), expiresAt: z.string
 const tokenBinding = (tenant: string, keyId: string, expiresAt: string) => new Uint8Array(Buffer.from(`tether/import-token/v1\n${tenant}\n${keyId}\n${expiresAt}`, "utf8"));
 
 export async function newImportParameters(hsm: HsmPort, tenant: string, keyId: string, now: number, call: CallOpts) {
-  const pair = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
+  const pair = await newKeyPair("RSA_2048");
+  const der = pair.privateKey;
   const expiresAt = new Date(now + IMPORT_TOKEN_TTL_MS).toISOString();
   try {
     const w = await hsm.wrap(new Uint8Array(der), tokenBinding(tenant, keyId, expiresAt), call);
     const token = { v: 1, keyId, expiresAt, wrapped: { rootKeyLabel: w.rootKeyLabel, hsmIdentity: w.hsmIdentity, iv: toB64(w.iv), ciphertext: toB64(w.ciphertext) } };
     return {
-      publicKey: new Uint8Array(pair.publicKey.export({ format: "der", type: "spki" })),
+      publicKey: new Uint8Array(pair.publicKey),
       importToken: new Uint8Array(Buffer.from(JSON.stringify(token), "utf8")),
       wrappingAlgorithm: "RSAES_OAEP_SHA_256" as const,
       parametersValidTo: expiresAt,

@@ -20,10 +20,14 @@ export class UsageRecorder {
   }
 
   record(tenant: string, keyId: string, operation: string): void {
+    this.add(tenant, keyId, { [operation]: 1 }, new Date(this.now()).toISOString());
+  }
+
+  private add(tenant: string, keyId: string, counts: Record<string, number>, lastUsedAt: string): void {
     const id = `${tenant}/${keyId}`;
-    const entry = this.pending.get(id) ?? { tenant, keyId, counts: {}, lastUsedAt: "" };
-    entry.counts[operation] = (entry.counts[operation] ?? 0) + 1;
-    entry.lastUsedAt = new Date(this.now()).toISOString();
+    const entry = this.pending.get(id) ?? { tenant, keyId, counts: {}, lastUsedAt };
+    for (const [op, n] of Object.entries(counts)) entry.counts[op] = (entry.counts[op] ?? 0) + n;
+    if (lastUsedAt > entry.lastUsedAt) entry.lastUsedAt = lastUsedAt;
     this.pending.set(id, entry);
   }
 
@@ -35,7 +39,7 @@ export class UsageRecorder {
       try {
         await this.store.addUsage(entry.tenant, entry.keyId, entry.counts, entry.lastUsedAt);
       } catch (err) {
-        for (const [op, n] of Object.entries(entry.counts)) for (let i = 0; i < n; i++) this.record(entry.tenant, entry.keyId, op);
+        this.add(entry.tenant, entry.keyId, entry.counts, entry.lastUsedAt);
         throw err;
       }
     }
