@@ -40,6 +40,7 @@ export class IdentityService {
   /** Revokes at once on this instance; other instances stop accepting it within the verified-key cache age (60 s). */
   async deleteApiKey(principal: Principal, id: string): Promise<void> {
     await this.authorizer.authorize(principal, "tether:ManageCredentials", { tenant: principal.tenant });
+    if (!/^[0-9a-f]{16}$/.test(id)) throw new KmsError("NotFoundException", `API key ${id.slice(0, 32)} does not exist`);
     if (id === principal.credentialId) throw new KmsError("ValidationException", "a credential cannot revoke itself");
     await this.store.deleteApiKey(principal.tenant, id);
     this.authenticator.forget(id);

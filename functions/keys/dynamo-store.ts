@@ -9,6 +9,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { KeyRecord, KeyVersion } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
@@ -66,7 +67,7 @@ export class DynamoKeyStore implements KeyStore {
       }),
     );
     const items = (out.Items ?? []).map((i) => KeyRecord.parse(unmarshall(i)));
-    return out.LastEvaluatedKey ? { items, cursor: encodeCursor(out.LastEvaluatedKey, tenant) } : { items };
+    return out.LastEvaluatedKey ? { items, cursor: encodeCursor(out.LastEvaluatedKey) } : { items };
   }
 
   async update(next: KeyRecord): Promise<boolean> {
@@ -243,17 +244,23 @@ const aliasOf = (i: Record<string, unknown>): AliasRecord => ({
   createdAt: String(i.createdAt),
 });
 
-/** Opaque cursors: the last evaluated key, base64url JSON, checked to belong to the tenant. */
-function encodeCursor(key: Record<string, unknown>, tenant: string): string {
-  return Buffer.from(JSON.stringify({ t: tenant, k: unmarshall(key as never) })).toString("base64url");
+/** Opaque cursors: the gsi1 listing's last evaluated key, base64url JSON. */
+const Cursor = z.object({ pk: z.string().max(200), sk: z.literal("META"), gsi1pk: z.string(), gsi1sk: z.string().max(200) }).strict();
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(unmarshall(key as never))).toString("base64url");
 }
 
+/** A cursor is parsed with zod and must point into the caller's own listing, or it is refused. */
 function decodeCursor(cursor: string, tenant: string) {
+  let parsed: z.infer<typeof Cursor> | undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { t: string; k: Record<string, unknown> };
-    if (parsed.t !== tenant || typeof parsed.k !== "object") throw new Error();
-    return marshall(parsed.k);
+    parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
+    parsed = undefined;
+  }
+  if (!parsed || parsed.gsi1pk !== `TENANT#${tenant}#KEYS` || !parsed.pk.startsWith(`KEY#${tenant}#`)) {
     throw new KmsError("ValidationException", "the pagination cursor is invalid");
   }
+  return marshall(parsed);
 }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
@@ -10,6 +10,7 @@ import type { Action, Authorizer } from "../policy/authorizer.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
+import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
 
 export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined; alias?: string | undefined };
@@ -150,15 +151,12 @@ export class KeyService {
     const symmetric: Partial<Record<KeySpec, number>> = { SYMMETRIC_DEFAULT: 32, HMAC_256: 32, HMAC_384: 48, HMAC_512: 64 };
     const length = symmetric[spec];
     if (length) return this.hsm.generateDataKey(length, binding, { ...call, returnPlaintext: false });
-    const pair = spec.startsWith("RSA")
-      ? generateKeyPairSync("rsa", { modulusLength: Number(spec.slice(4)) })
-      : generateKeyPairSync("ec", { namedCurve: spec === "ECC_NIST_P256" ? "P-256" : "P-384" });
-    const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
+    const pair = await newKeyPair(spec as KeyPairSpec);
     try {
-      const wrapped = await this.hsm.wrap(new Uint8Array(der), binding, call);
-      return { wrapped, publicKey: pair.publicKey.export({ format: "der", type: "spki" }).toString("base64") };
+      const wrapped = await this.hsm.wrap(new Uint8Array(pair.privateKey), binding, call);
+      return { wrapped, publicKey: pair.publicKey.toString("base64") };
     } finally {
-      der.fill(0);
+      pair.privateKey.fill(0);
     }
   }
 
@@ -375,6 +373,7 @@ export class KeyService {
     const aliasName = aliasArn ? (aliasArn[1] === tenant ? aliasArn[2] : undefined) : ref.startsWith("alias/") ? ref : undefined;
     if (aliasArn && !aliasName) throw notFound(ref);
     if (!aliasName) return resolveKeyId(tenant, ref);
+    if (!ALIAS_NAME.test(aliasName)) throw notFound(ref);
     const id = `${tenant}/${aliasName}`;
     const known = this.opts.metadataTtlMs > 0 ? this.aliases.get(id) : undefined;
     if (known) return known;

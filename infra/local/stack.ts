@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
+import { ConfigError } from "../../shared/config.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { ensureAdminApiKey, ensureConnectorCredential, randomTenantId } from "./bootstrap.js";
 import { ensureTables, startDynamoLocal, type DynamoLocal } from "./dynamodb.js";
@@ -51,11 +53,22 @@ export async function startBackends(o: { stateDir: string; persistent: boolean; 
 }
 
 /** Non-secret facts about a local stack, kept in `<stateDir>/stack.json` between runs. */
-export type StackState = { tenant: string; connectorId: string };
+const StackState = z.object({ tenant: z.string().regex(/^\d{12}$/), connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/) });
+export type StackState = z.infer<typeof StackState>;
 
 export function stackState(stateDir: string): StackState {
   const file = join(stateDir, "stack.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as StackState;
+  if (existsSync(file)) {
+    let saved: unknown;
+    try {
+      saved = JSON.parse(readFileSync(file, "utf8"));
+    } catch {
+      saved = undefined;
+    }
+    const r = StackState.safeParse(saved);
+    if (!r.success) throw new ConfigError(`${file} is damaged: delete the state directory to start again`);
+    return r.data;
+  }
   const state: StackState = { tenant: randomTenantId(), connectorId: "local-1" };
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   return state;

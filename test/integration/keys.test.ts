@@ -219,4 +219,17 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const after = await fetch(`${stack.url}/v1/random`, { method: "POST", headers: { authorization: `Bearer ${created.token}`, "content-type": "application/json" }, body: '{"numberOfBytes":4}' });
     expect(after.status).toBe(401);
   });
+
+  it("oversized or forged identifiers are refused before they reach DynamoDB (never a 500)", async () => {
+    const call = api(stack);
+    const longAlias = encodeURIComponent(`alias/${"a".repeat(3000)}`);
+    expect((await call("POST", `/v1/keys/${longAlias}/encrypt`, { plaintext: b64("x") })).status).toBe(404);
+    const forged = Buffer.from(JSON.stringify({ pk: "KEY#000000000000#x", sk: "META", gsi1pk: "TENANT#000000000000#KEYS", gsi1sk: "x" })).toString("base64url");
+    expect((await call("GET", `/v1/keys?cursor=${forged}`)).body.__type).toBe("ValidationException");
+    expect((await call("GET", `/v1/keys?cursor=${Buffer.from('{"foo":1}').toString("base64url")}`)).body.__type).toBe("ValidationException");
+    const del = await fetch(`${stack.url}/v1/api-keys/${"f".repeat(3000)}`, { method: "DELETE", headers: { authorization: `Bearer ${stack.adminToken}` } });
+    expect(del.status).toBe(404);
+    const page = (await call("GET", "/v1/keys?limit=1")).body as { nextCursor?: string };
+    expect((await call("GET", `/v1/keys?limit=1&cursor=${page.nextCursor}`)).status).toBe(200);
+  });
 });
