@@ -8,7 +8,7 @@ import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
 import { HealthService } from "./health/service.js";
 import { HsmKeyService } from "./hsm-keys/service.js";
 import { AuthThrottle } from "./identity/auth-throttle.js";
-import { ApiKeyAuthenticator, type Authenticator } from "./identity/authenticator.js";
+import { ApiKeyScheme, SchemeAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { IdentityService } from "./identity/service.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
@@ -67,7 +67,8 @@ export function wireServices(a: {
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const authorizer = new RoleAuthorizer();
-  const authenticator = new ApiKeyAuthenticator(a.identity);
+  const apiKeys = new ApiKeyScheme(a.identity);
+  const authenticator = new SchemeAuthenticator([apiKeys]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
@@ -76,7 +77,7 @@ export function wireServices(a: {
     log: a.log,
     identity: a.identity,
     authenticator,
-    identityService: new IdentityService(a.identity, authorizer, authenticator),
+    identityService: new IdentityService(a.identity, authorizer, apiKeys),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: 5 }),
     audit: a.audit,
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),

@@ -5,19 +5,54 @@ import { parseApiKey, verifyApiKeySecret } from "./api-keys.js";
 import type { Principal } from "./principal.js";
 import type { IdentityStore } from "./store.js";
 
+/** What an authenticator may look at: the whole request, since SigV4 signs method, path, headers and body. */
+export type AuthRequest = {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /** The raw body (read once, cached by the caller). */
+  body: () => Promise<Uint8Array>;
+};
+
 /** Turns a request's credential into a Principal, or throws AuthenticationFailedException. */
 export interface Authenticator {
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  authenticate(req: AuthRequest): Promise<Principal>;
+  /** The credential the request names (an API key id, an access key id, …), never a secret: what failed attempts are counted against. */
+  credentialIdOf(req: AuthRequest): string;
 }
 
-const failed = () => new KmsError("AuthenticationFailedException", "missing or invalid credentials");
+/** One credential scheme (API keys, SigV4, session tokens, OIDC): claims the requests whose Authorization header has its form. */
+export interface AuthScheme {
+  matches(authorization: string): boolean;
+  credentialIdOf(authorization: string): string;
+  authenticate(req: AuthRequest): Promise<Principal>;
+}
+
+export const authenticationFailed = (why = "missing or invalid credentials") => new KmsError("AuthenticationFailedException", why);
+
+/** Dispatches each request to the scheme its Authorization header belongs to. */
+export class SchemeAuthenticator implements Authenticator {
+  constructor(private readonly schemes: readonly AuthScheme[]) {}
+
+  authenticate(req: AuthRequest): Promise<Principal> {
+    const authorization = req.headers.get("authorization") ?? "";
+    const scheme = this.schemes.find((s) => s.matches(authorization));
+    if (!scheme) return Promise.reject(authenticationFailed());
+    return scheme.authenticate(req);
+  }
+
+  credentialIdOf(req: AuthRequest): string {
+    const authorization = req.headers.get("authorization") ?? "";
+    return this.schemes.find((s) => s.matches(authorization))?.credentialIdOf(authorization) ?? "unnamed";
+  }
+}
 
 /**
  * API keys sent as `Authorization: Bearer tth_…`. The slow hash is checked once per key and
  * the result kept (keyed by a SHA-256 of the whole token) for a short time, so a steady
  * client pays for scrypt once per `verifiedTtlMs`, not per request.
  */
-export class ApiKeyAuthenticator implements Authenticator {
+export class ApiKeyScheme implements AuthScheme {
   private readonly verified: LRUCache<string, Principal>;
 
   constructor(
@@ -27,20 +62,28 @@ export class ApiKeyAuthenticator implements Authenticator {
     this.verified = new LRUCache({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
   }
 
+  matches(authorization: string): boolean {
+    return authorization.startsWith("Bearer tth_");
+  }
+
+  credentialIdOf(authorization: string): string {
+    return /^Bearer tth_([0-9a-f]{16})_/.exec(authorization)?.[1] ?? "unnamed";
+  }
+
   /** Drops every cached verification of this API key (after a revocation). */
   forget(apiKeyId: string): void {
     for (const [fingerprint, principal] of this.verified.entries()) if (principal.credentialId === apiKeyId) this.verified.delete(fingerprint);
   }
 
-  async authenticate(authorization: string | undefined): Promise<Principal> {
-    const token = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
+  async authenticate(req: AuthRequest): Promise<Principal> {
+    const token = /^Bearer (\S+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
     const parsed = token ? parseApiKey(token) : undefined;
-    if (!token || !parsed) throw failed();
+    if (!token || !parsed) throw authenticationFailed();
     const fingerprint = createHash("sha256").update(token).digest("base64");
     const known = this.verified.get(fingerprint);
     if (known) return known;
     const record = await this.store.getApiKey(parsed.id);
-    if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw failed();
+    if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw authenticationFailed();
     const principal: Principal = { tenant: record.tenant, principalId: record.principalId, roles: record.roles, credentialId: record.id };
     this.verified.set(fingerprint, principal);
     return principal;

@@ -12,4 +12,6 @@ export type Principal = {
   roles: readonly Role[];
   /** The credential that authenticated this request (API key id, access key id, …). */
   credentialId: string;
+  /** Where this request came from (set per request by the auth middleware; key policies test it). */
+  sourceIp?: string;
 };

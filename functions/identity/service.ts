@@ -1,7 +1,7 @@
 import { KmsError } from "../../shared/errors.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { hashApiKeySecret, newApiKey } from "./api-keys.js";
-import type { ApiKeyAuthenticator } from "./authenticator.js";
+import type { ApiKeyScheme } from "./authenticator.js";
 import type { Principal, Role } from "./principal.js";
 import type { ApiKeyRecord, IdentityStore } from "./store.js";
 
@@ -14,7 +14,7 @@ export class IdentityService {
   constructor(
     private readonly store: IdentityStore,
     private readonly authorizer: Authorizer,
-    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly apiKeys: ApiKeyScheme,
   ) {}
 
   async createApiKey(principal: Principal, input: { principalId: string; roles: Role[] }): Promise<{ apiKey: ApiKeyView; token: string }> {
@@ -43,6 +43,6 @@ export class IdentityService {
     if (!/^[0-9a-f]{16}$/.test(id)) throw new KmsError("NotFoundException", `API key ${id.slice(0, 32)} does not exist`);
     if (id === principal.credentialId) throw new KmsError("ValidationException", "a credential cannot revoke itself");
     await this.store.deleteApiKey(principal.tenant, id);
-    this.authenticator.forget(id);
+    this.apiKeys.forget(id);
   }
 }
