@@ -59,10 +59,10 @@ export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void>
  * Starts one of Tether's TypeScript entry points (relative to the repo root) under Node with tsx.
  * With TETHER_CPU_PROF_DIR set, each child writes a CPU profile there when it exits.
  */
-export function startNodeProcess(entry: string, env: Record<string, string>, o: { stdio?: "inherit" | "pipe" } = {}): ChildProcess {
+export function startNodeProcess(entry: string, env: Record<string, string>, o: { stdio?: "inherit" | "pipe"; args?: string[] } = {}): ChildProcess {
   const profile = process.env.TETHER_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TETHER_CPU_PROF_DIR}`] : [];
   return killOnExit(
-    spawn(process.execPath, [...profile, "--import", "tsx", entry], {
+    spawn(process.execPath, [...profile, "--import", "tsx", entry, ...(o.args ?? [])], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", o.stdio ?? "inherit", o.stdio ?? "inherit"],

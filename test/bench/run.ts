@@ -1,11 +1,34 @@
 import { cpus, totalmem } from "node:os";
+import { z } from "zod";
 import { benchLink } from "./link.js";
+import { benchRequestCost } from "./request-cost.js";
+import type { Summary } from "./stats.js";
 
-/** `npm run bench`: bounded, loopback only, stops everything it starts. */
+/**
+ * `npm run bench [-- <cases>]`: bounded, loopback only, stops everything it starts.
+ * Cases: B (request cost: A ceiling vs B native encrypt with auth, policy, audit), F (connector link).
+ */
+const Cases = z.array(z.enum(["B", "F"])).default(["B", "F"]);
+const cases = Cases.parse(process.argv.length > 2 ? process.argv.slice(2) : undefined);
+const say = (line = "") => process.stdout.write(`${line}\n`);
+
 const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-process.stdout.write(`machine: ${JSON.stringify(machine)}\n`);
-const link = await benchLink({ total: 5_000, concurrency: [1, 16, 64] });
-process.stdout.write("\nF: unwrap through the connector link vs direct pkcs11js (SoftHSM2, 2 sessions)\n");
-for (const [name, v] of Object.entries(link)) {
-  process.stdout.write(typeof v === "number" ? `  ${name.padEnd(16)} ${v}\n` : `  ${name.padEnd(16)} ${String(v.perSecond).padStart(7)}/s  p50 ${v.p50} ms  p99 ${v.p99} ms  (n=${v.n})\n`);
+say(`machine: ${JSON.stringify(machine)}`);
+
+const row = (name: string, v: number | (Summary & { serverTiming?: Record<string, number> })) =>
+  say(
+    typeof v === "number"
+      ? `  ${name.padEnd(16)} ${v}`
+      : `  ${name.padEnd(16)} ${String(v.perSecond).padStart(7)}/s  p50 ${v.p50} ms  p99 ${v.p99} ms  (n=${v.n})${v.serverTiming && Object.keys(v.serverTiming).length ? `  server median ms: ${JSON.stringify(v.serverTiming)}` : ""}`,
+  );
+
+if (cases.includes("B")) {
+  const cost = await benchRequestCost({ total: 5_000, concurrency: [1, 16, 50] });
+  say("\nA/B: ceiling (raw node:http + AES-GCM) vs native encrypt, cached key, auth + policy + audit on (1 KiB)");
+  for (const [name, v] of Object.entries(cost)) row(name, v);
+}
+if (cases.includes("F")) {
+  const link = await benchLink({ total: 5_000, concurrency: [1, 16, 64] });
+  say("\nF: unwrap through the connector link vs direct pkcs11js (SoftHSM2, 2 sessions)");
+  for (const [name, v] of Object.entries(link)) row(name, v);
 }
