@@ -29,6 +29,19 @@ describe("POST /v1/random", () => {
     expect(t.hsm.calls.random).toBe(0);
   });
 
+  it("says in Server-Timing what authentication and the whole request cost, on success and on failure", async () => {
+    const t = testDeps();
+    const app = createApp(t.deps);
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    for (const [auth, status] of [[token, 200], ["garbage", 401]] as const) {
+      const res = await app.request("/v1/random", jsonInit({ numberOfBytes: 8 }, auth));
+      expect(res.status).toBe(status);
+      const phases = Object.fromEntries([...(res.headers.get("server-timing") ?? "").matchAll(/(\w+);dur=([\d.]+)/g)].map((m) => [m[1], Number(m[2])]));
+      expect(Object.keys(phases)).toEqual(expect.arrayContaining(["auth", "total"]));
+      expect(phases.total).toBeGreaterThanOrEqual(phases.auth ?? Infinity);
+    }
+  });
+
   it("refuses an auditor (no key-use role) with 403", async () => {
     const t = testDeps();
     const token = await apiKeyFor(t.identity, ["auditor"]);

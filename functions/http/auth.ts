@@ -5,6 +5,7 @@ import type { AuthRequest, Authenticator } from "../identity/authenticator.js";
 import type { Principal } from "../identity/principal.js";
 import type { SourceIp } from "./audit.js";
 import type { AppEnv } from "./env.js";
+import { timePhase } from "./request-id.js";
 
 /**
  * Authenticates every request it guards; the principal (with the request's source address)
@@ -13,6 +14,7 @@ import type { AppEnv } from "./env.js";
  */
 export const authenticate = (authenticator: Authenticator, throttle: AuthThrottle, sourceIp: SourceIp): MiddlewareHandler<AppEnv> =>
   async function authenticate(c, next) {
+    const started = performance.now();
     const req = authRequestOf(c);
     const source = sourceIp(c);
     const credential = authenticator.credentialIdOf(req);
@@ -23,6 +25,8 @@ export const authenticate = (authenticator: Authenticator, throttle: AuthThrottl
     } catch (err) {
       if (isKmsError(err, "AuthenticationFailedException")) throttle.failed(source ?? "unknown", credential);
       throw err;
+    } finally {
+      timePhase(c, "auth", started);
     }
     await next();
   };

@@ -12,5 +12,7 @@ export type AppEnv = {
     call: CallOpts;
     principal: Principal | undefined;
     audit: AuditNote;
+    /** Server-Timing entries of this request (see timePhase). */
+    timings: string[];
   };
 };
