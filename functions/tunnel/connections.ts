@@ -62,6 +62,8 @@ export type HubOptions = {
   authTimeoutMs?: number;
   heartbeatMs?: number;
   maxBadFrames?: number;
+  /** Peers that have not yet proven who they are; more are refused at the upgrade (503), so a flood cannot crowd the hub. */
+  maxUnauthenticated?: number;
 };
 
 /**
@@ -83,6 +85,12 @@ export class ConnectorHub {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const unauthenticated = [...this.connections].filter((c) => c.state === "challenged" || c.state === "verifying").length;
+    if (unauthenticated >= (this.opts.maxUnauthenticated ?? 32)) {
+      this.opts.log.warn("connector upgrade refused: too many unauthenticated peers", { unauthenticated });
+      socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 

@@ -76,6 +76,27 @@ describe("connector link: only authenticated connectors get requests", () => {
   });
 });
 
+describe("connector link: a flood of unauthenticated peers", () => {
+  it("refuses upgrades beyond 32 waiting peers with 503, keeps serving, and accepts again once they are gone", async () => {
+    const stack = await startFunctions();
+    const connector = await startConnector(stack, "steady-1");
+    try {
+      await waitForHealth(stack.url, (h) => h.status === "ok");
+      const waiting = await Promise.all(Array.from({ length: 32 }, () => rogue(stack.hubUrl)));
+      await expect(rogue(stack.hubUrl)).rejects.toThrow(/503/);
+      expect((await random(stack)).status).toBe(200);
+      for (const r of waiting) r.ws.close();
+      await Promise.all(waiting.map((r) => r.closed));
+      const again = await rogue(stack.hubUrl);
+      expect((await firstFrame(again)).type).toBe("challenge");
+      again.ws.close();
+    } finally {
+      await connector.stop();
+      await stack.close();
+    }
+  });
+});
+
 describe("connector link: one answer to the challenge", () => {
   it("a peer that floods auth frames is cut off after the first, and costs one credential lookup", async () => {
     const stack = await startFunctions();
