@@ -18,11 +18,21 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["test/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: "forks",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // After every integration test file: reads back what the whole run wrote (see test/support/leak-ledger.ts).
+          name: "leaks",
+          include: ["test/leaks/*.test.ts"],
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
         },
       },
     ],

@@ -5,6 +5,7 @@ import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { HsmKeyRef, SigningAlg } from "../../shared/hsm/port.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
 
 const call = (requestId = `r-${Math.random().toString(36).slice(2)}`) => ({ requestId, deadline: Date.now() + 10_000 });
 const binding = (keyId: string, version = 1) => Buffer.from(JSON.stringify({ tenant: "111122223333", keyId, version }));
@@ -42,6 +43,7 @@ describe("every connector operation, through the link, on SoftHSM2", () => {
 
   it("wraps caller material and unwraps it back", async () => {
     const material = new Uint8Array(Buffer.from("an imported key, 32 bytes long!!"));
+    rememberSecrets(material);
     const wrapped = await hsm.wrap(material, binding("byok"), call());
     expect(await hsm.unwrap(wrapped, binding("byok"), call())).toEqual(material);
   });

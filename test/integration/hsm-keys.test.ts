@@ -2,6 +2,7 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
 
 type Json = Record<string, unknown> & { __type?: string };
 
@@ -35,6 +36,7 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     expect((await api("POST", "/v1/hsm-keys", { label: "orders", keySpec: "AES_256" })).body.__type).toBe("AlreadyExistsException");
     expect(((await api("GET", "/v1/hsm-keys")).body.keys as { keyId: string }[]).map((k) => k.keyId)).toContain("hsm::0::orders");
 
+    rememberSecrets("in the HSM");
     const enc = await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: Buffer.from("in the HSM").toString("base64"), encryptionContext: { a: "1" } });
     expect(enc.status).toBe(200);
     const dec = await api("POST", "/v1/hsm-keys/hsm::0::orders/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionContext: { a: "1" } });

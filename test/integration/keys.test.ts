@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoKeyStore } from "../../functions/keys/dynamo-store.js";
 import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
 
 type Json = Record<string, unknown> & { keyMetadata?: { keyId: string; keyState: string; accountId: string }; ciphertextBlob?: string; plaintext?: string; __type?: string };
 
@@ -50,6 +51,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
   it("a restarted function (cold cache) still decrypts, unwrapping through the connector", async () => {
     const call = api(stack);
     const keyId = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    rememberSecrets("survives restarts");
     const encrypted = await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("survives restarts") });
     const blob = encrypted.body.ciphertextBlob;
     const port = Number(new URL(stack.url).port);

@@ -3,6 +3,7 @@ import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, capturedLogs, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
 
 /** Every encoding in which a secret could show up in a log line or a stored item. */
 const forms = (secret: Buffer | string): string[] => {
@@ -47,6 +48,7 @@ describe("secrets never leak into logs, stored items or the connector's audit", 
     await stack.server.deps.keys.usageRecorder.flush();
     await new Promise((r) => setTimeout(r, 300));
 
+    rememberSecrets(...secrets);
     const pins = [readFileSync(backends().userPinFile, "utf8").trim(), readFileSync(backends().soPinFile, "utf8").trim()];
     const apiKeySecret = stack.adminToken.split("_").slice(2).join("_");
     const needles = [...secrets.flatMap(forms), ...pins, apiKeySecret, ...forms(Buffer.from(apiKeySecret))];

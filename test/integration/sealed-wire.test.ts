@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { startTcpProxy, websocketPayloads, type TcpProxy } from "../support/tcp-proxy.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
 
 /** Every form a leaked key could take in a JSON frame. */
 const forms = (key: Uint8Array) => {
@@ -41,6 +42,7 @@ describe("sealed transport: the link never carries plaintext key material", () =
     const secret = new Uint8Array(Buffer.from("a secret sent to the HSM to seal"));
     const ct = await hsm.encrypt({ slot: "0", label: "wire-aes" }, "AES_GCM", secret, new Uint8Array(), call("wire-encrypt"));
     expect(await hsm.decrypt({ slot: "0", label: "wire-aes" }, "AES_GCM", ct, new Uint8Array(), call("wire-decrypt"))).toEqual(secret);
+    rememberSecrets(dk.plaintext as Uint8Array, imported, secret);
 
     await new Promise((r) => setTimeout(r, 100));
     const { up, down } = proxy.captured();

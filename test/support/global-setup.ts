@@ -30,6 +30,9 @@ export default async function setup(project: TestProject) {
     rmSync(stateDir, { recursive: true, force: true });
     throw new Error(`integration tests need SoftHSM2 and DynamoDB Local: ${err instanceof Error ? err.message : String(err)}`);
   });
+  // Seen by the `leaks` project, which runs after this one (see test/support/leak-ledger.ts).
+  process.env.TETHER_TEST_STATE_DIR = stateDir;
+  process.env.TETHER_TEST_DYNAMO_ENDPOINT = backends.dynamo.endpoint;
   project.provide("backends", {
     stateDir,
     dynamoEndpoint: backends.dynamo.endpoint,

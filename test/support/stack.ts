@@ -11,6 +11,7 @@ import { startNodeProcess, stopProcess, waitFor } from "../../infra/local/proces
 import { connectorEnv, type Backends } from "../../infra/local/stack.js";
 import { createLogger } from "../../shared/log.js";
 import { CONNECTOR_PATH } from "../../shared/protocol/frames.js";
+import { rememberOutput, rememberSecrets } from "./leak-ledger.js";
 
 /** Every log line the in-process functions wrote during this test file. */
 export const capturedLogs: string[] = [];
@@ -49,12 +50,22 @@ export async function startFunctions(o: { tableName?: string; port?: number; dyn
     TETHER_HEALTH_TIMEOUT_MS: "1000",
     TETHER_METADATA_TTL_MS: String(o.metadataTtlMs ?? 1000),
   });
-  const log = createLogger({ name: "functions", level: "debug", destination: { write: (line) => void capturedLogs.push(line) } });
+  const log = createLogger({
+    name: "functions",
+    level: "debug",
+    destination: {
+      write: (line) => {
+        capturedLogs.push(line);
+        rememberOutput("functions", line);
+      },
+    },
+  });
   const server = await startServer(config, log);
   const db = createDynamoClient({ region: "us-east-1", endpoint: b.dynamoEndpoint });
   const identity = new DynamoIdentityStore(db, tableName);
   const tenant = randomTenantId();
   const { token } = await ensureAdminApiKey(`${b.stateDir}/${tableName}`, identity, tenant);
+  rememberSecrets(token);
   return {
     server,
     url: server.url,
@@ -101,8 +112,12 @@ export async function startConnector(
     { stdio: "pipe" },
   );
   let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const collect = (d: Buffer) => {
+    output += d.toString();
+    rememberOutput(`connector-${connectorId}`, d.toString());
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   return { child, auditFile, output: () => output, stop: () => stopProcess(child) };
 }
 
