@@ -13,6 +13,7 @@ export const KmsErrorCode = z.enum([
   "IncorrectKeyException",
   "InvalidKeyUsageException",
   "LimitExceededException",
+  "MalformedPolicyDocumentException",
   "ThrottlingException",
   "HsmUnavailableException",
   "DependencyTimeoutException",

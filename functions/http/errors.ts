@@ -12,6 +12,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   InvalidKeyUsageException: 400,
   DisabledException: 400,
   LimitExceededException: 400,
+  MalformedPolicyDocumentException: 400,
   AuthenticationFailedException: 401,
   AccessDeniedException: 403,
   NotFoundException: 404,

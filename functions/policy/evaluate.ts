@@ -1,0 +1,120 @@
+import { KmsError } from "../../shared/errors.js";
+import type { Role } from "../identity/principal.js";
+import { compileCondition, type ConditionContext, type ConditionTest } from "./conditions.js";
+import { MAX_POLICY_BYTES, PolicyDocument, type Statement } from "./document.js";
+
+/** The facts a key policy is evaluated against. */
+export type PolicyRequest = {
+  principal: { tenant: string; principalId: string; roles: readonly Role[] };
+  /** `kms:Encrypt`, `kms:PutKeyPolicy`, … */
+  action: string;
+  resourceArn: string;
+  sourceIp?: string | undefined;
+  now: Date;
+  encryptionContext?: Readonly<Record<string, string>> | undefined;
+  requestTags?: Readonly<Record<string, string>> | undefined;
+  resourceTags: Readonly<Record<string, string>>;
+};
+
+/** Which statement decided: its Sid when it has one, always its position. */
+export type DecidingStatement = { sid?: string; index: number };
+export type PolicyDecision = { effect: "Allow" | "Deny"; statement: DecidingStatement } | { effect: "ImplicitDeny" };
+
+type CompiledStatement = {
+  statement: DecidingStatement;
+  effect: "Allow" | "Deny";
+  principal: (p: PolicyRequest["principal"]) => boolean;
+  action: (action: string) => boolean;
+  resource: (arn: string) => boolean;
+  conditions: ConditionTest[];
+};
+
+/** A parsed, validated policy, ready to evaluate (compiled once per stored version). */
+export type CompiledPolicy = { readonly text: string; readonly statements: readonly CompiledStatement[] };
+
+const malformed = (why: string) => new KmsError("MalformedPolicyDocumentException", `malformed policy: ${why}`);
+
+const glob = (pattern: string, flags = ""): RegExp => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
+
+function principalMatcher(p: Statement["Principal"]): CompiledStatement["principal"] {
+  if (p === "*") return () => true;
+  const tests: CompiledStatement["principal"][] = [];
+  for (const entry of p.Tether ?? []) {
+    if (entry === "*") tests.push(() => true);
+    else if (entry.startsWith("role:")) tests.push((x) => x.roles.includes(entry.slice(5) as Role));
+    else tests.push((x) => x.principalId === entry);
+  }
+  for (const entry of p.AWS ?? []) {
+    const arn = /^arn:aws:iam::(\d{12}):(root|(?:user|role)\/(.+))$/.exec(entry);
+    if (entry === "*") tests.push(() => true);
+    else if (!arn) throw malformed(`unknown principal ${entry.slice(0, 64)}`);
+    else if (arn[2] === "root") tests.push((x) => x.tenant === arn[1]);
+    else tests.push((x) => x.tenant === arn[1] && x.principalId === arn[3]);
+  }
+  return (x) => tests.some((t) => t(x));
+}
+
+/** Parses and compiles a policy; anything invalid is MalformedPolicyDocumentException, nothing is ignored. */
+export function compilePolicy(text: string): CompiledPolicy {
+  if (Buffer.byteLength(text) > MAX_POLICY_BYTES) throw malformed(`larger than ${MAX_POLICY_BYTES} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw malformed("not JSON");
+  }
+  const parsed = PolicyDocument.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw malformed(`${issue?.path.join(".") || "policy"}: ${issue?.message ?? "invalid"}`);
+  }
+  const statements = parsed.data.Statement.map((s, index): CompiledStatement => {
+    const actions = s.Action.map((a) => glob(a, "i"));
+    const resources = s.Resource.map((r) => glob(r));
+    let conditions: ConditionTest[];
+    try {
+      conditions = (s.Condition ?? []).map((c) => compileCondition(c.set, c.operator, c.keys));
+    } catch (err) {
+      throw malformed(`Statement.${index}.Condition: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return {
+      statement: { ...(s.Sid ? { sid: s.Sid } : {}), index },
+      effect: s.Effect,
+      principal: principalMatcher(s.Principal),
+      action: (action) => actions.some((a) => a.test(action)),
+      resource: (arn) => resources.some((r) => r.test(arn)),
+      conditions,
+    };
+  });
+  return { text, statements };
+}
+
+/** The condition keys a request offers (see document.ts CONDITION_KEY). */
+export function conditionContext(r: PolicyRequest): ConditionContext {
+  return (key) => {
+    const one = (v: string | undefined) => (v === undefined ? undefined : [v]);
+    if (key === "aws:SourceIp") return one(r.sourceIp);
+    if (key === "aws:CurrentTime") return [r.now.toISOString()];
+    if (key === "kms:CallerAccount") return [r.principal.tenant];
+    if (key === "tether:PrincipalId") return [r.principal.principalId];
+    if (key === "kms:EncryptionContextKeys") return Object.keys(r.encryptionContext ?? {});
+    if (key === "aws:TagKeys") return Object.keys(r.requestTags ?? {});
+    if (key.startsWith("kms:EncryptionContext:")) return one(r.encryptionContext?.[key.slice("kms:EncryptionContext:".length)]);
+    if (key.startsWith("aws:RequestTag/")) return one(r.requestTags?.[key.slice("aws:RequestTag/".length)]);
+    if (key.startsWith("aws:ResourceTag/")) return one(r.resourceTags[key.slice("aws:ResourceTag/".length)]);
+    return undefined;
+  };
+}
+
+/** AWS's rule: an explicit Deny wins; otherwise an Allow allows; otherwise denied by default. */
+export function evaluatePolicy(policy: CompiledPolicy, request: PolicyRequest): PolicyDecision {
+  const ctx = conditionContext(request);
+  let allow: DecidingStatement | undefined;
+  for (const s of policy.statements) {
+    if (s.effect === "Allow" && allow) continue;
+    if (!s.principal(request.principal) || !s.action(request.action) || !s.resource(request.resourceArn) || !s.conditions.every((c) => c(ctx))) continue;
+    if (s.effect === "Deny") return { effect: "Deny", statement: s.statement };
+    allow = s.statement;
+  }
+  return allow ? { effect: "Allow", statement: allow } : { effect: "ImplicitDeny" };
+}
