@@ -18,7 +18,10 @@ import { DynamoKeyStore } from "./keys/dynamo-store.js";
 import { KeyMaterial } from "./keys/material.js";
 import { KeyService } from "./keys/service.js";
 import type { KeyStore } from "./keys/store.js";
-import { RoleAuthorizer } from "./policy/authorizer.js";
+import { PolicyAuthorizer, storedPolicies } from "./policy/authorizer.js";
+import { CachedGrantFinder } from "./grants/finder.js";
+import { DynamoGrantStore } from "./grants/dynamo-store.js";
+import type { GrantStore } from "./grants/store.js";
 
 export type Deps = {
   config: FunctionsConfig;
@@ -49,6 +52,7 @@ export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: (iden
     identity,
     audit: new DynamoAuditSink(db, config.tableName),
     keyStore: new DynamoKeyStore(db, config.tableName),
+    grantStore: new DynamoGrantStore(db, config.tableName),
     hsm: hsm.port,
     connectorCount: hsm.connectorCount,
     pingDb: (signal) => pingTable(db, config.tableName, signal),
@@ -62,11 +66,13 @@ export function wireServices(a: {
   identity: IdentityStore;
   audit: AuditSink;
   keyStore: KeyStore;
+  grantStore: GrantStore;
   hsm: HsmPort;
   connectorCount: () => number;
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
-  const authorizer = new RoleAuthorizer();
+  const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
+  const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
   const apiKeys = new ApiKeyScheme(a.identity);
   const authenticator = new SchemeAuthenticator([apiKeys]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });

@@ -7,6 +7,7 @@ import { hashApiKeySecret, newApiKey } from "./identity/api-keys.js";
 import { MemoryIdentityStore } from "./identity/memory-store.js";
 import type { Role } from "./identity/principal.js";
 import { MemoryKeyStore } from "./keys/memory-store.js";
+import { MemoryGrantStore } from "./grants/memory-store.js";
 
 export const TEST_TENANT = "111122223333";
 
@@ -17,7 +18,9 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
   const identity = new MemoryIdentityStore();
   const audit = new MemoryAuditSink();
   const keyStore = new MemoryKeyStore();
+  const grantStore = new MemoryGrantStore();
   const deps: Deps = wireServices({
+    grantStore,
     config,
     log: silentLogger,
     identity,
@@ -29,7 +32,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
       if (o.dbUp && !o.dbUp()) throw new Error("connection refused");
     },
   });
-  return { deps, hsm, identity, audit, keyStore };
+  return { deps, hsm, identity, audit, keyStore, grantStore };
 }
 
 /** Creates an API key for a principal and returns its bearer token. */

@@ -10,7 +10,7 @@ import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial } from "../keys/material.js";
 import type { KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
-import type { Action, Authorizer } from "../policy/authorizer.js";
+import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { rsaDecrypt, rsaEncrypt, signWith, verifyWith, type RsaEncryptionAlg } from "./asymmetric.js";
 
 export const MAX_PLAINTEXT_BYTES = 4096;
@@ -60,7 +60,7 @@ export class CryptoService {
     derivationContext?: Uint8Array,
   ): Promise<EncryptResult> {
     if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
-    const key = await this.usable(principal, keyId, "kms:Encrypt", call);
+    const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
     checkNotExpired(key);
     if (key.spec === "SYMMETRIC_DEFAULT") {
       if (algorithm !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${algorithm} does not fit a symmetric key`);
@@ -85,7 +85,7 @@ export class CryptoService {
   ) {
     if (algorithm !== "SYMMETRIC_DEFAULT") {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
-      const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call);
+      const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!key.spec.startsWith("RSA")) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
       return { keyId: key.arn, plaintext: rsaDecrypt(await this.material.forVersion(key, 1, call), algorithm, ciphertext) };
     }
@@ -138,7 +138,7 @@ export class CryptoService {
     return new Uint8Array(createHmac(`sha${alg.slice(-3)}`, material).update(message).digest());
   }
 
-  private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: Action, call: CallOpts): Promise<KeyRecord> {
+  private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call);
     checkState(key);
     if (key.usage !== "SIGN_VERIFY") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not signing`);
@@ -146,7 +146,7 @@ export class CryptoService {
     return key;
   }
 
-  private async forMac(principal: Principal, keyId: string, alg: MacAlgorithm, action: Action, call: CallOpts): Promise<KeyRecord> {
+  private async forMac(principal: Principal, keyId: string, alg: MacAlgorithm, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call);
     checkState(key);
     if (key.usage !== "GENERATE_VERIFY_MAC") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not MACs`);
@@ -156,7 +156,7 @@ export class CryptoService {
 
   async generateDataKey(principal: Principal, keyId: string, spec: DataKeySpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
     const length = dataKeyLength(spec);
-    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call);
+    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKey" : "kms:GenerateDataKeyWithoutPlaintext", call, context);
     const plaintext = new Uint8Array(randomBytes(length));
     const ciphertext = await this.sealUnder(key, plaintext, context, call);
     if (withPlaintext) return { keyId: key.arn, ciphertext, plaintext };
@@ -169,7 +169,7 @@ export class CryptoService {
    * under a symmetric KMS key, and (unless withPlaintext is false) the private key itself.
    */
   async generateDataKeyPair(principal: Principal, keyId: string, keyPairSpec: KeyPairSpec, context: EncryptionContext | undefined, withPlaintext: boolean, call: CallOpts) {
-    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", call);
+    const key = await this.symmetricForSealing(principal, keyId, withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", call, context);
     const pair = await newKeyPair(keyPairSpec);
     const privateKey = new Uint8Array(pair.privateKey);
     const encrypted = await this.sealUnder(key, privateKey, context, call);
@@ -205,7 +205,7 @@ export class CryptoService {
   ) {
     const source = await this.open(principal, input.ciphertext, input.sourceContext, input.sourceKeyId, "kms:ReEncryptFrom", call);
     try {
-      const destination = await this.symmetricForSealing(principal, input.destinationKeyId, "kms:ReEncryptTo", call);
+      const destination = await this.symmetricForSealing(principal, input.destinationKeyId, "kms:ReEncryptTo", call, input.destinationContext);
       return { sourceKeyId: source.key.arn, keyId: destination.arn, ciphertext: await this.sealUnder(destination, source.plaintext, input.destinationContext, call) };
     } finally {
       source.plaintext.fill(0);
@@ -237,12 +237,12 @@ export class CryptoService {
     ciphertext: Uint8Array,
     context: EncryptionContext | undefined,
     expectedKeyId: string | undefined,
-    action: Action,
+    action: KeyAction,
     call: CallOpts,
     derivation?: Uint8Array,
   ) {
     const header = decodeHeader(ciphertext);
-    const key = await this.keys.forUse(principal, header.keyId, action, call).catch((err: unknown) => {
+    const key = await this.keys.forUse(principal, header.keyId, action, call, context).catch((err: unknown) => {
       // A ciphertext naming a key this caller cannot see is just an invalid ciphertext.
       throw isKmsError(err, "NotFoundException") ? invalidCiphertext() : err;
     });
@@ -258,15 +258,15 @@ export class CryptoService {
   }
 
   /** A symmetric encryption key that may still produce ciphertexts (data keys, key pairs, re-encryption). */
-  private async symmetricForSealing(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
-    const key = await this.usable(principal, keyId, action, call);
+  private async symmetricForSealing(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, context: EncryptionContext | undefined): Promise<KeyRecord> {
+    const key = await this.usable(principal, keyId, action, call, context);
     if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${action.slice(4)} needs a symmetric key; key ${key.keyId} is ${key.spec}`);
     checkNotExpired(key);
     return key;
   }
 
-  private async usable(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
-    const key = await this.keys.forUse(principal, keyId, action, call);
+  private async usable(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, context?: EncryptionContext): Promise<KeyRecord> {
+    const key = await this.keys.forUse(principal, keyId, action, call, context);
     checkState(key);
     if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not encryption`);
     return key;

@@ -59,7 +59,7 @@ export class HsmKeyService {
   private async authorized(principal: Principal, keyId: string, action: Action): Promise<HsmKeyRef> {
     const ref = parseHsmKeyId(keyId);
     if (!ref) throw new KmsError("NotFoundException", `key ${keyId} does not exist`);
-    await this.authorizer.authorize(principal, action, { tenant: principal.tenant, keyId });
+    await this.authorizer.authorize(principal, action, { tenant: principal.tenant });
     return this.inHsm(principal, ref);
   }
 

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { isKmsError, KmsError } from "../../shared/errors.js";
+import { MAX_GRANT_TOKENS } from "../grants/tokens.js";
 import type { AuthThrottle } from "../identity/auth-throttle.js";
 import type { AuthRequest, Authenticator } from "../identity/authenticator.js";
 import type { Principal } from "../identity/principal.js";
@@ -21,7 +22,8 @@ export const authenticate = (authenticator: Authenticator, throttle: AuthThrottl
     throttle.check(source ?? "unknown", credential);
     try {
       const principal = await authenticator.authenticate(req);
-      c.set("principal", source ? { ...principal, sourceIp: source } : principal);
+      const grantTokens = grantTokensOf(c.req.header("x-tether-grant-tokens"));
+      c.set("principal", { ...principal, ...(source ? { sourceIp: source } : {}), ...(grantTokens.length ? { grantTokens } : {}) });
     } catch (err) {
       if (isKmsError(err, "AuthenticationFailedException")) throttle.failed(source ?? "unknown", credential);
       throw err;
@@ -30,6 +32,13 @@ export const authenticate = (authenticator: Authenticator, throttle: AuthThrottl
     }
     await next();
   };
+
+/** `X-Tether-Grant-Tokens: <token>[, <token>…]` (at most 10, as AWS). */
+function grantTokensOf(header: string | undefined): string[] {
+  const tokens = (header ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+  if (tokens.length > MAX_GRANT_TOKENS) throw new KmsError("ValidationException", `at most ${MAX_GRANT_TOKENS} grant tokens`);
+  return tokens;
+}
 
 const authRequestOf = (c: Context<AppEnv>): AuthRequest => ({
   method: c.req.method,

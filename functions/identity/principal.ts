@@ -5,13 +5,18 @@ export type Role = z.infer<typeof Role>;
 
 export const TenantId = z.string().regex(/^\d{12}$/, "a 12-digit account id");
 
-/** Who is calling: established by authentication, used by authorization and audit. */
+/**
+ * Who is calling (established by authentication), with the facts of this one request that key
+ * policies and grants look at (set per request by the auth middleware).
+ */
 export type Principal = {
   tenant: string;
   principalId: string;
   roles: readonly Role[];
   /** The credential that authenticated this request (API key id, access key id, …). */
   credentialId: string;
-  /** Where this request came from (set per request by the auth middleware; key policies test it). */
+  /** Where this request came from (aws:SourceIp). */
   sourceIp?: string;
+  /** Grant tokens the request carries (X-Tether-Grant-Tokens, or the AWS protocol's GrantTokens). */
+  grantTokens?: readonly string[];
 };

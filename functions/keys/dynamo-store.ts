@@ -11,7 +11,7 @@ import {
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
-import { KeyRecord, KeyVersion } from "./model.js";
+import { KeyPolicyVersion, KeyRecord, KeyVersion } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 
 /**
@@ -19,12 +19,15 @@ import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
  *   pk KEY#<tenant>#<keyId>  sk META              the key's metadata (gsi1: TENANT#<tenant>#KEYS / <createdAt>#<keyId>)
  *   pk KEY#<tenant>#<keyId>  sk V#<0000000001>    one item per version, holding its wrapped material
  *   pk KEY#<tenant>#<keyId>  sk USAGE             operation counts (c_<Action>) and lastUsedAt
+ *   pk KEY#<tenant>#<keyId>  sk POLICY#<000001>   one immutable item per key-policy version (META.policyVersion names the one in force)
  *   pk ALIAS#<tenant>        sk <alias/name>      an alias and the key it points to
  */
 const pk = (tenant: string, keyId: string) => `KEY#${tenant}#${keyId}`;
 const versionSk = (v: number) => `V#${String(v).padStart(10, "0")}`;
 const metaItem = (k: KeyRecord) => ({ pk: pk(k.tenant, k.keyId), sk: "META", gsi1pk: `TENANT#${k.tenant}#KEYS`, gsi1sk: `${k.createdAt}#${k.keyId}`, ...k });
 const versionItem = (k: KeyRecord, v: KeyVersion) => ({ pk: pk(k.tenant, k.keyId), sk: versionSk(v.version), ...v });
+const policySk = (v: number) => `POLICY#${String(v).padStart(6, "0")}`;
+const policyItem = (k: KeyRecord, p: KeyPolicyVersion) => ({ pk: pk(k.tenant, k.keyId), sk: policySk(p.version), ...p });
 
 const cancelled = (err: unknown) => err instanceof TransactionCanceledException || (err as Error).name === "ConditionalCheckFailedException";
 
@@ -34,14 +37,13 @@ export class DynamoKeyStore implements KeyStore {
     private readonly table: string,
   ) {}
 
-  async create(key: KeyRecord, first: KeyVersion | undefined): Promise<void> {
+  async create(key: KeyRecord, first: KeyVersion | undefined, policy?: KeyPolicyVersion): Promise<void> {
     try {
       await this.db.send(
         new TransactWriteItemsCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: marshall(metaItem(key), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
-            ...(first ? [{ Put: { TableName: this.table, Item: marshall(versionItem(key, first), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } }] : []),
-          ],
+          TransactItems: [metaItem(key), ...(first ? [versionItem(key, first)] : []), ...(policy ? [policyItem(key, policy)] : [])].map((item) => ({
+            Put: { TableName: this.table, Item: marshall(item, { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" },
+          })),
         }),
       );
     } catch (err) {
@@ -84,14 +86,30 @@ export class DynamoKeyStore implements KeyStore {
     }
   }
 
-  async addVersion(next: KeyRecord, version: KeyVersion): Promise<boolean> {
+  addVersion(next: KeyRecord, version: KeyVersion): Promise<boolean> {
+    return this.updateWith(next, versionItem(next, version));
+  }
+
+  putPolicy(next: KeyRecord, policy: KeyPolicyVersion): Promise<boolean> {
+    return this.updateWith(next, policyItem(next, policy));
+  }
+
+  async getPolicy(tenant: string, keyId: string, version: number): Promise<KeyPolicyVersion | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: pk(tenant, keyId), sk: policySk(version) }), ConsistentRead: true }));
+    return out.Item ? KeyPolicyVersion.parse(unmarshall(out.Item)) : undefined;
+  }
+
+  async listPolicies(tenant: string, keyId: string): Promise<KeyPolicyVersion[]> {
+    const items = await this.queryAll("pk = :p AND begins_with(sk, :v)", { ":p": pk(tenant, keyId), ":v": "POLICY#" });
+    return items.map((i) => KeyPolicyVersion.parse(i));
+  }
+
+  /** The conditional META write plus a new item (a version, a policy) that must not exist yet, in one transaction. */
+  private async updateWith(next: KeyRecord, item: Record<string, unknown>): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteItemsCommand({
-          TransactItems: [
-            { Put: this.conditionalMeta(next) },
-            { Put: { TableName: this.table, Item: marshall(versionItem(next, version), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } },
-          ],
+          TransactItems: [{ Put: this.conditionalMeta(next) }, { Put: { TableName: this.table, Item: marshall(item, { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } }],
         }),
       );
       return true;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
 import type { Principal } from "../identity/principal.js";
-import { RoleAuthorizer } from "../policy/authorizer.js";
+import { PolicyAuthorizer, storedPolicies } from "../policy/authorizer.js";
 import { EncryptionBudget } from "./encryption-budget.js";
 import { MemoryKeyStore } from "./memory-store.js";
 import { KeyService } from "./service.js";
@@ -18,7 +18,7 @@ describe("EncryptionBudget", () => {
       writes += 1;
       return reserve(...args);
     };
-    const keys = new KeyService(store, new MemoryHsm(), new RoleAuthorizer(), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 10 });
+    const keys = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 10 });
     const budget = new EncryptionBudget(store, { blockSize: 10, rotateAfter: 25 }, (k, c) => keys.rotateFromBudget(k, c));
     const key = await keys.create(admin, {}, call());
 

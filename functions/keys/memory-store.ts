@@ -1,5 +1,5 @@
 import { KmsError } from "../../shared/errors.js";
-import type { KeyRecord, KeyVersion } from "./model.js";
+import type { KeyPolicyVersion, KeyRecord, KeyVersion } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 
 /** KeyStore in memory, for unit tests; same conditional semantics as DynamoKeyStore. */
@@ -8,12 +8,29 @@ export class MemoryKeyStore implements KeyStore {
   private readonly versions = new Map<string, KeyVersion>();
   private readonly aliases = new Map<string, AliasRecord>();
   private readonly usage = new Map<string, KeyUsageRecord>();
+  private readonly policies = new Map<string, KeyPolicyVersion>();
 
-  async create(key: KeyRecord, first: KeyVersion | undefined) {
+  async create(key: KeyRecord, first: KeyVersion | undefined, policy?: KeyPolicyVersion) {
     const id = `${key.tenant}/${key.keyId}`;
     if (this.keys.has(id)) throw new KmsError("AlreadyExistsException", `key ${key.keyId} exists`);
     this.keys.set(id, key);
     if (first) this.versions.set(`${id}/${first.version}`, first);
+    if (policy) this.policies.set(`${id}/${policy.version}`, policy);
+  }
+
+  async putPolicy(next: KeyRecord, policy: KeyPolicyVersion) {
+    const pid = `${next.tenant}/${next.keyId}/${policy.version}`;
+    if (this.policies.has(pid) || !(await this.update(next))) return false;
+    this.policies.set(pid, policy);
+    return true;
+  }
+
+  async getPolicy(tenant: string, keyId: string, version: number) {
+    return this.policies.get(`${tenant}/${keyId}/${version}`);
+  }
+
+  async listPolicies(tenant: string, keyId: string) {
+    return [...this.policies.entries()].filter(([id]) => id.startsWith(`${tenant}/${keyId}/`)).map(([, v]) => v).sort((a, b) => a.version - b.version);
   }
 
   async get(tenant: string, keyId: string) {

@@ -51,10 +51,22 @@ export const KeyRecord = z.object({
   wrappingKeyId: z.string().optional(),
   /** Asymmetric keys: the public key, SPKI DER in base64 (public, so kept in the clear). */
   publicKey: z.string().optional(),
+  /** The key policy in force (a stored, immutable version); absent: the default policy. */
+  policyVersion: z.number().int().min(1).optional(),
   /** Increases on every change: every state transition is a conditional write on it. */
   revision: z.number().int().min(0),
 });
 export type KeyRecord = z.infer<typeof KeyRecord>;
+
+/** One version of a key's policy: immutable once written; rollback writes a new version. */
+export const KeyPolicyVersion = z.object({
+  version: z.number().int().min(1),
+  /** The policy document as the caller wrote it (JSON text). */
+  policy: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+});
+export type KeyPolicyVersion = z.infer<typeof KeyPolicyVersion>;
 
 export const KeyVersion = z.object({
   version: z.number().int().min(1),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
-import { RoleAuthorizer } from "../policy/authorizer.js";
+import { PolicyAuthorizer, storedPolicies } from "../policy/authorizer.js";
 import type { Principal } from "../identity/principal.js";
 import { MemoryKeyStore } from "./memory-store.js";
 import { KeyService } from "./service.js";
@@ -12,7 +12,7 @@ describe("KeyService.sweep (with a clock)", () => {
   it("destroys keys past their deletion window and rotates keys whose period is due", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
     const store = new MemoryKeyStore();
-    const svc = new KeyService(store, new MemoryHsm(), new RoleAuthorizer(), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
+    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
     const doomed = await svc.create(admin, {}, call());
     const rotating = await svc.create(admin, { rotationPeriodDays: 90 }, call());
     const untouched = await svc.create(admin, {}, call());

@@ -6,7 +6,8 @@ import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOp
 import { inTenant } from "../hsm-keys/labels.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
-import type { Action, Authorizer } from "../policy/authorizer.js";
+import type { Authorizer, KeyAccess, KeyAction } from "../policy/authorizer.js";
+import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -176,11 +177,11 @@ export class KeyService {
   }
 
   updateDescription(principal: Principal, keyId: string, description: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:UpdateKeyDescription", (k) => ({ ...k, description }));
+    return this.transition(principal, keyId, "kms:UpdateKeyDescription", {}, (k) => ({ ...k, description }));
   }
 
   tag(principal: Principal, keyId: string, tags: Record<string, string>): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:TagResource", (k) => {
+    return this.transition(principal, keyId, "kms:TagResource", { requestTags: tags }, (k) => {
       const next = { ...k.tags, ...tags };
       if (Object.keys(next).length > 50) throw new KmsError("LimitExceededException", "a key has at most 50 tags");
       return { ...k, tags: next };
@@ -188,7 +189,7 @@ export class KeyService {
   }
 
   untag(principal: Principal, keyId: string, tagKeys: string[]): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:UntagResource", (k) => ({ ...k, tags: Object.fromEntries(Object.entries(k.tags).filter(([t]) => !tagKeys.includes(t))) }));
+    return this.transition(principal, keyId, "kms:UntagResource", {}, (k) => ({ ...k, tags: Object.fromEntries(Object.entries(k.tags).filter(([t]) => !tagKeys.includes(t))) }));
   }
 
   async createAlias(principal: Principal, aliasName: string, targetKeyId: string): Promise<AliasRecord> {
@@ -224,14 +225,14 @@ export class KeyService {
   }
 
   enable(principal: Principal, keyId: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:EnableKey", (k) => {
+    return this.transition(principal, keyId, "kms:EnableKey", {}, (k) => {
       if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
       return { ...k, state: "Enabled" };
     });
   }
 
   disable(principal: Principal, keyId: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:DisableKey", (k) => {
+    return this.transition(principal, keyId, "kms:DisableKey", {}, (k) => {
       if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
       return { ...k, state: "Disabled" };
     });
@@ -241,7 +242,7 @@ export class KeyService {
     if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) {
       throw new KmsError("ValidationException", "pendingWindowInDays must be between 7 and 30");
     }
-    return this.transition(principal, keyId, "kms:ScheduleKeyDeletion", (k) => {
+    return this.transition(principal, keyId, "kms:ScheduleKeyDeletion", {}, (k) => {
       if (k.state === "PendingDeletion" || k.state === "Destroyed") throw invalidState(k);
       return { ...k, state: "PendingDeletion", deletionDate: new Date(this.now() + pendingWindowInDays * DAY_MS).toISOString() };
     });
@@ -249,7 +250,7 @@ export class KeyService {
 
   /** As in AWS KMS, a cancelled deletion leaves the key Disabled. */
   cancelDeletion(principal: Principal, keyId: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:CancelKeyDeletion", (k) => {
+    return this.transition(principal, keyId, "kms:CancelKeyDeletion", {}, (k) => {
       if (k.state !== "PendingDeletion") throw invalidState(k);
       const { deletionDate: _gone, ...rest } = k;
       return { ...rest, state: "Disabled" };
@@ -271,9 +272,9 @@ export class KeyService {
    * The key for a cryptographic operation, authorized, from the metadata cache (≤ TTL old).
    * Applies lazily what is due: destruction after the deletion window, automatic rotation.
    */
-  async forUse(principal: Principal, keyId: string, action: Action, call: CallOpts): Promise<KeyRecord> {
-    await this.authorizer.authorize(principal, action, { tenant: principal.tenant, keyId });
+  async forUse(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, encryptionContext?: EncryptionContext): Promise<KeyRecord> {
     let key = await this.cached(principal.tenant, keyId);
+    await this.authorizer.authorizeKey({ principal, action, key, encryptionContext });
     if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroy(key);
     if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call);
     this.usageRecorder.record(key.tenant, key.keyId, action.slice(4));
@@ -345,8 +346,8 @@ export class KeyService {
   }
 
   /** Applies `change` to the current record with a conditional write, retrying if another writer won. */
-  private async transition(principal: Principal, keyId: string, action: Action, change: (k: KeyRecord) => KeyRecord): Promise<KeyRecord> {
-    await this.authorized(principal, keyId, action);
+  private async transition(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags">, change: (k: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+    await this.authorized(principal, keyId, action, facts);
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(principal.tenant, keyId);
       const next = { ...change(key), revision: key.revision + 1 };
@@ -355,9 +356,11 @@ export class KeyService {
     throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
   }
 
-  private async authorized(principal: Principal, keyId: string, action: Action): Promise<KeyRecord> {
-    await this.authorizer.authorize(principal, action, { tenant: principal.tenant, keyId });
-    return this.fresh(principal.tenant, keyId);
+  /** The key, read fresh, once its policy (and grants) allow the action: a key that does not exist is NotFound before anything else. */
+  async authorized(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "encryptionContext"> = {}): Promise<KeyRecord> {
+    const key = await this.fresh(principal.tenant, keyId);
+    await this.authorizer.authorizeKey({ principal, action, key, ...facts });
+    return key;
   }
 
   private async fresh(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {

@@ -1,11 +1,11 @@
-import type { KeyRecord, KeyVersion } from "./model.js";
+import type { KeyPolicyVersion, KeyRecord, KeyVersion } from "./model.js";
 
 export type Page<T> = { items: T[]; cursor?: string };
 
 /** Keys and their versions. Every change is conditional on the record's revision. */
 export interface KeyStore {
-  /** Creates the key and its first version atomically (no version yet for a key awaiting imported material). */
-  create(key: KeyRecord, first: KeyVersion | undefined): Promise<void>;
+  /** Creates the key, its first version (none yet for a key awaiting imported material) and its first policy (none: the default), atomically. */
+  create(key: KeyRecord, first: KeyVersion | undefined, policy?: KeyPolicyVersion): Promise<void>;
   get(tenant: string, keyId: string): Promise<KeyRecord | undefined>;
   list(tenant: string, limit: number, cursor?: string): Promise<Page<KeyRecord>>;
   /** Writes `next` if the stored revision is still `next.revision - 1`; false if another writer won. */
@@ -14,6 +14,10 @@ export interface KeyStore {
   addVersion(next: KeyRecord, version: KeyVersion): Promise<boolean>;
   getVersion(tenant: string, keyId: string, version: number): Promise<KeyVersion | undefined>;
   listVersions(tenant: string, keyId: string): Promise<KeyVersion[]>;
+  /** Stores a policy version and makes it the key's policy, if the key is still at `next.revision - 1`; false otherwise. */
+  putPolicy(next: KeyRecord, policy: KeyPolicyVersion): Promise<boolean>;
+  getPolicy(tenant: string, keyId: string, version: number): Promise<KeyPolicyVersion | undefined>;
+  listPolicies(tenant: string, keyId: string): Promise<KeyPolicyVersion[]>;
   /** Removes every version's wrapped material and marks the key Destroyed. */
   shred(next: KeyRecord): Promise<boolean>;
 

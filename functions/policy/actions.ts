@@ -1,0 +1,100 @@
+import type { Role } from "../identity/principal.js";
+
+const MANAGE = ["tenantAdmin", "keyAdmin"] as const;
+const USE = ["tenantAdmin", "keyUser"] as const;
+const READ = ["tenantAdmin", "keyAdmin", "keyUser", "auditor"] as const;
+
+/**
+ * Actions on one key: decided by the key's policy (and grants). The roles here are who the
+ * DEFAULT key policy lets do each (see default-policy.ts); a key's own policy may say otherwise.
+ */
+export const KEY_ACTIONS = {
+  "kms:DescribeKey": READ,
+  "kms:ListKeyRotations": READ,
+  "kms:GetPublicKey": READ,
+  "kms:GetKeyPolicy": READ,
+  "kms:ListKeyPolicies": READ,
+  "kms:ListGrants": READ,
+  "kms:EnableKey": MANAGE,
+  "kms:DisableKey": MANAGE,
+  "kms:ScheduleKeyDeletion": MANAGE,
+  "kms:CancelKeyDeletion": MANAGE,
+  "kms:RotateKeyOnDemand": MANAGE,
+  "kms:CreateAlias": MANAGE,
+  "kms:UpdateAlias": MANAGE,
+  "kms:TagResource": MANAGE,
+  "kms:UntagResource": MANAGE,
+  "kms:UpdateKeyDescription": MANAGE,
+  "kms:ExportKey": MANAGE,
+  "kms:GetParametersForImport": MANAGE,
+  "kms:ImportKeyMaterial": MANAGE,
+  "kms:PutKeyPolicy": MANAGE,
+  "kms:CreateGrant": MANAGE,
+  "kms:RevokeGrant": MANAGE,
+  "kms:RetireGrant": MANAGE,
+  "kms:Encrypt": USE,
+  "kms:Decrypt": USE,
+  "kms:ReEncryptFrom": USE,
+  "kms:ReEncryptTo": USE,
+  "kms:GenerateDataKey": USE,
+  "kms:GenerateDataKeyWithoutPlaintext": USE,
+  "kms:GenerateDataKeyPair": USE,
+  "kms:GenerateDataKeyPairWithoutPlaintext": USE,
+  "kms:Sign": USE,
+  "kms:Verify": USE,
+  "kms:GenerateMac": USE,
+  "kms:VerifyMac": USE,
+} satisfies Record<string, readonly Role[]>;
+
+/** Actions on the tenant as a whole: decided by the caller's roles. */
+export const TENANT_ACTIONS = {
+  "kms:CreateKey": MANAGE,
+  "kms:ListKeys": READ,
+  "kms:ListAliases": READ,
+  "kms:DeleteAlias": MANAGE,
+  "kms:ListRetirableGrants": READ,
+  "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
+  "tether:ManageCredentials": ["tenantAdmin"],
+  "tether:SimulatePolicy": ["tenantAdmin", "keyAdmin", "auditor"],
+} satisfies Record<string, readonly Role[]>;
+
+export type KeyAction = keyof typeof KEY_ACTIONS;
+export type TenantAction = keyof typeof TENANT_ACTIONS;
+export type Action = KeyAction | TenantAction;
+
+export const isKeyAction = (action: string): action is KeyAction => Object.hasOwn(KEY_ACTIONS, action);
+
+/** Operations a grant may allow (AWS's names, without the `kms:` prefix). */
+export const GRANT_OPERATIONS = [
+  "Encrypt",
+  "Decrypt",
+  "ReEncryptFrom",
+  "ReEncryptTo",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+  "Sign",
+  "Verify",
+  "GenerateMac",
+  "VerifyMac",
+  "GetPublicKey",
+  "DescribeKey",
+  "CreateGrant",
+  "RetireGrant",
+] as const;
+export type GrantOperation = (typeof GRANT_OPERATIONS)[number];
+
+/** Operations that take an encryption context: the only ones a grant with context constraints may allow. */
+export const CONTEXT_OPERATIONS: ReadonlySet<GrantOperation> = new Set([
+  "Encrypt",
+  "Decrypt",
+  "ReEncryptFrom",
+  "ReEncryptTo",
+  "GenerateDataKey",
+  "GenerateDataKeyWithoutPlaintext",
+  "GenerateDataKeyPair",
+  "GenerateDataKeyPairWithoutPlaintext",
+  "CreateGrant",
+  "RetireGrant",
+]);
