@@ -11,6 +11,8 @@ import { requestContext } from "./http/request-id.js";
 import { hsmKeyRoutes } from "./hsm-keys/routes.js";
 import { identityRoutes } from "./identity/routes.js";
 import { keyRoutes } from "./keys/routes.js";
+import { grantRoutes } from "./grants/routes.js";
+import { policyRoutes } from "./policy/routes.js";
 import { limitBody } from "./http/validate.js";
 
 const API_VERSION = "0.1.0";
@@ -25,6 +27,8 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", cryptoRoutes(d.crypto));
   app.route("/", hsmKeyRoutes(d.hsmKeys));
   app.route("/", identityRoutes(d.identityService));
+  app.route("/", policyRoutes(d.policies));
+  app.route("/", grantRoutes(d.grants));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);

@@ -22,6 +22,8 @@ import { PolicyAuthorizer, storedPolicies } from "./policy/authorizer.js";
 import { CachedGrantFinder } from "./grants/finder.js";
 import { DynamoGrantStore } from "./grants/dynamo-store.js";
 import type { GrantStore } from "./grants/store.js";
+import { GrantService } from "./grants/service.js";
+import { KeyPolicyService } from "./policy/service.js";
 
 export type Deps = {
   config: FunctionsConfig;
@@ -35,6 +37,8 @@ export type Deps = {
   keys: KeyService;
   hsmKeys: HsmKeyService;
   crypto: CryptoService;
+  policies: KeyPolicyService;
+  grants: GrantService;
   keyCache: KeyMaterialCache;
 };
 
@@ -96,6 +100,8 @@ export function wireServices(a: {
       new KeyMaterial(a.keyStore, a.hsm, keyCache),
       new EncryptionBudget(a.keyStore, { blockSize: a.config.encryptionBlock, rotateAfter: a.config.rotateAfterEncryptions }, (key, call) => keys.rotateFromBudget(key, call)),
     ),
+    policies: new KeyPolicyService(keys, a.keyStore, authorizer),
+    grants: new GrantService(a.grantStore, keys, authorizer, grantFinder),
     keyCache,
   };
 }

@@ -51,3 +51,6 @@ export const EncryptionContext = z
   .record(z.string().min(1).max(256), z.string().max(4096))
   .refine((c) => Object.keys(c).length <= 64, "at most 64 entries")
   .optional();
+
+/** A policy document given as a JSON object (or its text): kept as text, validated by the policy compiler. */
+export const PolicyJson = z.union([z.string().max(32 * 1024), z.record(z.string(), z.unknown())]).transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Blob } from "../http/validate.js";
+import { Blob, PolicyJson } from "../http/validate.js";
 import { KeySpec, KeyUsage, type KeyRecord } from "./model.js";
 
 const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
@@ -16,6 +16,9 @@ export const CreateKeyBody = z
     exportable: z.boolean().optional(),
     origin: z.enum(["TETHER", "EXTERNAL"]).optional(),
     wrappingKeyId: z.string().max(120).optional(),
+    /** The key policy document (JSON); absent: the default policy. */
+    policy: PolicyJson.optional(),
+    bypassPolicyLockoutSafetyCheck: z.boolean().optional(),
   })
   .strict();
 

@@ -6,13 +6,14 @@ import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOp
 import { inTenant } from "../hsm-keys/labels.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
-import type { Authorizer, KeyAccess, KeyAction } from "../policy/authorizer.js";
+import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
 import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
+import { checkNewPolicy } from "../policy/lockout.js";
 
 export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined; alias?: string | undefined };
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
@@ -30,6 +31,9 @@ export type CreateKeyInput = {
   origin?: "TETHER" | "EXTERNAL" | undefined;
   /** `hsm::<slot>::<label>`: an HSM-resident AES key of the tenant's that wraps this key instead of the root key. */
   wrappingKeyId?: string | undefined;
+  /** The key's first policy (JSON text); absent: the default policy. */
+  policy?: string | undefined;
+  bypassPolicyLockoutSafetyCheck?: boolean | undefined;
 };
 
 export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; usageFlushMs?: number; now?: () => number };
@@ -88,13 +92,15 @@ export class KeyService {
     const external = input.origin === "EXTERNAL";
     if (external && (spec !== "SYMMETRIC_DEFAULT" || input.rotationPeriodDays)) throw new KmsError("UnsupportedOperationException", "imported material is for symmetric keys without automatic rotation");
     const keyId = randomUUID();
+    const arn = keyArn(this.opts.region, principal.tenant, keyId);
+    if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
     const created = new Date(this.now());
     const wrappingKey = wrappingKeyOf(principal.tenant, input.wrappingKeyId);
     const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), { ...call, wrappingKey });
     const key: KeyRecord = {
       tenant: principal.tenant,
       keyId,
-      arn: keyArn(this.opts.region, principal.tenant, keyId),
+      arn,
       description: input.description ?? "",
       spec,
       usage,
@@ -112,9 +118,11 @@ export class KeyService {
       ...(input.derived ? { derived: true } : {}),
       ...(input.exportable ? { exportable: true } : {}),
       ...(input.wrappingKeyId ? { wrappingKeyId: input.wrappingKeyId } : {}),
+      ...(input.policy !== undefined ? { policyVersion: 1 } : {}),
       revision: 0,
     };
-    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toRecord(material.wrapped) } : undefined);
+    const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
+    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toRecord(material.wrapped) } : undefined, policy);
     return key;
   }
 
@@ -358,9 +366,29 @@ export class KeyService {
 
   /** The key, read fresh, once its policy (and grants) allow the action: a key that does not exist is NotFound before anything else. */
   async authorized(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "encryptionContext"> = {}): Promise<KeyRecord> {
+    return (await this.access(principal, keyId, action, facts)).key;
+  }
+
+  /** As `authorized`, with the decision (a policy statement or a grant). */
+  async access(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "encryptionContext"> = {}): Promise<{ key: KeyRecord; decision: Decision }> {
     const key = await this.fresh(principal.tenant, keyId);
-    await this.authorizer.authorizeKey({ principal, action, key, ...facts });
-    return key;
+    return { key, decision: await this.authorizer.authorizeKey({ principal, action, key, ...facts }) };
+  }
+
+  /** The key as stored, with no key-policy check: for callers already authorized at the tenant level (simulate). */
+  lookup(tenant: string, keyId: string): Promise<KeyRecord> {
+    return this.fresh(tenant, keyId);
+  }
+
+  /** Stores `policy` as the key's next policy version and puts it in force (conditional on the key's revision, retried). */
+  async setPolicy(principal: Principal, keyId: string, policy: string): Promise<KeyRecord> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const key = await this.fresh(principal.tenant, keyId);
+      const version = (key.policyVersion ?? 0) + 1;
+      const next: KeyRecord = { ...key, policyVersion: version, revision: key.revision + 1 };
+      if (await this.store.putPolicy(next, { version, policy, createdAt: new Date(this.now()).toISOString(), createdBy: principal.principalId })) return this.remember(next);
+    }
+    throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
   }
 
   private async fresh(tenant: string, keyIdOrArn: string): Promise<KeyRecord> {

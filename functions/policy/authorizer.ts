@@ -17,6 +17,8 @@ export type KeyAccess = {
   key: KeyRecord;
   encryptionContext?: EncryptionContext | undefined;
   requestTags?: Record<string, string> | undefined;
+  /** Evaluate as of this instant (simulate); default: now. */
+  at?: Date | undefined;
 };
 
 export type DecidedBy = ({ kind: "policy"; effect: "Allow" | "Deny" } & DecidingStatement) | { kind: "grant"; grantId: string } | { kind: "implicit" };
@@ -72,7 +74,7 @@ export class PolicyAuthorizer implements Authorizer {
       action: access.action,
       resourceArn: key.arn,
       sourceIp: principal.sourceIp,
-      now: new Date(this.now()),
+      now: access.at ?? new Date(this.now()),
       encryptionContext: access.encryptionContext,
       requestTags: access.requestTags,
       resourceTags: key.tags,
