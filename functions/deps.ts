@@ -1,7 +1,10 @@
 import type { HsmPort } from "../shared/hsm/port.js";
 import type { Logger } from "../shared/log.js";
-import { DynamoAuditSink } from "./audit/dynamo-store.js";
-import type { AuditSink } from "./audit/sink.js";
+import { HsmCheckpointSigner } from "./audit/checkpoints.js";
+import { DynamoAuditStore } from "./audit/dynamo-store.js";
+import { AuditService } from "./audit/service.js";
+import type { AuditStore } from "./audit/store.js";
+import { AuditWriter } from "./audit/writer.js";
 import type { FunctionsConfig } from "./config.js";
 import { CryptoService } from "./crypto-ops/service.js";
 import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
@@ -32,7 +35,8 @@ export type Deps = {
   authenticator: Authenticator;
   identityService: IdentityService;
   authThrottle: AuthThrottle;
-  audit: AuditSink;
+  audit: AuditWriter;
+  auditLog: AuditService;
   health: HealthService;
   keys: KeyService;
   hsmKeys: HsmKeyService;
@@ -54,7 +58,7 @@ export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: (iden
     config,
     log,
     identity,
-    audit: new DynamoAuditSink(db, config.tableName),
+    auditStore: new DynamoAuditStore(db, config.tableName),
     keyStore: new DynamoKeyStore(db, config.tableName),
     grantStore: new DynamoGrantStore(db, config.tableName),
     hsm: hsm.port,
@@ -68,13 +72,15 @@ export function wireServices(a: {
   config: FunctionsConfig;
   log: Logger;
   identity: IdentityStore;
-  audit: AuditSink;
+  auditStore: AuditStore;
   keyStore: KeyStore;
   grantStore: GrantStore;
   hsm: HsmPort;
   connectorCount: () => number;
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
+  const checkpointSigner = new HsmCheckpointSigner(a.hsm);
+  const auditWriter = new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }));
   const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
   const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
   const apiKeys = new ApiKeyScheme(a.identity);
@@ -89,7 +95,8 @@ export function wireServices(a: {
     authenticator,
     identityService: new IdentityService(a.identity, authorizer, apiKeys),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: 5 }),
-    audit: a.audit,
+    audit: auditWriter,
+    auditLog: new AuditService(a.auditStore, checkpointSigner, authorizer),
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),
     keys,
     hsmKeys: new HsmKeyService(a.hsm, authorizer),

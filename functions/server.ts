@@ -38,11 +38,14 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
     url: `http://${config.host}:${port}`,
     deps,
     hub: connectors,
-    close: () =>
-      new Promise<void>((resolve) => {
-        connectors.close();
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+      // Queued audit records and the last checkpoints go out while the connectors can still sign.
+      await deps.audit.close();
+      connectors.close();
+    },
   };
 }

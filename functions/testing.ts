@@ -1,6 +1,6 @@
 import { MemoryHsm } from "../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../shared/log.js";
-import { MemoryAuditSink } from "./audit/memory-store.js";
+import { MemoryAuditStore } from "./audit/memory-store.js";
 import { loadFunctionsConfig } from "./config.js";
 import { wireServices, type Deps } from "./deps.js";
 import { hashApiKeySecret, newApiKey } from "./identity/api-keys.js";
@@ -16,7 +16,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
   const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test", TETHER_METADATA_TTL_MS: "0", TETHER_AUTH_FAILURES_PER_SOURCE: "1000000", ...o.env });
   const hsm = new MemoryHsm();
   const identity = new MemoryIdentityStore();
-  const audit = new MemoryAuditSink();
+  const audit = new MemoryAuditStore();
   const keyStore = new MemoryKeyStore();
   const grantStore = new MemoryGrantStore();
   const deps: Deps = wireServices({
@@ -24,7 +24,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
     config,
     log: silentLogger,
     identity,
-    audit,
+    auditStore: audit,
     keyStore,
     hsm,
     connectorCount: () => (hsm.available ? 1 : 0),

@@ -1,10 +1,43 @@
-import type { AuditRecord, AuditSink } from "./sink.js";
+import type { AuditRecord, Checkpoint } from "./record.js";
+import type { AuditQuery, AuditStore } from "./store.js";
 
-/** AuditSink in memory, for unit tests. */
-export class MemoryAuditSink implements AuditSink {
+/** AuditStore in memory, for unit tests; `records` is every record in write order. */
+export class MemoryAuditStore implements AuditStore {
   readonly records: AuditRecord[] = [];
+  readonly checkpointList: Checkpoint[] = [];
+  private readonly chains = new Map<string, Set<string>>();
+  /** Set to make the next appends fail (a database outage). */
+  failing = false;
 
-  async write(record: AuditRecord): Promise<void> {
-    this.records.push(record);
+  async append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string }[]) {
+    if (this.failing) throw new Error("the store is down");
+    for (const c of newChains) this.chains.set(c.tenant, (this.chains.get(c.tenant) ?? new Set()).add(c.writer));
+    this.records.push(...records);
+  }
+
+  async putCheckpoint(checkpoint: Checkpoint) {
+    this.checkpointList.push(checkpoint);
+  }
+
+  async writers(tenant: string) {
+    return [...(this.chains.get(tenant) ?? [])];
+  }
+
+  async chain(tenant: string, writer: string) {
+    return this.records.filter((r) => r.tenant === tenant && r.writer === writer).sort((a, b) => a.seq - b.seq);
+  }
+
+  async checkpoints(tenant: string, writer: string) {
+    return this.checkpointList.filter((c) => c.tenant === tenant && c.writer === writer);
+  }
+
+  async query(tenant: string, q: AuditQuery) {
+    const matching = this.records
+      .filter((r) => r.tenant === tenant && r.time >= q.from && r.time <= q.to)
+      .filter((r) => (!q.keyId || r.keyId === q.keyId) && (!q.principalId || r.principalId === q.principalId) && (!q.action || r.action === q.action) && (!q.result || r.result === q.result))
+      .sort((a, b) => a.time.localeCompare(b.time));
+    const start = q.cursor ? Number(Buffer.from(q.cursor, "base64url").toString()) : 0;
+    const records = matching.slice(start, start + q.limit);
+    return start + q.limit < matching.length ? { records, cursor: Buffer.from(String(start + q.limit)).toString("base64url") } : { records };
   }
 }

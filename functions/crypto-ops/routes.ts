@@ -10,8 +10,8 @@ import type { CryptoService } from "./service.js";
 
 export const cryptoRoutes = (svc: CryptoService) => {
   const dataKeyPair = async (c: Context<AppEnv, string, { out: { json: z.output<typeof DataKeyPairBody> } }>, withPlaintext: boolean) => {
-    c.set("audit", { action: withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", keyId: c.req.param("keyId") });
     const b = c.req.valid("json");
+    c.set("audit", { action: withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", keyId: c.req.param("keyId"), encryptionContext: b.encryptionContext });
     const out = await svc.generateDataKeyPair(principalOf(c), c.req.param("keyId") ?? "", b.keyPairSpec, b.encryptionContext, withPlaintext, c.var.call);
     return c.json({
       keyId: out.keyId,
@@ -28,34 +28,34 @@ export const cryptoRoutes = (svc: CryptoService) => {
       return c.json({ plaintext: toB64(bytes) });
     })
     .post("/v1/keys/:keyId/encrypt", json(EncryptBody), async (c) => {
-      c.set("audit", { action: "kms:Encrypt", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
+      c.set("audit", { action: "kms:Encrypt", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
       const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call, body.encryptionAlgorithm, body.derivationContext);
       return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), encryptionAlgorithm: body.encryptionAlgorithm });
     })
     .post("/v1/decrypt", json(DecryptBody), async (c) => {
-      c.set("audit", { action: "kms:Decrypt" });
       const body = c.req.valid("json");
+      c.set("audit", { action: "kms:Decrypt", encryptionContext: body.encryptionContext });
       const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call, body.encryptionAlgorithm, body.derivationContext);
-      c.set("audit", { action: "kms:Decrypt", keyId: out.keyId });
+      c.set("audit", { action: "kms:Decrypt", keyId: out.keyId, encryptionContext: body.encryptionContext });
       return c.json({ keyId: out.keyId, plaintext: toB64(out.plaintext) });
     })
     .post("/v1/keys/:keyId/generate-data-key", json(DataKeyBody), async (c) => {
-      c.set("audit", { action: "kms:GenerateDataKey", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
+      c.set("audit", { action: "kms:GenerateDataKey", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
       const out = await svc.generateDataKey(principalOf(c), c.req.param("keyId"), body, body.encryptionContext, true, c.var.call);
       return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), plaintext: toB64(out.plaintext as Uint8Array) });
     })
     .post("/v1/keys/:keyId/generate-data-key-without-plaintext", json(DataKeyBody), async (c) => {
-      c.set("audit", { action: "kms:GenerateDataKeyWithoutPlaintext", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
+      c.set("audit", { action: "kms:GenerateDataKeyWithoutPlaintext", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
       const out = await svc.generateDataKey(principalOf(c), c.req.param("keyId"), body, body.encryptionContext, false, c.var.call);
       return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
     })
     .post("/v1/keys/:keyId/generate-data-key-pair", json(DataKeyPairBody), async (c) => dataKeyPair(c, true))
     .post("/v1/keys/:keyId/generate-data-key-pair-without-plaintext", json(DataKeyPairBody), async (c) => dataKeyPair(c, false))
     .post("/v1/re-encrypt", json(ReEncryptBody), async (c) => {
-      c.set("audit", { action: "kms:ReEncrypt", keyId: c.req.valid("json").destinationKeyId });
+      c.set("audit", { action: "kms:ReEncrypt", keyId: c.req.valid("json").destinationKeyId, encryptionContext: c.req.valid("json").destinationEncryptionContext });
       const b = c.req.valid("json");
       const out = await svc.reEncrypt(
         principalOf(c),

@@ -3,7 +3,7 @@ import type { Logger } from "../../shared/log.js";
 import type { Principal } from "../identity/principal.js";
 
 /** What an audited request tells the audit middleware about itself. */
-export type AuditNote = { action: string; keyId?: string };
+export type AuditNote = { action: string; keyId?: string | undefined; encryptionContext?: Record<string, string> | undefined };
 
 export type AppEnv = {
   Variables: {

@@ -56,6 +56,7 @@ export const TENANT_ACTIONS = {
   "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
   "tether:ManageCredentials": ["tenantAdmin"],
   "tether:SimulatePolicy": ["tenantAdmin", "keyAdmin", "auditor"],
+  "tether:ReadAudit": ["tenantAdmin", "auditor"],
 } satisfies Record<string, readonly Role[]>;
 
 export type KeyAction = keyof typeof KEY_ACTIONS;

@@ -1,0 +1,26 @@
+import type { AuditRecord, Checkpoint } from "./record.js";
+
+export type AuditQuery = {
+  from: string;
+  to: string;
+  keyId?: string | undefined;
+  principalId?: string | undefined;
+  action?: string | undefined;
+  result?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+};
+
+/** Hash-chained audit records, their writers' chains and signed checkpoints. */
+export interface AuditStore {
+  /** Writes a batch atomically (all or nothing): records in chain order, plus the chains they start. */
+  append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string; createdAt: string }[]): Promise<void>;
+  putCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** Every writer that ever wrote a record for the tenant (kept even if its records are deleted). */
+  writers(tenant: string): Promise<string[]>;
+  /** One chain's records, in the order of their place (seq) in it. */
+  chain(tenant: string, writer: string): Promise<AuditRecord[]>;
+  checkpoints(tenant: string, writer: string): Promise<Checkpoint[]>;
+  /** The tenant's records in a time range, filtered, oldest first, a page at a time. */
+  query(tenant: string, q: AuditQuery): Promise<{ records: AuditRecord[]; cursor?: string }>;
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
+import { silentLogger } from "../../shared/log.js";
+import { HsmCheckpointSigner } from "./checkpoints.js";
+import { MemoryAuditStore } from "./memory-store.js";
+import { canonical, genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
+import type { AuditStore } from "./store.js";
+import { verifyChain } from "./verify.js";
+import { AuditWriter } from "./writer.js";
+
+const entry = (i: number, tenant = "111122223333"): AuditEntry => ({
+  time: new Date(Date.UTC(2026, 10, 22, 12, 0, 0, i)).toISOString(),
+  requestId: `req-${i}`,
+  tenant,
+  principalId: "alice",
+  action: "kms:Encrypt",
+  result: "ok",
+  status: 200,
+  durationMs: 1,
+});
+
+const setup = (store: AuditStore = new MemoryAuditStore(), opts = {}) => {
+  const hsm = new MemoryHsm();
+  const signer = new HsmCheckpointSigner(hsm);
+  return { writer: new AuditWriter(store, signer, silentLogger, { checkpointMs: 60_000, ...opts }), signer, hsm };
+};
+
+describe("audit records: canonical hashing", () => {
+  it("encodes with sorted keys and without absent fields (known answer)", () => {
+    expect(canonical({ b: 1, a: { d: [2, "x"], c: undefined }, e: "é" })).toBe('{"a":{"d":[2,"x"]},"b":1,"e":"é"}');
+    const r = { ...entry(1), writer: "w", seq: 1, prev: genesis("111122223333", "w") };
+    expect(recordHash(r)).toBe(recordHash({ ...r, keyId: undefined }));
+    expect(recordHash(r)).not.toBe(recordHash({ ...r, result: "AccessDeniedException" }));
+    expect(recordHash(r)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("AuditWriter", () => {
+  it("group-commits: 200 concurrent writes in few batches, every chain in order, each caller answered once durable", async () => {
+    const store = new MemoryAuditStore();
+    let appends = 0;
+    const counting: AuditStore = Object.assign(Object.create(store) as AuditStore, {
+      append: async (records: readonly AuditRecord[], chains: readonly { tenant: string; writer: string; createdAt: string }[]) => {
+        appends++;
+        await new Promise((r) => setTimeout(r, 5));
+        return store.append(records, chains);
+      },
+    });
+    const { writer } = setup(counting);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => writer.write(entry(i, i % 2 ? "111122223333" : "444455556666"))));
+    expect(store.records).toHaveLength(200);
+    expect(appends).toBeLessThan(10);
+    for (const tenant of ["111122223333", "444455556666"]) {
+      const chain = await store.chain(tenant, writer.writer);
+      expect(chain.map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    }
+    await writer.close();
+  });
+
+  it("a batch that cannot be written fails its requests and leaves no hole in the chain", async () => {
+    const store = new MemoryAuditStore();
+    const { writer, signer } = setup(store, { retries: 2 });
+    await writer.write(entry(1));
+    store.failing = true;
+    await expect(writer.write(entry(2))).rejects.toMatchObject({ code: "KMSInternalException" });
+    store.failing = false;
+    await writer.write(entry(3));
+    await writer.close();
+    const chain = await store.chain("111122223333", writer.writer);
+    expect(chain.map((r) => r.requestId)).toEqual(["req-1", "req-3"]);
+    const report = verifyChain("111122223333", writer.writer, chain, await store.checkpoints("111122223333", writer.writer), await signer.publicKey());
+    expect(report.problems).toEqual([]);
+    expect(report.checkpointedSeq).toBe(2);
+  });
+});
+
+describe("verify: every kind of tampering is detected and named", () => {
+  const written = async () => {
+    const store = new MemoryAuditStore();
+    const { writer, signer } = setup(store, { checkpointEvery: 5 });
+    for (let i = 1; i <= 10; i++) await writer.write(entry(i));
+    await writer.close();
+    const tenant = "111122223333";
+    const check = (records: AuditRecord[], checkpoints = store.checkpointList) => signer.publicKey().then((pk) => verifyChain(tenant, writer.writer, records, checkpoints, pk));
+    return { records: await store.chain(tenant, writer.writer), check, store };
+  };
+
+  it("an untouched chain verifies, fully checkpointed by the HSM key", async () => {
+    const { records, check } = await written();
+    expect(await check(records)).toMatchObject({ records: 10, lastSeq: 10, checkpointedSeq: 10, uncheckpointed: 0, problems: [] });
+  });
+
+  it("a modified record", async () => {
+    const { records, check } = await written();
+    const altered = records.map((r) => (r.seq === 4 ? { ...r, result: "ok", principalId: "mallory" } : r));
+    expect((await check(altered)).problems).toEqual([expect.objectContaining({ seq: 4, requestId: "req-4", problem: "modified" })]);
+  });
+
+  it("a modified record whose hash was recomputed (the next record's link breaks)", async () => {
+    const { records, check } = await written();
+    const altered = records.map((r) => {
+      if (r.seq !== 4) return r;
+      const { hash: _old, ...rest } = { ...r, principalId: "mallory" };
+      return { ...rest, hash: recordHash(rest) };
+    });
+    expect((await check(altered)).problems).toEqual([expect.objectContaining({ seq: 4, problem: "modified" })]);
+  });
+
+  it("a deleted record, and deleted records at the end", async () => {
+    const { records, check } = await written();
+    expect((await check(records.filter((r) => r.seq !== 6))).problems).toEqual([expect.objectContaining({ seq: 6, problem: "missing" })]);
+    expect((await check(records.filter((r) => r.seq <= 8))).problems).toEqual([expect.objectContaining({ seq: 10, problem: "truncated" })]);
+  });
+
+  it("re-ordered records", async () => {
+    const { records, check } = await written();
+    const swapped = [...records];
+    [swapped[2], swapped[3]] = [swapped[3] as AuditRecord, swapped[2] as AuditRecord];
+    const problems = (await check(swapped)).problems;
+    expect(problems.map((p) => p.problem)).toContain("reordered");
+    expect(problems.map((p) => p.seq)).toEqual(expect.arrayContaining([3, 4]));
+  });
+
+  it("a forged checkpoint", async () => {
+    const { records, check, store } = await written();
+    const last = store.checkpointList.at(-1);
+    if (!last) throw new Error("no checkpoint");
+    const forged = [...store.checkpointList, { ...last, seq: 12, hash: "0".repeat(64) }];
+    expect((await check(records, forged)).problems).toEqual([expect.objectContaining({ seq: 12, problem: "forged-checkpoint" })]);
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from "node:crypto";
+import { KmsError } from "../../shared/errors.js";
+import type { Logger } from "../../shared/log.js";
+import type { CheckpointSigner } from "./checkpoints.js";
+import { genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
+import type { AuditStore } from "./store.js";
+
+/** Where audit entries go; `write` resolves once the entry is durable. */
+export interface AuditSink {
+  write(entry: AuditEntry): Promise<void>;
+}
+
+type Chain = { seq: number; head: string; checkpointedSeq: number };
+type Waiting = { entry: AuditEntry; resolve: () => void; reject: (err: Error) => void };
+
+export type AuditWriterOptions = { maxBatch?: number; checkpointEvery?: number; checkpointMs?: number; retries?: number };
+
+/**
+ * This instance's audit writer. Each tenant's records form a hash chain per writer (this
+ * instance). Entries are group-committed: while one batch is being written, new entries queue
+ * and go out together in the next, one atomic write per batch (at most `maxBatch`); each caller
+ * is answered once its own entry is durable. A batch that cannot be written fails every request
+ * in it and leaves the chain as it was, so a chain never has a hole. Chain heads are signed by an
+ * HSM-resident key every `checkpointEvery` records or `checkpointMs`, off the request path.
+ */
+export class AuditWriter implements AuditSink {
+  readonly writer = `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
+  private readonly chains = new Map<string, Chain>();
+  private queue: Waiting[] = [];
+  private flushing: Promise<void> | undefined;
+  private checkpointing: Promise<void> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private readonly opts: Required<AuditWriterOptions>;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly signer: CheckpointSigner,
+    private readonly log: Logger,
+    opts: AuditWriterOptions = {},
+  ) {
+    this.opts = { maxBatch: 100, checkpointEvery: 100, checkpointMs: 5_000, retries: 3, ...opts };
+    this.timer = setInterval(() => void this.checkpoint(() => true), this.opts.checkpointMs);
+    this.timer.unref();
+  }
+
+  write(entry: AuditEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    });
+  }
+
+  /** Writes what is queued, signs every chain head, stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flushing;
+    await this.checkpoint(() => true);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      await this.commit(batch);
+    }
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    const before = new Map([...this.chains].map(([t, c]) => [t, { ...c }]));
+    const newChains: { tenant: string; writer: string; createdAt: string }[] = [];
+    const records = batch.map(({ entry }): AuditRecord => {
+      const chain = this.chains.get(entry.tenant) ?? { seq: 0, head: genesis(entry.tenant, this.writer), checkpointedSeq: 0 };
+      if (chain.seq === 0) newChains.push({ tenant: entry.tenant, writer: this.writer, createdAt: entry.time });
+      const unhashed = { ...entry, writer: this.writer, seq: chain.seq + 1, prev: chain.head };
+      const record = { ...unhashed, hash: recordHash(unhashed) };
+      this.chains.set(entry.tenant, { ...chain, seq: record.seq, head: record.hash });
+      return record;
+    });
+    try {
+      await this.withRetries(() => this.store.append(records, newChains));
+    } catch (err) {
+      // Nothing of the batch was written: the chains go back to where they were.
+      for (const tenant of this.chains.keys()) if (!before.has(tenant)) this.chains.delete(tenant);
+      for (const [tenant, chain] of before) this.chains.set(tenant, chain);
+      this.log.error("audit batch not written; its requests fail", { records: records.length, error: err instanceof Error ? err.message : String(err) });
+      const failure = new KmsError("KMSInternalException", "the audit log is unavailable; the request was not completed");
+      for (const w of batch) w.reject(failure);
+      return;
+    }
+    for (const w of batch) w.resolve();
+    void this.checkpoint((c) => c.seq - c.checkpointedSeq >= this.opts.checkpointEvery);
+  }
+
+  private async withRetries(write: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (attempt >= this.opts.retries) throw err;
+        await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Signs the heads of the chains that `due` picks, one at a time, never two rounds at once. */
+  private checkpoint(due: (c: Chain) => boolean): Promise<void> {
+    this.checkpointing = this.checkpointing.then(async () => {
+      for (const [tenant, chain] of this.chains) {
+        if (chain.seq === chain.checkpointedSeq || !due(chain)) continue;
+        const head = { tenant, writer: this.writer, seq: chain.seq, hash: chain.head, time: new Date().toISOString() };
+        try {
+          await this.store.putCheckpoint({ ...head, signature: await this.signer.sign(head) });
+          const current = this.chains.get(tenant);
+          if (current) current.checkpointedSeq = Math.max(current.checkpointedSeq, head.seq);
+        } catch (err) {
+          this.log.warn("audit checkpoint failed; retried later", { tenant, seq: head.seq, error: err instanceof Error ? err.message : String(err) });
+        }
+      }
+    });
+    return this.checkpointing;
+  }
+}
