@@ -39,13 +39,12 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
     deps,
     hub: connectors,
     close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
       // Queued audit records and the last checkpoints go out while the connectors can still sign.
       await deps.audit.close();
       connectors.close();
+      await closed;
     },
   };
 }

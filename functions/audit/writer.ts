@@ -53,6 +53,11 @@ export class AuditWriter implements AuditSink {
   /** Writes what is queued, signs every chain head, stops the timer. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    await this.checkpointNow();
+  }
+
+  /** Waits for what is queued, then signs the head of every chain with unsigned records. */
+  async checkpointNow(): Promise<void> {
     await this.flushing;
     await this.checkpoint(() => true);
   }

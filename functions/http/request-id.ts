@@ -14,7 +14,8 @@ export const requestContext = (log: Logger, hsmTimeoutMs: number): MiddlewareHan
     c.set("log", log.child({ requestId }));
     c.set("call", { requestId, deadline: Date.now() + hsmTimeoutMs });
     c.set("principal", undefined);
-    c.set("audit", { action: "unknown" });
+    // Until a route names its action (and for requests refused before it does): what was asked.
+    c.set("audit", { action: `${c.req.method} ${c.req.path.slice(0, 256)}` });
     c.set("timings", []);
     c.header("x-request-id", requestId);
     const started = performance.now();

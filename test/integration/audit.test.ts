@@ -1,0 +1,126 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localClient } from "../../infra/local/dynamodb.js";
+import { rememberSecrets } from "../support/leak-ledger.js";
+import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+
+type Report = { ok: boolean; chains: { writer: string; records: number; lastSeq: number; checkpointedSeq: number; problems: { seq: number; requestId?: string; problem: string }[] }[] };
+
+describe("audit: one record per request, hash-chained, HSM-signed checkpoints, tampering named (DynamoDB Local, SoftHSM)", () => {
+  let stack: TestStack;
+  let connector: ConnectorProcess;
+  const db = () => localClient(backends().dynamoEndpoint);
+
+  beforeAll(async () => {
+    stack = await startFunctions();
+    connector = await startConnector(stack, "audit-signer");
+    await waitForHealth(stack.url, (h) => h.status === "ok");
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await connector?.stop();
+  });
+
+  const request = (path: string, init: { method?: string; token?: string | undefined; body?: string }) =>
+    fetch(`${stack.url}${path}`, {
+      method: init.method ?? "POST",
+      headers: { "content-type": "application/json", ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    });
+  const verify = async (): Promise<Report> => (await (await request("/v1/audit/verify", { token: stack.adminToken })).json()) as Report;
+
+  it("N requests of every kind (ok, denied, invalid, unknown route, unauthenticated) leave exactly N records, durable before each response", async () => {
+    const auditor = ((await (await request("/v1/api-keys", { token: stack.adminToken, body: JSON.stringify({ principalId: "auditor-1", roles: ["auditor"] }) })).json()) as { token: string }).token;
+    rememberSecrets(auditor);
+    const keyId = ((await (await request("/v1/keys", { token: stack.adminToken, body: "{}" })).json()) as { keyMetadata: { keyId: string } }).keyMetadata.keyId;
+    const kinds = [
+      () => request(`/v1/keys/${keyId}/encrypt`, { token: stack.adminToken, body: JSON.stringify({ plaintext: "aGk=", encryptionContext: { order: "42" } }) }),
+      () => request(`/v1/keys/${keyId}/encrypt`, { token: auditor, body: JSON.stringify({ plaintext: "aGk=" }) }),
+      () => request(`/v1/keys/${keyId}/encrypt`, { token: stack.adminToken, body: "{not json" }),
+      () => request("/v1/no-such-thing", { token: stack.adminToken, body: "{}" }),
+      () => request(`/v1/keys/${keyId}/encrypt`, { token: undefined, body: "{}" }),
+      () => request(`/v1/keys`, { method: "GET", token: stack.adminToken }),
+    ];
+    const responses = await Promise.all(Array.from({ length: 60 }, (_, i) => (kinds[i % kinds.length] as () => Promise<Response>)()));
+    expect([...new Set(responses.map((r) => r.status))]).toEqual(expect.arrayContaining([200, 403, 400, 404, 401]));
+    const ids = responses.map((r) => r.headers.get("x-request-id") as string);
+    // Durable before each response: read the table right away, no waiting.
+    const client = db();
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: stack.tableName, FilterExpression: "begins_with(pk, :a)", ExpressionAttributeValues: { ":a": { S: "AUDIT#" } }, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+      items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    client.destroy();
+    const perRequest = new Map<string, number>();
+    for (const item of items) perRequest.set(String(item.requestId), (perRequest.get(String(item.requestId)) ?? 0) + 1);
+    expect(ids.map((id) => perRequest.get(id) ?? 0)).toEqual(Array(60).fill(1));
+    const encrypts = items.filter((i) => ids.includes(String(i.requestId)) && i.action === "kms:Encrypt" && i.result === "ok");
+    expect(encrypts).toHaveLength(10);
+    expect(encrypts[0]).toMatchObject({ tenant: stack.tenant, principalId: "admin", keyId, encryptionContext: { order: "42" }, status: 200 });
+    expect(items.filter((i) => ids.includes(String(i.requestId)) && i.result === "AuthenticationFailedException").every((i) => i.tenant === "-")).toBe(true);
+
+    const query = (q: string) => request(`/v1/audit/records?${q}`, { method: "GET", token: auditor }).then(async (r) => ({ status: r.status, body: (await r.json()) as { records: { requestId: string; result: string }[]; nextCursor?: string } }));
+    const denied = await query("result=AccessDeniedException&limit=1000");
+    expect(denied.body.records.filter((r) => ids.includes(r.requestId))).toHaveLength(10);
+    const pages: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await query(`action=kms:Encrypt&limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      pages.push(...page.body.records.map((r) => r.requestId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(new Set(pages).size).toBe(pages.length);
+    // Allowed and denied encrypts; the invalid and unauthenticated ones never reached the route, so they are recorded under what was asked.
+    expect(pages.filter((id) => ids.includes(id))).toHaveLength(20);
+    const refused = await query(`action=${encodeURIComponent(`POST /v1/keys/${keyId}/encrypt`)}&limit=1000`);
+    expect(refused.body.records.filter((r) => ids.includes(r.requestId)).map((r) => r.result).sort()).toEqual([...Array(10).fill("ValidationException")]);
+    expect((await query("cursor=eyJkYXkiOiIyMDI2LTAxLTAxIiwia2V5Ijp7InBrIjoiQVVESVQjOTk5In19")).status).toBe(400);
+  });
+
+  it("verify passes on the untouched trail with checkpoints signed in the HSM, and names a modified, a deleted and a re-ordered record and a forged checkpoint", async () => {
+    await stack.server.deps.audit.checkpointNow();
+    const clean = await verify();
+    expect(clean.ok).toBe(true);
+    const chain = clean.chains.find((c) => c.records > 20);
+    if (!chain) throw new Error(`no chain: ${JSON.stringify(clean)}`);
+    expect(chain.checkpointedSeq).toBeGreaterThanOrEqual(chain.lastSeq - 1);
+    const pk = `AUDIT#${stack.tenant}#${chain.writer}`;
+    const sk = (seq: number) => ({ pk: { S: pk }, sk: { S: String(seq).padStart(12, "0") } });
+    const client = db();
+    try {
+      const original = async (seq: number) => (await client.send(new GetItemCommand({ TableName: stack.tableName, Key: sk(seq) }))).Item as Record<string, never>;
+      const restore = (item: Record<string, never>) => client.send(new PutItemCommand({ TableName: stack.tableName, Item: item }));
+
+      const five = await original(5);
+      await client.send(new UpdateItemCommand({ TableName: stack.tableName, Key: sk(5), UpdateExpression: "SET #r = :ok", ExpressionAttributeNames: { "#r": "result" }, ExpressionAttributeValues: { ":ok": { S: "tampered" } } }));
+      expect((await verify()).chains.find((c) => c.writer === chain.writer)?.problems).toEqual([expect.objectContaining({ seq: 5, problem: "modified" })]);
+      await restore(five);
+
+      const seven = await original(7);
+      await client.send(new DeleteItemCommand({ TableName: stack.tableName, Key: sk(7) }));
+      expect((await verify()).chains.find((c) => c.writer === chain.writer)?.problems).toEqual([expect.objectContaining({ seq: 7, problem: "missing" })]);
+      await restore(seven);
+
+      const [a, b] = [await original(9), await original(10)];
+      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...b, sk: a.sk } }));
+      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...a, sk: b.sk } }));
+      const reordered = (await verify()).chains.find((c) => c.writer === chain.writer)?.problems ?? [];
+      expect(reordered.map((p) => p.problem)).toContain("reordered");
+      expect(reordered.map((p) => p.seq)).toEqual(expect.arrayContaining([9, 10]));
+      await restore(a);
+      await restore(b);
+
+      const checkpoints = await client.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: `AUDITCP#${stack.tenant}#${chain.writer}` } } }));
+      const last = checkpoints.Items?.at(-1) as Record<string, { S?: string; N?: string }>;
+      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...last, sk: { S: "999999999999" }, seq: { N: "999999" } } as never }));
+      const forged = (await verify()).chains.find((c) => c.writer === chain.writer)?.problems ?? [];
+      expect(forged).toEqual([expect.objectContaining({ seq: 999999, problem: "forged-checkpoint" })]);
+    } finally {
+      client.destroy();
+    }
+  });
+});
