@@ -23,6 +23,7 @@ const Config = z.object({
   rotateAfterEncryptions: z.coerce.number().int().min(1).max(2 ** 32).default(2 ** 31),
   /** Failed authentications a source address may make per minute before it is throttled. */
   authFailuresPerSource: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  authFailuresPerCredential: z.coerce.number().int().min(1).max(1_000_000).default(5),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
@@ -48,6 +49,7 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       encryptionBlock: "TETHER_ENCRYPTION_BLOCK",
       rotateAfterEncryptions: "TETHER_ROTATE_AFTER_ENCRYPTIONS",
       authFailuresPerSource: "TETHER_AUTH_FAILURES_PER_SOURCE",
+      authFailuresPerCredential: "TETHER_AUTH_FAILURES_PER_CREDENTIAL",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

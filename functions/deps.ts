@@ -13,6 +13,9 @@ import { HsmKeyService } from "./hsm-keys/service.js";
 import { AuthThrottle } from "./identity/auth-throttle.js";
 import { ApiKeyScheme, SchemeAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { IdentityService } from "./identity/service.js";
+import { PrincipalDirectory } from "./identity/principals.js";
+import { SessionTokenKeys, SessionTokenScheme } from "./identity/session-tokens.js";
+import { SigV4Scheme } from "./identity/sigv4.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
 import { KeyMaterialCache } from "./keys/cache.js";
@@ -83,8 +86,11 @@ export function wireServices(a: {
   const auditWriter = new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }));
   const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
   const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
-  const apiKeys = new ApiKeyScheme(a.identity);
-  const authenticator = new SchemeAuthenticator([apiKeys]);
+  const directory = new PrincipalDirectory(a.identity);
+  const apiKeys = new ApiKeyScheme(a.identity, directory);
+  const sigv4 = new SigV4Scheme(a.identity, a.hsm, directory, { region: a.config.region });
+  const tokenKeys = new SessionTokenKeys(a.identity, a.hsm);
+  const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory), sigv4]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
@@ -93,8 +99,8 @@ export function wireServices(a: {
     log: a.log,
     identity: a.identity,
     authenticator,
-    identityService: new IdentityService(a.identity, authorizer, apiKeys),
-    authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: 5 }),
+    identityService: new IdentityService(a.identity, authorizer, a.hsm, directory, { apiKeys, sigv4, tokenKeys }),
+    authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: a.config.authFailuresPerCredential }),
     audit: auditWriter,
     auditLog: new AuditService(a.auditStore, checkpointSigner, authorizer),
     health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),

@@ -38,7 +38,9 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
 /** Creates an API key for a principal and returns its bearer token. */
 export async function apiKeyFor(identity: MemoryIdentityStore, roles: Role[], tenant = TEST_TENANT, principalId?: string): Promise<string> {
   const key = newApiKey();
-  await identity.putApiKey({ id: key.id, tenant, principalId: principalId ?? `p-${key.id}`, roles, ...(await hashApiKeySecret(key.secret)), createdAt: new Date().toISOString() });
+  const id = principalId ?? `p-${key.id}`;
+  if (!(await identity.getPrincipal(tenant, id))) await identity.createPrincipal({ tenant, principalId: id, kind: "user", roles, description: "", createdAt: new Date().toISOString() });
+  await identity.putApiKey({ id: key.id, tenant, principalId: id, ...(await hashApiKeySecret(key.secret)), createdAt: new Date().toISOString() });
   return key.token;
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import { KmsError } from "../../shared/errors.js";
 import { parseApiKey, verifyApiKeySecret } from "./api-keys.js";
 import type { Principal } from "./principal.js";
+import { AuthFailure, type PrincipalDirectory } from "./principals.js";
 import type { IdentityStore } from "./store.js";
 
 /** What an authenticator may look at: the whole request, since SigV4 signs method, path, headers and body. */
@@ -28,8 +28,6 @@ export interface AuthScheme {
   authenticate(req: AuthRequest): Promise<Principal>;
 }
 
-export const authenticationFailed = (why = "missing or invalid credentials") => new KmsError("AuthenticationFailedException", why);
-
 /** Dispatches each request to the scheme its Authorization header belongs to. */
 export class SchemeAuthenticator implements Authenticator {
   constructor(private readonly schemes: readonly AuthScheme[]) {}
@@ -37,7 +35,7 @@ export class SchemeAuthenticator implements Authenticator {
   authenticate(req: AuthRequest): Promise<Principal> {
     const authorization = req.headers.get("authorization") ?? "";
     const scheme = this.schemes.find((s) => s.matches(authorization));
-    if (!scheme) return Promise.reject(authenticationFailed());
+    if (!scheme) return Promise.reject(new AuthFailure(authorization ? "IncompleteSignature" : "MissingAuthenticationToken"));
     return scheme.authenticate(req);
   }
 
@@ -48,15 +46,16 @@ export class SchemeAuthenticator implements Authenticator {
 }
 
 /**
- * API keys sent as `Authorization: Bearer tth_…`. The slow hash is checked once per key and
- * the result kept (keyed by a SHA-256 of the whole token) for a short time, so a steady
- * client pays for scrypt once per `verifiedTtlMs`, not per request.
+ * API keys sent as `Authorization: Bearer tth_…`. The slow hash is checked once per key and the
+ * result kept (keyed by a SHA-256 of the whole token) for a short time, so a steady client pays
+ * for scrypt once per `verifiedTtlMs`, not per request. Roles come from the key's principal.
  */
 export class ApiKeyScheme implements AuthScheme {
-  private readonly verified: LRUCache<string, Principal>;
+  private readonly verified: LRUCache<string, { tenant: string; principalId: string; id: string }>;
 
   constructor(
     private readonly store: IdentityStore,
+    private readonly directory: PrincipalDirectory,
     opts: { verifiedTtlMs: number; maxVerified: number } = { verifiedTtlMs: 60_000, maxVerified: 10_000 },
   ) {
     this.verified = new LRUCache({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
@@ -72,20 +71,21 @@ export class ApiKeyScheme implements AuthScheme {
 
   /** Drops every cached verification of this API key (after a revocation). */
   forget(apiKeyId: string): void {
-    for (const [fingerprint, principal] of this.verified.entries()) if (principal.credentialId === apiKeyId) this.verified.delete(fingerprint);
+    for (const [fingerprint, known] of this.verified.entries()) if (known.id === apiKeyId) this.verified.delete(fingerprint);
   }
 
   async authenticate(req: AuthRequest): Promise<Principal> {
     const token = /^Bearer (\S+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
     const parsed = token ? parseApiKey(token) : undefined;
-    if (!token || !parsed) throw authenticationFailed();
+    if (!token || !parsed) throw new AuthFailure("UnrecognizedClient");
     const fingerprint = createHash("sha256").update(token).digest("base64");
-    const known = this.verified.get(fingerprint);
-    if (known) return known;
-    const record = await this.store.getApiKey(parsed.id);
-    if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw authenticationFailed();
-    const principal: Principal = { tenant: record.tenant, principalId: record.principalId, roles: record.roles, credentialId: record.id };
-    this.verified.set(fingerprint, principal);
-    return principal;
+    let known = this.verified.get(fingerprint);
+    if (!known) {
+      const record = await this.store.getApiKey(parsed.id);
+      if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw new AuthFailure("UnrecognizedClient");
+      known = { tenant: record.tenant, principalId: record.principalId, id: record.id };
+      this.verified.set(fingerprint, known);
+    }
+    return this.directory.principalFor(known.tenant, known.principalId, known.id);
   }
 }

@@ -2,9 +2,8 @@ import { constants, createPrivateKey, privateDecrypt } from "node:crypto";
 import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
-import { fromB64, toB64 } from "../../shared/protocol/codec.js";
 import { newKeyPair } from "./key-pairs.js";
-import { WrappedRecord } from "./model.js";
+import { fromWrappedRecord, toWrappedRecord, WrappedRecord } from "./model.js";
 
 /**
  * BYOK: a wrapping key pair per import. The public key goes to the customer; the private key is
@@ -23,7 +22,7 @@ export async function newImportParameters(hsm: HsmPort, tenant: string, keyId: s
   const expiresAt = new Date(now + IMPORT_TOKEN_TTL_MS).toISOString();
   try {
     const w = await hsm.wrap(new Uint8Array(der), tokenBinding(tenant, keyId, expiresAt), call);
-    const token = { v: 1, keyId, expiresAt, wrapped: { rootKeyLabel: w.rootKeyLabel, hsmIdentity: w.hsmIdentity, iv: toB64(w.iv), ciphertext: toB64(w.ciphertext) } };
+    const token = { v: 1, keyId, expiresAt, wrapped: toWrappedRecord(w) };
     return {
       publicKey: new Uint8Array(pair.publicKey),
       importToken: new Uint8Array(Buffer.from(JSON.stringify(token), "utf8")),
@@ -45,8 +44,7 @@ export async function openImportedMaterial(hsm: HsmPort, tenant: string, keyId: 
     throw invalidToken();
   }
   if (token.keyId !== keyId || !(Date.parse(token.expiresAt) > now)) throw invalidToken();
-  const wrapped = { rootKeyLabel: token.wrapped.rootKeyLabel, hsmIdentity: token.wrapped.hsmIdentity, iv: fromB64(token.wrapped.iv), ciphertext: fromB64(token.wrapped.ciphertext) };
-  const der = await hsm.unwrap(wrapped, tokenBinding(tenant, keyId, token.expiresAt), call).catch(() => {
+  const der = await hsm.unwrap(fromWrappedRecord(token.wrapped), tokenBinding(tenant, keyId, token.expiresAt), call).catch(() => {
     throw invalidToken();
   });
   try {

@@ -1,9 +1,8 @@
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
-import { fromB64 } from "../../shared/protocol/codec.js";
 import type { KeyMaterialCache } from "./cache.js";
-import type { KeyRecord } from "./model.js";
+import { fromWrappedRecord, type KeyRecord } from "./model.js";
 import type { KeyStore } from "./store.js";
 
 /**
@@ -21,12 +20,7 @@ export class KeyMaterial {
     return this.cache.getOrLoad(`${key.tenant}/${key.keyId}/${version}`, String(key.wrapEpoch), async () => {
       const v = await this.store.getVersion(key.tenant, key.keyId, version);
       if (!v?.wrapped) throw new KmsError("InvalidCiphertextException", "the ciphertext is invalid, was made with another key, or its encryption context does not match");
-      const w = v.wrapped;
-      return this.hsm.unwrap(
-        { rootKeyLabel: w.rootKeyLabel, slot: w.slot, hsmIdentity: w.hsmIdentity, iv: fromB64(w.iv), ciphertext: fromB64(w.ciphertext) },
-        wrapBinding(key.tenant, key.keyId, version),
-        call,
-      );
+      return this.hsm.unwrap(fromWrappedRecord(v.wrapped), wrapBinding(key.tenant, key.keyId, version), call);
     });
   }
 }

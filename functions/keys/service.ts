@@ -4,11 +4,10 @@ import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
 import { inTenant } from "../hsm-keys/labels.js";
-import { toB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type WrappedRecord } from "./model.js";
+import { keyArn, toWrappedRecord, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
 import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
@@ -40,13 +39,6 @@ export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCach
 
 const DAY_MS = 86_400_000;
 const notFound = (keyId: string) => new KmsError("NotFoundException", `key ${keyId} does not exist`);
-const toRecord = (w: WrappedKey): WrappedRecord => ({
-  rootKeyLabel: w.rootKeyLabel,
-  ...(w.slot ? { slot: w.slot } : {}),
-  hsmIdentity: w.hsmIdentity,
-  iv: toB64(w.iv),
-  ciphertext: toB64(w.ciphertext),
-});
 
 /** The HSM key that wraps a key's versions, as the HSM names it (tenant-scoped), or undefined for the root key. */
 function wrappingKeyOf(tenant: string, wrappingKeyId: string | undefined): HsmKeyRef | undefined {
@@ -122,7 +114,7 @@ export class KeyService {
       revision: 0,
     };
     const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
-    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toRecord(material.wrapped) } : undefined, policy);
+    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toWrappedRecord(material.wrapped) } : undefined, policy);
     return key;
   }
 
@@ -142,7 +134,7 @@ export class KeyService {
       if (material.length !== 32) throw new KmsError("ValidationException", "imported key material must be 256 bits");
       const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), { ...call, wrappingKey: wrappingKeyOf(key.tenant, key.wrappingKeyId) });
       const next: KeyRecord = { ...key, state: "Enabled", revision: key.revision + 1 };
-      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: toRecord(wrapped) }))) {
+      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: toWrappedRecord(wrapped) }))) {
         throw new KmsError("KMSInvalidStateException", `key ${key.keyId} changed during the import; retry`);
       }
       return this.remember(next);
@@ -348,7 +340,7 @@ export class KeyService {
         revision: key.revision + 1,
         ...(key.rotationPeriodDays ? { nextRotationAt: new Date(at.getTime() + key.rotationPeriodDays * DAY_MS).toISOString() } : {}),
       };
-      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: toRecord(wrapped) })) return this.remember(next);
+      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: toWrappedRecord(wrapped) })) return this.remember(next);
     }
     throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
   }

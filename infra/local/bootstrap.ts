@@ -16,13 +16,16 @@ export async function ensureAdminApiKey(stateDir: string, identity: IdentityStor
   const file = join(stateDir, "admin-api-key");
   const saved = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
   const parsed = saved ? parseApiKey(saved) : undefined;
+  // The admin principal holds every role; kept even for a stack created before principals existed.
+  if (!(await identity.getPrincipal(tenant, "admin"))) {
+    await identity.createPrincipal({ tenant, principalId: "admin", kind: "user", roles: ["tenantAdmin", "keyAdmin", "keyUser", "auditor"], description: "the local stack's administrator", createdAt: new Date().toISOString() });
+  }
   if (saved && parsed && (await identity.getApiKey(parsed.id))) return { token: saved, created: false };
   const key = newApiKey();
   await identity.putApiKey({
     id: key.id,
     tenant,
     principalId: "admin",
-    roles: ["tenantAdmin"],
     ...(await hashApiKeySecret(key.secret)),
     createdAt: new Date().toISOString(),
   });

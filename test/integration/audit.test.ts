@@ -1,4 +1,4 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClient } from "../../infra/local/dynamodb.js";
@@ -31,7 +31,8 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
   const verify = async (): Promise<Report> => (await (await request("/v1/audit/verify", { token: stack.adminToken })).json()) as Report;
 
   it("N requests of every kind (ok, denied, invalid, unknown route, unauthenticated) leave exactly N records, durable before each response", async () => {
-    const auditor = ((await (await request("/v1/api-keys", { token: stack.adminToken, body: JSON.stringify({ principalId: "auditor-1", roles: ["auditor"] }) })).json()) as { token: string }).token;
+    await request("/v1/principals", { token: stack.adminToken, body: JSON.stringify({ principalId: "auditor-1", kind: "user", roles: ["auditor"] }) });
+    const auditor = ((await (await request("/v1/api-keys", { token: stack.adminToken, body: JSON.stringify({ principalId: "auditor-1" }) })).json()) as { token: string }).token;
     rememberSecrets(auditor);
     const keyId = ((await (await request("/v1/keys", { token: stack.adminToken, body: "{}" })).json()) as { keyMetadata: { keyId: string } }).keyMetadata.keyId;
     const kinds = [
@@ -92,8 +93,8 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
     const sk = (seq: number) => ({ pk: { S: pk }, sk: { S: String(seq).padStart(12, "0") } });
     const client = db();
     try {
-      const original = async (seq: number) => (await client.send(new GetItemCommand({ TableName: stack.tableName, Key: sk(seq) }))).Item as Record<string, never>;
-      const restore = (item: Record<string, never>) => client.send(new PutItemCommand({ TableName: stack.tableName, Item: item }));
+      const original = async (seq: number) => (await client.send(new GetItemCommand({ TableName: stack.tableName, Key: sk(seq) }))).Item as Record<string, AttributeValue> & { sk: AttributeValue };
+      const restore = (item: Record<string, AttributeValue>) => client.send(new PutItemCommand({ TableName: stack.tableName, Item: item }));
 
       const five = await original(5);
       await client.send(new UpdateItemCommand({ TableName: stack.tableName, Key: sk(5), UpdateExpression: "SET #r = :ok", ExpressionAttributeNames: { "#r": "result" }, ExpressionAttributeValues: { ":ok": { S: "tampered" } } }));

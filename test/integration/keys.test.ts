@@ -211,7 +211,9 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
 
   it("API keys: created with the secret shown once, listed from DynamoDB by tenant, revoked", async () => {
     const call = api(stack);
-    const created = (await call("POST", "/v1/api-keys", { principalId: "svc-orders", roles: ["keyUser"] })).body as unknown as { apiKey: { id: string }; token: string };
+    expect((await call("POST", "/v1/principals", { principalId: "svc-orders", kind: "service", roles: ["keyUser"] })).status).toBe(201);
+    const created = (await call("POST", "/v1/api-keys", { principalId: "svc-orders" })).body as unknown as { apiKey: { id: string }; token: string };
+    rememberSecrets(created.token);
     const listed = (await (await fetch(`${stack.url}/v1/api-keys`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).json()) as { apiKeys: { id: string }[] };
     expect(listed.apiKeys.map((k) => k.id)).toContain(created.apiKey.id);
     const res = await fetch(`${stack.url}/v1/random`, { method: "POST", headers: { authorization: `Bearer ${created.token}`, "content-type": "application/json" }, body: '{"numberOfBytes":4}' });

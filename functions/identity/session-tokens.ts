@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { LRUCache } from "lru-cache";
+import type { HsmPort } from "../../shared/hsm/port.js";
+import { fromWrappedRecord, toWrappedRecord } from "../keys/model.js";
+import type { AuthRequest, AuthScheme } from "./authenticator.js";
+import type { Principal } from "./principal.js";
+import { AuthFailure, type PrincipalDirectory } from "./principals.js";
+import type { IdentityStore } from "./store.js";
+
+export const TOKEN_TTL_SECONDS = 15 * 60;
+const ISSUER = "tether";
+const KID = /^k-\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+const call = (what: string) => ({ requestId: `session-token-${what}`, deadline: Date.now() + 5_000 });
+const binding = (kid: string) => Buffer.from(`tether-session-token-key\n${kid}`);
+
+/**
+ * Session-token signing keys: one per day (`k-<date>`), 32 bytes from the HSM RNG, stored
+ * wrapped by the HSM root key. The first instance to need a day's key creates it (a conditional
+ * put; an instance that loses the race uses the winner's); each instance unwraps a key once and
+ * keeps it (zeroed when evicted). Tokens signed yesterday still verify until they expire.
+ */
+export class SessionTokenKeys {
+  private readonly keys = new LRUCache<string, Uint8Array>({ max: 8, dispose: (k) => k.fill(0) });
+
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly hsm: HsmPort,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  currentKid(): string {
+    return `k-${new Date(this.now()).toISOString().slice(0, 10)}`;
+  }
+
+  /** The key for `kid`: today's is created if missing; an older one must exist and be at most a day old. */
+  async key(kid: string, create: boolean): Promise<Uint8Array> {
+    const hit = this.keys.get(kid);
+    if (hit) return hit;
+    let record = await this.store.getTokenKey(kid);
+    if (!record && create) {
+      const generated = await this.hsm.generateDataKey(32, binding(kid), { ...call("create"), returnPlaintext: false });
+      record = await this.store.putTokenKey({ kid, wrapped: toWrappedRecord(generated.wrapped), createdAt: new Date(this.now()).toISOString() });
+    }
+    if (!record) throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    const key = await this.hsm.unwrap(fromWrappedRecord(record.wrapped), binding(kid), call("unwrap"));
+    this.keys.set(kid, key);
+    return key;
+  }
+}
+
+/** Issues 15-minute session tokens (`tts_<JWT, HS256>`) for an authenticated principal. */
+export async function issueSessionToken(keys: SessionTokenKeys, principal: Principal, now = Date.now()): Promise<{ token: string; expiresAt: string }> {
+  const kid = keys.currentKid();
+  const iat = Math.floor(now / 1000);
+  const jwt = await new SignJWT({ tenant: principal.tenant, cred: principal.credentialId })
+    .setProtectedHeader({ alg: "HS256", kid, typ: "JWT" })
+    .setIssuer(ISSUER)
+    .setSubject(principal.principalId)
+    .setJti(randomUUID())
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + TOKEN_TTL_SECONDS)
+    .sign(await keys.key(kid, true));
+  return { token: `tts_${jwt}`, expiresAt: new Date((iat + TOKEN_TTL_SECONDS) * 1000).toISOString() };
+}
+
+type SessionClaims = JWTPayload & { tenant?: unknown; cred?: unknown };
+
+/**
+ * `Authorization: Bearer tts_…`: HS256 only, issuer tether, a known kid at most a day old, not
+ * expired. The principal's current roles apply (a deleted principal's tokens stop working within
+ * the principal cache's age). The credential is `token:<jti>`, so audit shows which token was used.
+ */
+export class SessionTokenScheme implements AuthScheme {
+  constructor(
+    private readonly keys: SessionTokenKeys,
+    private readonly directory: PrincipalDirectory,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  matches(authorization: string): boolean {
+    return authorization.startsWith("Bearer tts_");
+  }
+
+  credentialIdOf(): string {
+    return "session-token";
+  }
+
+  async authenticate(req: AuthRequest): Promise<Principal> {
+    const jwt = /^Bearer tts_(\S{1,4096})$/.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (!jwt) throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    let claims: SessionClaims;
+    try {
+      const verified = await jwtVerify<SessionClaims>(
+        jwt,
+        async (header) => {
+          const kid = header.kid ?? "";
+          if (!KID.test(kid) || this.now() - Date.parse(kid.slice(2)) > 2 * DAY_MS) throw new Error("unknown kid");
+          return this.keys.key(kid, false);
+        },
+        { issuer: ISSUER, algorithms: ["HS256"], currentDate: new Date(this.now()), requiredClaims: ["exp", "sub", "jti"] },
+      );
+      claims = verified.payload;
+    } catch {
+      throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    }
+    if (typeof claims.tenant !== "string" || typeof claims.sub !== "string") throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    return this.directory.principalFor(claims.tenant, claims.sub, `token:${claims.jti}`);
+  }
+}

@@ -1,0 +1,117 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { LRUCache } from "lru-cache";
+import type { HsmPort } from "../../shared/hsm/port.js";
+import { fromWrappedRecord } from "../keys/model.js";
+import type { AuthRequest, AuthScheme } from "./authenticator.js";
+import type { Principal } from "./principal.js";
+import { AuthFailure, type PrincipalDirectory } from "./principals.js";
+import type { AccessKeyRecord, IdentityStore } from "./store.js";
+
+/** AWS's `AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…`. */
+const HEADER = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{20})\/(\d{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request, ?SignedHeaders=([a-z0-9;._-]{1,1024}), ?Signature=([0-9a-f]{64})$/;
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+export const MAX_SKEW_MS = 5 * 60_000;
+
+/** Access key ids look like AWS's: a fixed prefix and 16 upper-case base32 characters. */
+export function newAccessKey(): { accessKeyId: string; secretAccessKey: string } {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const id = [...randomBytes(16)].map((b) => alphabet[b % 32]).join("");
+  return { accessKeyId: `TTHA${id}`, secretAccessKey: randomBytes(30).toString("base64").replace(/\+/g, "A").replace(/\//g, "B") };
+}
+
+/** What binds a wrapped secret to its access key: moved to another item, it no longer unwraps. */
+export const accessKeyBinding = (tenant: string, accessKeyId: string): Uint8Array => Buffer.from(`tether-access-key\n${tenant}\n${accessKeyId}`);
+
+
+/**
+ * SigV4 access keys: the signature is recomputed with AWS's own algorithm (@smithy/signature-v4)
+ * over the request as received and compared in constant time. The secret is unwrapped by the HSM
+ * on first use and kept (zeroed on eviction) for `secretTtlMs`. The request date must be within
+ * 5 minutes, the scope must name this region and `kms`, and a signature is accepted once: a
+ * replay within the window is refused (per instance; beyond the window the date refuses it).
+ */
+export class SigV4Scheme implements AuthScheme {
+  private readonly secrets: LRUCache<string, { record: AccessKeyRecord; secret: Buffer }>;
+  private readonly seen = new LRUCache<string, true>({ max: 200_000, ttl: 2 * MAX_SKEW_MS });
+
+  constructor(
+    private readonly store: IdentityStore,
+    private readonly hsm: HsmPort,
+    private readonly directory: PrincipalDirectory,
+    private readonly opts: { region: string; service?: string; now?: () => number; secretTtlMs?: number },
+  ) {
+    this.secrets = new LRUCache({ max: 10_000, ttl: opts.secretTtlMs ?? 300_000, dispose: (v) => v.secret.fill(0) });
+  }
+
+  matches(authorization: string): boolean {
+    return authorization.startsWith("AWS4-HMAC-SHA256 ");
+  }
+
+  credentialIdOf(authorization: string): string {
+    return /Credential=([A-Z0-9]{20})\//.exec(authorization)?.[1] ?? "unnamed";
+  }
+
+  /** Forgets a cached secret (after the key is deleted here). */
+  forget(accessKeyId: string): void {
+    this.secrets.delete(accessKeyId);
+  }
+
+  async authenticate(req: AuthRequest): Promise<Principal> {
+    const m = HEADER.exec(req.headers.get("authorization") ?? "");
+    if (!m) throw new AuthFailure("IncompleteSignature", "the Authorization header is not a complete SigV4 signature");
+    const [, accessKeyId = "", scopeDate, region, service, signedHeaderList = "", signature = ""] = m;
+    const amzDate = req.headers.get("x-amz-date") ?? "";
+    const d = AMZ_DATE.exec(amzDate);
+    if (!d || amzDate.slice(0, 8) !== scopeDate) throw new AuthFailure("IncompleteSignature", "X-Amz-Date is missing or does not match the credential scope");
+    const signedAt = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4]), Number(d[5]), Number(d[6]));
+    const now = (this.opts.now ?? Date.now)();
+    if (Math.abs(now - signedAt) > MAX_SKEW_MS) throw new AuthFailure("SignatureExpired", "the request was signed more than 5 minutes from now");
+    if (region !== this.opts.region || service !== (this.opts.service ?? "kms")) throw new AuthFailure("InvalidRegion", `the credential scope must be ${this.opts.region}/${this.opts.service ?? "kms"}`);
+    if (req.headers.has("x-amz-security-token")) throw new AuthFailure("UnrecognizedClient", "temporary AWS credentials are not Tether credentials");
+    const signedHeaders = signedHeaderList.split(";");
+    if (!signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date")) throw new AuthFailure("IncompleteSignature", "host and x-amz-date must be signed");
+
+    const { record, secret } = await this.secretOf(accessKeyId);
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) {
+      const value = req.headers.get(name);
+      if (value === null) throw new AuthFailure("IncompleteSignature", `signed header ${name.slice(0, 64)} is missing`);
+      headers[name] = value;
+    }
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of req.url.searchParams) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
+    }
+    const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body: await req.body() });
+    const signer = new SignatureV4({
+      credentials: { accessKeyId, secretAccessKey: secret.toString("utf8") },
+      region: this.opts.region,
+      service: this.opts.service ?? "kms",
+      sha256: Hash.bind(null, "sha256"),
+    });
+    const signed = await signer.sign(request, { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) });
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1] ?? "";
+    if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+      throw new AuthFailure("InvalidSignature", "the request signature does not match");
+    }
+    if (this.seen.has(signature)) throw new AuthFailure("Replayed", "this signed request was already received");
+    this.seen.set(signature, true);
+    return this.directory.principalFor(record.tenant, record.principalId, accessKeyId);
+  }
+
+  private async secretOf(accessKeyId: string): Promise<{ record: AccessKeyRecord; secret: Buffer }> {
+    const hit = this.secrets.get(accessKeyId);
+    if (hit) return hit;
+    const record = await this.store.getAccessKey(accessKeyId);
+    if (!record) throw new AuthFailure("UnrecognizedClient", "the access key id is not known");
+    const call = { requestId: `sigv4-${accessKeyId}`, deadline: Date.now() + 5_000 };
+    const secret = Buffer.from(await this.hsm.unwrap(fromWrappedRecord(record.wrappedSecret), accessKeyBinding(record.tenant, accessKeyId), call));
+    const entry = { record, secret };
+    this.secrets.set(accessKeyId, entry);
+    return entry;
+  }
+}
