@@ -62,6 +62,30 @@ describe("every endpoint under arbitrary input", async () => {
     ["POST", "/v1/hsm-keys/hsm::0::k/decrypt"],
     ["POST", "/v1/hsm-keys/hsm::0::k/sign"],
     ["POST", "/v1/hsm-keys/hsm::0::k/verify"],
+    ["GET", `/v1/keys/${keyId}/policy`],
+    ["PUT", `/v1/keys/${keyId}/policy`],
+    ["GET", `/v1/keys/${keyId}/policy/versions`],
+    ["POST", `/v1/keys/${keyId}/policy/rollback`],
+    ["POST", "/v1/policy/simulate"],
+    ["POST", `/v1/keys/${keyId}/grants`],
+    ["GET", `/v1/keys/${keyId}/grants`],
+    ["DELETE", `/v1/keys/${keyId}/grants/0123`],
+    ["POST", "/v1/grants/retire"],
+    ["GET", "/v1/grants/retirable"],
+    ["POST", "/v1/principals"],
+    ["GET", "/v1/principals"],
+    ["PATCH", "/v1/principals/x"],
+    ["DELETE", "/v1/principals/x"],
+    ["POST", "/v1/access-keys"],
+    ["GET", "/v1/access-keys"],
+    ["DELETE", "/v1/access-keys/TTHAAAAAAAAAAAAAAAAA"],
+    ["POST", "/v1/tokens"],
+    ["GET", "/v1/audit/records"],
+    ["POST", "/v1/audit/verify"],
+    ["POST", "/v1/tenants"],
+    ["GET", "/v1/tenant"],
+    ["PUT", "/v1/tenant/oidc"],
+    ["DELETE", "/v1/tenant/oidc"],
   ];
 
   const body = fc.oneof(
@@ -75,9 +99,18 @@ describe("every endpoint under arbitrary input", async () => {
     fc.record({ message: fc.base64String({ maxLength: 200 }), signature: fc.base64String({ maxLength: 200 }), signingAlgorithm: fc.constantFrom("ECDSA_SHA_256", "RSASSA_PSS_SHA_512", "nope"), messageType: fc.constantFrom("RAW", "DIGEST") }).map((b) => JSON.stringify(b)),
     fc.base64String({ maxLength: 8000 }).map((b) => JSON.stringify({ plaintext: b, ciphertextBlob: b })),
     fc.constant("x".repeat(300_000)),
+    fc.record({ policy: fc.oneof(fc.jsonValue(), fc.record({ Version: fc.constant("2012-10-17"), Statement: fc.array(fc.record({ Effect: fc.constantFrom("Allow", "Deny", "Maybe"), Principal: fc.oneof(fc.constant("*"), fc.record({ Tether: fc.string() }), fc.record({ AWS: fc.string() })), Action: fc.oneof(fc.string(), fc.constant("kms:*")), Condition: fc.dictionary(fc.constantFrom("IpAddress", "StringLike", "ForAllValues:StringEquals", "DateLessThan", "Null", "Bogus"), fc.dictionary(fc.constantFrom("aws:SourceIp", "kms:EncryptionContext:a", "aws:CurrentTime", "kms:EncryptionContextKeys"), fc.oneof(fc.string(), fc.array(fc.string())))) }), { maxLength: 3 }) })), version: fc.integer(), bypassPolicyLockoutSafetyCheck: fc.boolean() }).map((b) => JSON.stringify(b)),
+    fc.record({ granteePrincipal: fc.string(), operations: fc.array(fc.constantFrom("Encrypt", "Decrypt", "Nope")), constraints: fc.jsonValue(), grantToken: fc.string(), keyId: fc.constantFrom(keyId, "x"), grantId: fc.string() }).map((b) => JSON.stringify(b)),
+    fc.record({ principalId: fc.string(), kind: fc.constantFrom("user", "role", "x"), roles: fc.array(fc.constantFrom("keyUser", "god")), issuer: fc.string(), jwksUri: fc.webUrl(), audience: fc.string(), name: fc.string(), action: fc.constantFrom("kms:Encrypt", "x"), sourceIp: fc.string(), time: fc.string() }).map((b) => JSON.stringify(b)),
   );
   const headers = fc.record({
-    authorization: fc.oneof(fc.constant(`Bearer ${token}`), fc.string({ maxLength: 200 }).map((s) => s.replace(/[\r\n]/g, ""))),
+    authorization: fc.oneof(
+      fc.constant(`Bearer ${token}`),
+      fc.string({ maxLength: 200 }).map((s) => s.replace(/[\r\n]/g, "")),
+      fc.string({ maxLength: 200 }).map((s) => `AWS4-HMAC-SHA256 Credential=TTHAAAAAAAAAAAAAAAAA/20261122/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=${s.replace(/[^0-9a-f]/g, "")}`),
+      fc.string({ maxLength: 300 }).map((s) => `Bearer eyJ${Buffer.from(s).toString("base64url")}.eyJ${Buffer.from(s).toString("base64url")}.x`),
+      fc.string({ maxLength: 300 }).map((s) => `Bearer tts_${s.replace(/\s/g, "")}`),
+    ),
     "content-type": fc.constantFrom("application/json", "text/plain", "application/x-amz-json-1.1", ""),
     "x-request-id": fc.string({ maxLength: 100 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")),
   });
@@ -91,7 +124,7 @@ describe("every endpoint under arbitrary input", async () => {
         const text = await res.text();
         if (res.status >= 400) expect(JSON.parse(text)).toMatchObject({ __type: expect.any(String), message: expect.any(String) });
       }),
-      { numRuns: 400 },
+      { numRuns: 800 },
     );
   }, 120_000);
 });

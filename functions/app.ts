@@ -13,6 +13,7 @@ import { identityRoutes } from "./identity/routes.js";
 import { keyRoutes } from "./keys/routes.js";
 import { grantRoutes } from "./grants/routes.js";
 import { auditRoutes } from "./audit/routes.js";
+import { tenantRoutes } from "./tenants/routes.js";
 import { policyRoutes } from "./policy/routes.js";
 import { limitBody } from "./http/validate.js";
 
@@ -31,6 +32,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", policyRoutes(d.policies));
   app.route("/", grantRoutes(d.grants));
   app.route("/", auditRoutes(d.auditLog));
+  app.route("/", tenantRoutes(d.tenants));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);

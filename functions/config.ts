@@ -23,7 +23,10 @@ const Config = z.object({
   rotateAfterEncryptions: z.coerce.number().int().min(1).max(2 ** 32).default(2 ** 31),
   /** Failed authentications a source address may make per minute before it is throttled. */
   authFailuresPerSource: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  /** Failed authentications per minute for one credential from one source address. */
   authFailuresPerCredential: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** The operator's tenant: its tenant admins create tenants. Unset: nobody can through the API. */
+  operatorTenant: z.string().regex(/^\d{12}$/, "a 12-digit account id").optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
 });
 export type FunctionsConfig = Readonly<z.infer<typeof Config>>;
@@ -50,6 +53,7 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       rotateAfterEncryptions: "TETHER_ROTATE_AFTER_ENCRYPTIONS",
       authFailuresPerSource: "TETHER_AUTH_FAILURES_PER_SOURCE",
       authFailuresPerCredential: "TETHER_AUTH_FAILURES_PER_CREDENTIAL",
+      operatorTenant: "TETHER_OPERATOR_TENANT",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

@@ -16,6 +16,10 @@ import { IdentityService } from "./identity/service.js";
 import { PrincipalDirectory } from "./identity/principals.js";
 import { SessionTokenKeys, SessionTokenScheme } from "./identity/session-tokens.js";
 import { SigV4Scheme } from "./identity/sigv4.js";
+import { OidcScheme } from "./identity/oidc.js";
+import { DynamoTenantStore } from "./tenants/dynamo-store.js";
+import { TenantService } from "./tenants/service.js";
+import type { TenantStore } from "./tenants/store.js";
 import { DynamoIdentityStore } from "./identity/dynamo-store.js";
 import type { IdentityStore } from "./identity/store.js";
 import { KeyMaterialCache } from "./keys/cache.js";
@@ -45,6 +49,7 @@ export type Deps = {
   hsmKeys: HsmKeyService;
   crypto: CryptoService;
   policies: KeyPolicyService;
+  tenants: TenantService;
   grants: GrantService;
   keyCache: KeyMaterialCache;
 };
@@ -64,6 +69,7 @@ export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: (iden
     auditStore: new DynamoAuditStore(db, config.tableName),
     keyStore: new DynamoKeyStore(db, config.tableName),
     grantStore: new DynamoGrantStore(db, config.tableName),
+    tenantStore: new DynamoTenantStore(db, config.tableName),
     hsm: hsm.port,
     connectorCount: hsm.connectorCount,
     pingDb: (signal) => pingTable(db, config.tableName, signal),
@@ -78,6 +84,7 @@ export function wireServices(a: {
   auditStore: AuditStore;
   keyStore: KeyStore;
   grantStore: GrantStore;
+  tenantStore: TenantStore;
   hsm: HsmPort;
   connectorCount: () => number;
   pingDb: (signal: AbortSignal) => Promise<void>;
@@ -90,7 +97,8 @@ export function wireServices(a: {
   const apiKeys = new ApiKeyScheme(a.identity, directory);
   const sigv4 = new SigV4Scheme(a.identity, a.hsm, directory, { region: a.config.region });
   const tokenKeys = new SessionTokenKeys(a.identity, a.hsm);
-  const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory), sigv4]);
+  const oidc = new OidcScheme(a.tenantStore);
+  const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory), sigv4, oidc]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
@@ -114,6 +122,7 @@ export function wireServices(a: {
       new EncryptionBudget(a.keyStore, { blockSize: a.config.encryptionBlock, rotateAfter: a.config.rotateAfterEncryptions }, (key, call) => keys.rotateFromBudget(key, call)),
     ),
     policies: new KeyPolicyService(keys, a.keyStore, authorizer),
+    tenants: new TenantService(a.tenantStore, a.identity, authorizer, a.config.operatorTenant, oidc),
     grants: new GrantService(a.grantStore, keys, authorizer, grantFinder),
     keyCache,
   };

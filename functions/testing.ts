@@ -8,6 +8,7 @@ import { MemoryIdentityStore } from "./identity/memory-store.js";
 import type { Role } from "./identity/principal.js";
 import { MemoryKeyStore } from "./keys/memory-store.js";
 import { MemoryGrantStore } from "./grants/memory-store.js";
+import { MemoryTenantStore } from "./tenants/memory-store.js";
 
 export const TEST_TENANT = "111122223333";
 
@@ -19,8 +20,10 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
   const audit = new MemoryAuditStore();
   const keyStore = new MemoryKeyStore();
   const grantStore = new MemoryGrantStore();
+  const tenantStore = new MemoryTenantStore();
   const deps: Deps = wireServices({
     grantStore,
+    tenantStore,
     config,
     log: silentLogger,
     identity,
@@ -32,7 +35,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
       if (o.dbUp && !o.dbUp()) throw new Error("connection refused");
     },
   });
-  return { deps, hsm, identity, audit, keyStore, grantStore };
+  return { deps, hsm, identity, audit, keyStore, grantStore, tenantStore };
 }
 
 /** Creates an API key for a principal and returns its bearer token. */

@@ -57,6 +57,7 @@ export const TENANT_ACTIONS = {
   "tether:ManageCredentials": ["tenantAdmin"],
   "tether:SimulatePolicy": ["tenantAdmin", "keyAdmin", "auditor"],
   "tether:ReadAudit": ["tenantAdmin", "auditor"],
+  "tether:ReadTenant": READ,
 } satisfies Record<string, readonly Role[]>;
 
 export type KeyAction = keyof typeof KEY_ACTIONS;

@@ -1,0 +1,101 @@
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { LRUCache } from "lru-cache";
+import type { OidcConfig, TenantStore } from "../tenants/store.js";
+import type { AuthRequest, AuthScheme } from "./authenticator.js";
+import { Role, type Principal } from "./principal.js";
+import { AuthFailure } from "./principals.js";
+
+const JWT = /^Bearer (eyJ[A-Za-z0-9_-]{2,4096}\.eyJ[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,2048})$/;
+const refused = (why = "the identity token is invalid or expired") => new AuthFailure("InvalidToken", why);
+
+/** The roles a token's claim grants: an array or a space-separated string, through the tenant's role map or by name. */
+export function rolesFrom(claim: unknown, roleMap: OidcConfig["roleMap"]): Role[] {
+  const values = Array.isArray(claim) ? claim.filter((v): v is string => typeof v === "string") : typeof claim === "string" ? claim.split(" ") : [];
+  const roles = values.map((v) => (roleMap ? roleMap[v] : Role.safeParse(v).data)).filter((r): r is Role => r !== undefined);
+  return [...new Set(roles)];
+}
+
+/**
+ * OIDC identity tokens from a tenant's own identity provider (`Authorization: Bearer <JWT>`).
+ * The unverified `iss` only finds the tenant that registered that issuer; the token is then
+ * verified by jose against the issuer's JWKS (fetched with a timeout, cached, refreshed on an
+ * unknown kid), the issuer, the audience and the tenant's algorithm allow-list, with 30 s of
+ * clock tolerance. The principal is `oidc:<claim>`, its roles come from the roles claim.
+ */
+export class OidcScheme implements AuthScheme {
+  private readonly configs = new LRUCache<string, { tenant: string; oidc: OidcConfig }>({ max: 1_000, ttl: 60_000 });
+  private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(
+    private readonly tenants: TenantStore,
+    private readonly opts: { timeoutMs?: number; now?: () => number } = {},
+  ) {}
+
+  matches(authorization: string): boolean {
+    return JWT.test(authorization);
+  }
+
+  credentialIdOf(authorization: string): string {
+    try {
+      const iss = decodeJwt(JWT.exec(authorization)?.[1] ?? "").iss;
+      return typeof iss === "string" ? `oidc:${iss.slice(0, 200)}` : "oidc";
+    } catch {
+      return "oidc";
+    }
+  }
+
+  /** Forgets a tenant's cached config (after it changed here). */
+  forget(issuer: string): void {
+    this.configs.delete(issuer);
+  }
+
+  async authenticate(req: AuthRequest): Promise<Principal> {
+    const token = JWT.exec(req.headers.get("authorization") ?? "")?.[1];
+    if (!token) throw refused();
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw refused();
+    }
+    if (typeof issuer !== "string" || issuer.length > 1024) throw refused();
+    const known = await this.configFor(issuer);
+    if (!known) throw refused("the token's issuer is not registered with any tenant");
+    const { tenant, oidc } = known;
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, this.keySet(oidc.jwksUri), {
+        issuer: oidc.issuer,
+        audience: oidc.audience,
+        algorithms: oidc.algorithms,
+        clockTolerance: 30,
+        requiredClaims: ["exp"],
+        ...(this.opts.now ? { currentDate: new Date(this.opts.now()) } : {}),
+      }));
+    } catch {
+      throw refused();
+    }
+    const subject = claims[oidc.principalClaim];
+    if (typeof subject !== "string" || !subject || subject.length > 256) throw refused(`the token has no ${oidc.principalClaim} claim`);
+    return { tenant, principalId: `oidc:${subject}`, roles: rolesFrom(claims[oidc.rolesClaim], oidc.roleMap), credentialId: `oidc:${typeof claims.jti === "string" ? claims.jti.slice(0, 128) : oidc.issuer}` };
+  }
+
+  private async configFor(issuer: string): Promise<{ tenant: string; oidc: OidcConfig } | undefined> {
+    const hit = this.configs.get(issuer);
+    if (hit) return hit;
+    const tenant = await this.tenants.tenantOfIssuer(issuer);
+    const oidc = tenant ? (await this.tenants.get(tenant))?.oidc : undefined;
+    if (!tenant || !oidc || oidc.issuer !== issuer) return undefined;
+    this.configs.set(issuer, { tenant, oidc });
+    return { tenant, oidc };
+  }
+
+  private keySet(uri: string): ReturnType<typeof createRemoteJWKSet> {
+    let set = this.jwks.get(uri);
+    if (!set) {
+      set = createRemoteJWKSet(new URL(uri), { timeoutDuration: this.opts.timeoutMs ?? 3_000, cooldownDuration: 30_000 });
+      this.jwks.set(uri, set);
+    }
+    return set;
+  }
+}
