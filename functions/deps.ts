@@ -97,7 +97,7 @@ export function wireServices(a: {
   const apiKeys = new ApiKeyScheme(a.identity, directory);
   const sigv4 = new SigV4Scheme(a.identity, a.hsm, directory, { region: a.config.region });
   const tokenKeys = new SessionTokenKeys(a.identity, a.hsm);
-  const oidc = new OidcScheme(a.tenantStore);
+  const oidc = new OidcScheme(a.tenantStore, { configTtlMs: a.config.metadataTtlMs });
   const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory), sigv4, oidc]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();

@@ -23,13 +23,16 @@ export function rolesFrom(claim: unknown, roleMap: OidcConfig["roleMap"]): Role[
  * clock tolerance. The principal is `oidc:<claim>`, its roles come from the roles claim.
  */
 export class OidcScheme implements AuthScheme {
-  private readonly configs = new LRUCache<string, { tenant: string; oidc: OidcConfig }>({ max: 1_000, ttl: 60_000 });
+  private readonly configs: LRUCache<string, { tenant: string; oidc: OidcConfig }>;
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
+  /** `configTtlMs`: how long a tenant's OIDC config is trusted from cache (a change applies everywhere within it). */
   constructor(
     private readonly tenants: TenantStore,
-    private readonly opts: { timeoutMs?: number; now?: () => number } = {},
-  ) {}
+    private readonly opts: { configTtlMs: number; timeoutMs?: number; now?: () => number },
+  ) {
+    this.configs = new LRUCache({ max: 1_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
+  }
 
   matches(authorization: string): boolean {
     return JWT.test(authorization);

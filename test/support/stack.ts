@@ -39,10 +39,14 @@ export type TestStack = {
  * The functions, in this process, on a free port, over fresh tables; with a tenant admin key.
  * `dynamoEndpoint` points the server (only) elsewhere, e.g. at a port where nothing listens.
  */
-export async function startFunctions(o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number } = {}): Promise<TestStack> {
+export async function startFunctions(
+  o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number; tenant?: string; operator?: boolean } = {},
+): Promise<TestStack> {
   const b = backends();
   const tableName = o.tableName ?? (await freshTables());
+  const tenant = o.tenant ?? randomTenantId();
   const config = loadFunctionsConfig({
+    ...(o.operator ? { TETHER_OPERATOR_TENANT: tenant } : {}),
     TETHER_TABLE: tableName,
     TETHER_DYNAMO_ENDPOINT: o.dynamoEndpoint ?? b.dynamoEndpoint,
     TETHER_PORT: String(o.port ?? 0),
@@ -63,7 +67,6 @@ export async function startFunctions(o: { tableName?: string; port?: number; dyn
   const server = await startServer(config, log);
   const db = createDynamoClient({ region: "us-east-1", endpoint: b.dynamoEndpoint });
   const identity = new DynamoIdentityStore(db, tableName);
-  const tenant = randomTenantId();
   const { token } = await ensureAdminApiKey(`${b.stateDir}/${tableName}`, identity, tenant);
   rememberSecrets(token);
   return {
