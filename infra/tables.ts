@@ -2,12 +2,10 @@
  * The DynamoDB tables, defined once: infra/local creates them in DynamoDB Local and infra/aws
  * declares them for AWS from this same definition, so the two schemas cannot drift.
  *
- * Single-table design for `main` (all keys are strings):
- *   pk                         sk                 item
- *   CRED#<apiKeyId>            CRED               API key: tenant, principal, roles, scrypt hash
- *   CONNECTOR#<connectorId>    CONNECTOR          connector credential: Ed25519 public key (SPKI)
- *   AUDIT#<tenant>#<day>       <time>#<requestId> audit record
- * gsi1 (gsi1pk, gsi1sk) serves listings by tenant; `expiresAt` (epoch seconds) is the TTL.
+ * Single-table design for `main` (all keys are strings): keys and their versions, policies, grants
+ * and usage (KEY#…), aliases, principals, credentials, tenants, OIDC issuers, connectors and the
+ * audit chains. Each store's file documents its items (functions/ *-store.ts); README.md has the
+ * whole table. gsi1 (gsi1pk, gsi1sk) serves listings; `expiresAt` (epoch seconds) is the TTL.
  */
 export type TableDefinition = {
   /** Logical name; the physical name is `<prefix>-<name>`. */

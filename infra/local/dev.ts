@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const { admin, credentialFile } = await bootstrapCredentials(backends, state);
 
   const url = `http://${config.host}:${config.port}`;
-  supervise("functions", startNodeProcess("functions/node.ts", functionsEnv(backends, { ...config })));
+  supervise("functions", startNodeProcess("functions/node.ts", functionsEnv(backends, { ...config, operatorTenant: state.tenant })));
   await waitFor(async () => void (await fetch(`${url}/health`)), { timeoutMs: 30_000, what: "the functions" });
 
   const hubUrl = `ws://${config.host}:${config.port}${CONNECTOR_PATH}`;

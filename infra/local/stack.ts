@@ -87,7 +87,7 @@ export async function bootstrapCredentials(b: Backends, state: StackState) {
   }
 }
 
-export const functionsEnv = (b: Backends, o: { host: string; port: number; logLevel?: string }): Record<string, string> => ({
+export const functionsEnv = (b: Backends, o: { host: string; port: number; logLevel?: string; operatorTenant?: string }): Record<string, string> => ({
   TETHER_STAGE: "dev",
   TETHER_HOST: o.host,
   TETHER_PORT: String(o.port),
@@ -95,6 +95,7 @@ export const functionsEnv = (b: Backends, o: { host: string; port: number; logLe
   TETHER_TABLE: b.tableName,
   TETHER_DYNAMO_ENDPOINT: b.dynamo.endpoint,
   TETHER_LOG_LEVEL: o.logLevel ?? "info",
+  ...(o.operatorTenant ? { TETHER_OPERATOR_TENANT: o.operatorTenant } : {}),
 });
 
 export const connectorEnv = (

@@ -1,6 +1,7 @@
 import { cpus, totalmem } from "node:os";
 import { z } from "zod";
 import { benchLink } from "./link.js";
+import { benchPolicyCost } from "./policy-cost.js";
 import { benchRequestCost } from "./request-cost.js";
 import type { Summary } from "./stats.js";
 
@@ -26,6 +27,8 @@ if (cases.includes("B")) {
   const cost = await benchRequestCost({ total: 5_000, concurrency: [1, 16, 50] });
   say("\nA/B: ceiling (raw node:http + AES-GCM) vs native encrypt, cached key, auth + policy + audit on (1 KiB)");
   for (const [name, v] of Object.entries(cost)) row(name, v);
+  say("\nKey-policy decision cost, in process (cached key and policy)");
+  for (const [name, v] of Object.entries(await benchPolicyCost())) row(name, v);
 }
 if (cases.includes("F")) {
   const link = await benchLink({ total: 5_000, concurrency: [1, 16, 64] });
