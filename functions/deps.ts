@@ -4,7 +4,7 @@ import { HsmCheckpointSigner } from "./audit/checkpoints.js";
 import { DynamoAuditStore } from "./audit/dynamo-store.js";
 import { AuditService } from "./audit/service.js";
 import type { AuditStore } from "./audit/store.js";
-import { AuditWriter } from "./audit/writer.js";
+import { AuditLanes, AuditWriter } from "./audit/writer.js";
 import type { FunctionsConfig } from "./config.js";
 import { CryptoService } from "./crypto-ops/service.js";
 import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
@@ -42,7 +42,7 @@ export type Deps = {
   authenticator: Authenticator;
   identityService: IdentityService;
   authThrottle: AuthThrottle;
-  audit: AuditWriter;
+  audit: AuditLanes;
   auditLog: AuditService;
   health: HealthService;
   keys: KeyService;
@@ -90,7 +90,7 @@ export function wireServices(a: {
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const checkpointSigner = new HsmCheckpointSigner(a.hsm);
-  const auditWriter = new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }));
+  const auditWriter = new AuditLanes(Array.from({ length: a.config.auditLanes }, () => new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }))));
   const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
   const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
   const directory = new PrincipalDirectory(a.identity);

@@ -6,7 +6,7 @@ import { MemoryAuditStore } from "./memory-store.js";
 import { canonical, genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
 import type { AuditStore } from "./store.js";
 import { verifyChain } from "./verify.js";
-import { AuditWriter } from "./writer.js";
+import { AuditLanes, AuditWriter } from "./writer.js";
 
 const entry = (i: number, tenant = "111122223333"): AuditEntry => ({
   time: new Date(Date.UTC(2026, 10, 22, 12, 0, 0, i)).toISOString(),
@@ -71,6 +71,21 @@ describe("AuditWriter", () => {
     const report = verifyChain("111122223333", writer.writer, chain, await store.checkpoints("111122223333", writer.writer), await signer.publicKey());
     expect(report.problems).toEqual([]);
     expect(report.checkpointedSeq).toBe(2);
+  });
+});
+
+describe("AuditLanes", () => {
+  it("spreads concurrent writes over several writers, each chain complete and verifiable", async () => {
+    const store = new MemoryAuditStore();
+    const signer = new HsmCheckpointSigner(new MemoryHsm());
+    const lanes = new AuditLanes([0, 1, 2].map(() => new AuditWriter(store, signer, silentLogger, { checkpointMs: 60_000 })));
+    await Promise.all(Array.from({ length: 90 }, (_, i) => lanes.write(entry(i))));
+    await lanes.close();
+    const writers = await store.writers("111122223333");
+    expect(writers).toHaveLength(3);
+    const reports = await Promise.all(writers.map(async (w) => verifyChain("111122223333", w, await store.chain("111122223333", w), await store.checkpoints("111122223333", w), await signer.publicKey())));
+    expect(reports.reduce((n, r) => n + r.records, 0)).toBe(90);
+    expect(reports.every((r) => r.records > 0 && r.problems.length === 0 && r.uncheckpointed === 0)).toBe(true);
   });
 });
 

@@ -50,6 +50,11 @@ export class AuditWriter implements AuditSink {
     });
   }
 
+  /** Entries waiting or being written. */
+  backlog(): number {
+    return this.queue.length + (this.flushing ? 1 : 0);
+  }
+
   /** Writes what is queued, signs every chain head, stops the timer. */
   async close(): Promise<void> {
     clearInterval(this.timer);
@@ -122,5 +127,29 @@ export class AuditWriter implements AuditSink {
       }
     });
     return this.checkpointing;
+  }
+}
+
+/**
+ * Several writers side by side in one instance: each keeps its own chains and commits its own
+ * batches, so up to `lanes` batches are in flight at once (one per chain, never two, so each
+ * chain stays gap-free). A request goes to the lane with the shortest queue.
+ */
+export class AuditLanes implements AuditSink {
+  constructor(readonly lanes: readonly AuditWriter[]) {
+    if (lanes.length === 0) throw new Error("at least one audit lane");
+  }
+
+  write(entry: AuditEntry): Promise<void> {
+    const lane = this.lanes.reduce((best, l) => (l.backlog() < best.backlog() ? l : best));
+    return lane.write(entry);
+  }
+
+  async checkpointNow(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.checkpointNow()));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.close()));
   }
 }

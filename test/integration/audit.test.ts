@@ -86,8 +86,8 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
     await stack.server.deps.audit.checkpointNow();
     const clean = await verify();
     expect(clean.ok).toBe(true);
-    const chain = clean.chains.find((c) => c.records > 20);
-    if (!chain) throw new Error(`no chain: ${JSON.stringify(clean)}`);
+    const chain = [...clean.chains].sort((x, y) => y.records - x.records)[0];
+    if (!chain || chain.records < 11) throw new Error(`no chain long enough: ${JSON.stringify(clean)}`);
     expect(chain.checkpointedSeq).toBeGreaterThanOrEqual(chain.lastSeq - 1);
     const pk = `AUDIT#${stack.tenant}#${chain.writer}`;
     const sk = (seq: number) => ({ pk: { S: pk }, sk: { S: String(seq).padStart(12, "0") } });
