@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { startBackends } from "../../infra/local/stack.js";
+import { killRecordedChildren } from "./children.js";
 
 /** What every integration test file gets: one SoftHSM2 token and one in-memory DynamoDB Local per run. */
 export type TestBackends = {
@@ -45,6 +46,8 @@ export default async function setup(project: TestProject) {
     soPinFile: join(stateDir, "softhsm", "so-pin"),
   });
   return async () => {
+    const left = killRecordedChildren(stateDir);
+    if (left.length) process.stderr.write(`integration teardown: stopped ${left.length} process(es) a test left running (PIDs ${left.join(", ")})\n`);
     await backends.stop();
     rmSync(stateDir, { recursive: true, force: true });
   };

@@ -12,6 +12,7 @@ import { connectorEnv, type Backends } from "../../infra/local/stack.js";
 import { createLogger } from "../../shared/log.js";
 import { CONNECTOR_PATH } from "../../shared/protocol/frames.js";
 import { rememberOutput, rememberSecrets } from "./leak-ledger.js";
+import { recordChild } from "./children.js";
 
 /** Every log line the in-process functions wrote during this test file. */
 export const capturedLogs: string[] = [];
@@ -114,6 +115,7 @@ export async function startConnector(
     { ...connectorEnv(asBackends(), { hubUrl: stack.hubUrl, connectorId, credentialFile, logLevel: "info" }), TETHER_CONNECTOR_AUDIT_FILE: auditFile, ...env },
     { stdio: "pipe" },
   );
+  recordChild(child);
   let output = "";
   const collect = (d: Buffer) => {
     output += d.toString();
