@@ -52,3 +52,17 @@ export const jsonInit = (body: unknown, token?: string): RequestInit => ({
   headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
   body: typeof body === "string" ? body : JSON.stringify(body),
 });
+
+export type Answer = { status: number; body: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read JSON bodies loosely
+
+/** `call(method, path, body?, token?, headers?)` against an app, answering status and parsed JSON. */
+export const requester =
+  (app: { request(path: string, init: RequestInit): Response | Promise<Response> }, defaultToken: string) =>
+  async (method: string, path: string, body?: unknown, token = defaultToken, headers: Record<string, string> = {}): Promise<Answer> => {
+    const res = await app.request(path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Answer["body"] };
+  };

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- route tests read JSON response bodies loosely */
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
-import { apiKeyFor, testDeps } from "../testing.js";
+import { apiKeyFor, requester, testDeps } from "../testing.js";
 import { grantTokenFor } from "./tokens.js";
 
 const setup = async (env: Record<string, string> = {}) => {
@@ -13,14 +13,7 @@ const setup = async (env: Record<string, string> = {}) => {
     app: await apiKeyFor(t.identity, [], undefined, "billing-app"),
     other: await apiKeyFor(t.identity, [], undefined, "someone-else"),
   };
-  const call = async (method: string, path: string, body?: unknown, token = tokens.admin, headers: Record<string, string> = {}) => {
-    const res = await app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const call = requester(app, tokens.admin);
   const keyId = (await call("POST", "/v1/keys", {})).body.keyMetadata.keyId as string;
   const encrypt = (token: string, encryptionContext?: Record<string, string>, headers?: Record<string, string>) =>
     call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGVsbG8=", ...(encryptionContext ? { encryptionContext } : {}) }, token, headers);

@@ -1,10 +1,9 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- route tests read JSON response bodies loosely */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
-import { apiKeyFor, testDeps } from "../testing.js";
+import { apiKeyFor, requester, testDeps } from "../testing.js";
 import { rolesFrom } from "./oidc.js";
 
 /** A tiny identity provider on 127.0.0.1: serves its JWKS; signs tokens with its key. */
@@ -40,10 +39,8 @@ const setup = async () => {
   const t = testDeps({ env: { TETHER_AUTH_FAILURES_PER_CREDENTIAL: "1000" } });
   const app = createApp(t.deps);
   const admin = await apiKeyFor(t.identity, ["tenantAdmin"], undefined, "root");
-  const call = async (method: string, path: string, body: unknown, bearer: string) => {
-    const res = await app.request(path, { method, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const request = requester(app, "");
+  const call = (method: string, path: string, body: unknown, bearer: string) => request(method, path, body, bearer);
   const configured = await call("PUT", "/v1/tenant/oidc", { issuer: base, jwksUri: `${base}/jwks`, audience: "tether", roleMap: { "kms-admins": "keyAdmin", "kms-users": "keyUser" }, rolesClaim: "groups" }, admin);
   expect(configured.status).toBe(200);
   return { t, call, admin };

@@ -5,7 +5,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
-import { apiKeyFor, jsonInit, testDeps } from "../testing.js";
+import { apiKeyFor, jsonInit, requester, testDeps } from "../testing.js";
 import { PrincipalDirectory } from "./principals.js";
 import { issueSessionToken, SessionTokenKeys, SessionTokenScheme } from "./session-tokens.js";
 
@@ -13,10 +13,7 @@ const setup = async (env: Record<string, string> = {}) => {
   const t = testDeps({ env });
   const app = createApp(t.deps);
   const admin = await apiKeyFor(t.identity, ["tenantAdmin"], undefined, "root");
-  const call = async (method: string, path: string, body?: unknown, token = admin) => {
-    const res = await app.request(path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const call = requester(app, admin);
   return { t, app, admin, call };
 };
 

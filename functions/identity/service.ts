@@ -1,6 +1,6 @@
 import { KmsError } from "../../shared/errors.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
-import { toWrappedRecord } from "../keys/model.js";
+import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { hashApiKeySecret, newApiKey } from "./api-keys.js";
 import type { ApiKeyScheme } from "./authenticator.js";
@@ -98,7 +98,7 @@ export class IdentityService {
     try {
       const wrapped = await this.hsm.wrap(secret, accessKeyBinding(caller.tenant, key.accessKeyId), call);
       const createdAt = new Date().toISOString();
-      await this.store.putAccessKey({ accessKeyId: key.accessKeyId, tenant: caller.tenant, principalId: input.principalId, wrappedSecret: toWrappedRecord(wrapped), createdAt });
+      await this.store.putAccessKey({ accessKeyId: key.accessKeyId, tenant: caller.tenant, principalId: input.principalId, wrappedSecret: wrappedToWire(wrapped), createdAt });
       return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, principalId: input.principalId, createdAt };
     } finally {
       secret.fill(0);

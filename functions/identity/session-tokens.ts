@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { LRUCache } from "lru-cache";
 import type { HsmPort } from "../../shared/hsm/port.js";
-import { fromWrappedRecord, toWrappedRecord } from "../keys/model.js";
+import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -42,10 +42,10 @@ export class SessionTokenKeys {
     let record = await this.store.getTokenKey(kid);
     if (!record && create) {
       const generated = await this.hsm.generateDataKey(32, binding(kid), { ...call("create"), returnPlaintext: false });
-      record = await this.store.putTokenKey({ kid, wrapped: toWrappedRecord(generated.wrapped), createdAt: new Date(this.now()).toISOString() });
+      record = await this.store.putTokenKey({ kid, wrapped: wrappedToWire(generated.wrapped), createdAt: new Date(this.now()).toISOString() });
     }
     if (!record) throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
-    const key = await this.hsm.unwrap(fromWrappedRecord(record.wrapped), binding(kid), call("unwrap"));
+    const key = await this.hsm.unwrap(wrappedFromWire(record.wrapped), binding(kid), call("unwrap"));
     this.keys.set(kid, key);
     return key;
   }

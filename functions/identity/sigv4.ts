@@ -4,7 +4,7 @@ import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { LRUCache } from "lru-cache";
 import type { HsmPort } from "../../shared/hsm/port.js";
-import { fromWrappedRecord } from "../keys/model.js";
+import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -109,7 +109,7 @@ export class SigV4Scheme implements AuthScheme {
     const record = await this.store.getAccessKey(accessKeyId);
     if (!record) throw new AuthFailure("UnrecognizedClient", "the access key id is not known");
     const call = { requestId: `sigv4-${accessKeyId}`, deadline: Date.now() + 5_000 };
-    const secret = Buffer.from(await this.hsm.unwrap(fromWrappedRecord(record.wrappedSecret), accessKeyBinding(record.tenant, accessKeyId), call));
+    const secret = Buffer.from(await this.hsm.unwrap(wrappedFromWire(record.wrappedSecret), accessKeyBinding(record.tenant, accessKeyId), call));
     const entry = { record, secret };
     this.secrets.set(accessKeyId, entry);
     return entry;

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import { newKeyPair } from "./key-pairs.js";
-import { fromWrappedRecord, toWrappedRecord, WrappedRecord } from "./model.js";
+import { WrappedRecord } from "./model.js";
+import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 
 /**
  * BYOK: a wrapping key pair per import. The public key goes to the customer; the private key is
@@ -22,7 +23,7 @@ export async function newImportParameters(hsm: HsmPort, tenant: string, keyId: s
   const expiresAt = new Date(now + IMPORT_TOKEN_TTL_MS).toISOString();
   try {
     const w = await hsm.wrap(new Uint8Array(der), tokenBinding(tenant, keyId, expiresAt), call);
-    const token = { v: 1, keyId, expiresAt, wrapped: toWrappedRecord(w) };
+    const token = { v: 1, keyId, expiresAt, wrapped: wrappedToWire(w) };
     return {
       publicKey: new Uint8Array(pair.publicKey),
       importToken: new Uint8Array(Buffer.from(JSON.stringify(token), "utf8")),
@@ -44,7 +45,7 @@ export async function openImportedMaterial(hsm: HsmPort, tenant: string, keyId: 
     throw invalidToken();
   }
   if (token.keyId !== keyId || !(Date.parse(token.expiresAt) > now)) throw invalidToken();
-  const der = await hsm.unwrap(fromWrappedRecord(token.wrapped), tokenBinding(tenant, keyId, token.expiresAt), call).catch(() => {
+  const der = await hsm.unwrap(wrappedFromWire(token.wrapped), tokenBinding(tenant, keyId, token.expiresAt), call).catch(() => {
     throw invalidToken();
   });
   try {

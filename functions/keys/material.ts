@@ -2,7 +2,8 @@ import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import type { KeyMaterialCache } from "./cache.js";
-import { fromWrappedRecord, type KeyRecord } from "./model.js";
+import type { KeyRecord } from "./model.js";
+import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { KeyStore } from "./store.js";
 
 /**
@@ -20,7 +21,7 @@ export class KeyMaterial {
     return this.cache.getOrLoad(`${key.tenant}/${key.keyId}/${version}`, String(key.wrapEpoch), async () => {
       const v = await this.store.getVersion(key.tenant, key.keyId, version);
       if (!v?.wrapped) throw new KmsError("InvalidCiphertextException", "the ciphertext is invalid, was made with another key, or its encryption context does not match");
-      return this.hsm.unwrap(fromWrappedRecord(v.wrapped), wrapBinding(key.tenant, key.keyId, version), call);
+      return this.hsm.unwrap(wrappedFromWire(v.wrapped), wrapBinding(key.tenant, key.keyId, version), call);
     });
   }
 }

@@ -1,6 +1,4 @@
 import { z } from "zod";
-import type { WrappedKey } from "../../shared/hsm/port.js";
-import { fromB64, toB64 } from "../../shared/protocol/codec.js";
 import { TenantId } from "../identity/principal.js";
 
 export const KeySpec = z.enum([
@@ -25,15 +23,6 @@ export type KeyState = z.infer<typeof KeyState>;
 export const WrappedRecord = z.object({ rootKeyLabel: z.string(), slot: z.string().optional(), hsmIdentity: z.string(), iv: z.string(), ciphertext: z.string() });
 export type WrappedRecord = z.infer<typeof WrappedRecord>;
 
-/** Wrapped material as stored (base64 fields) and back. */
-export const toWrappedRecord = (w: WrappedKey): WrappedRecord => ({
-  rootKeyLabel: w.rootKeyLabel,
-  ...(w.slot ? { slot: w.slot } : {}),
-  hsmIdentity: w.hsmIdentity,
-  iv: toB64(w.iv),
-  ciphertext: toB64(w.ciphertext),
-});
-export const fromWrappedRecord = (w: WrappedRecord): WrappedKey => ({ rootKeyLabel: w.rootKeyLabel, slot: w.slot, hsmIdentity: w.hsmIdentity, iv: fromB64(w.iv), ciphertext: fromB64(w.ciphertext) });
 
 /** A KMS key's metadata (one item); its versions are items of their own. */
 export const KeyRecord = z.object({

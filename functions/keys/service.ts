@@ -7,7 +7,8 @@ import { inTenant } from "../hsm-keys/labels.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { keyArn, toWrappedRecord, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion } from "./model.js";
+import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion } from "./model.js";
+import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
 import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
@@ -114,7 +115,7 @@ export class KeyService {
       revision: 0,
     };
     const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
-    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: toWrappedRecord(material.wrapped) } : undefined, policy);
+    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: wrappedToWire(material.wrapped) } : undefined, policy);
     return key;
   }
 
@@ -134,7 +135,7 @@ export class KeyService {
       if (material.length !== 32) throw new KmsError("ValidationException", "imported key material must be 256 bits");
       const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), { ...call, wrappingKey: wrappingKeyOf(key.tenant, key.wrappingKeyId) });
       const next: KeyRecord = { ...key, state: "Enabled", revision: key.revision + 1 };
-      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: toWrappedRecord(wrapped) }))) {
+      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: wrappedToWire(wrapped) }))) {
         throw new KmsError("KMSInvalidStateException", `key ${key.keyId} changed during the import; retry`);
       }
       return this.remember(next);
@@ -340,7 +341,7 @@ export class KeyService {
         revision: key.revision + 1,
         ...(key.rotationPeriodDays ? { nextRotationAt: new Date(at.getTime() + key.rotationPeriodDays * DAY_MS).toISOString() } : {}),
       };
-      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: toWrappedRecord(wrapped) })) return this.remember(next);
+      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: wrappedToWire(wrapped) })) return this.remember(next);
     }
     throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
   }

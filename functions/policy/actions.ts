@@ -88,15 +88,5 @@ export const GRANT_OPERATIONS = [
 export type GrantOperation = (typeof GRANT_OPERATIONS)[number];
 
 /** Operations that take an encryption context: the only ones a grant with context constraints may allow. */
-export const CONTEXT_OPERATIONS: ReadonlySet<GrantOperation> = new Set([
-  "Encrypt",
-  "Decrypt",
-  "ReEncryptFrom",
-  "ReEncryptTo",
-  "GenerateDataKey",
-  "GenerateDataKeyWithoutPlaintext",
-  "GenerateDataKeyPair",
-  "GenerateDataKeyPairWithoutPlaintext",
-  "CreateGrant",
-  "RetireGrant",
-]);
+const WITHOUT_CONTEXT: readonly GrantOperation[] = ["Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "DescribeKey"];
+export const CONTEXT_OPERATIONS: ReadonlySet<GrantOperation> = new Set(GRANT_OPERATIONS.filter((op) => !WITHOUT_CONTEXT.includes(op)));

@@ -1,17 +1,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- route tests read JSON response bodies loosely */
 import { describe, expect, it } from "vitest";
 import { createApp } from "../app.js";
-import { apiKeyFor, testDeps } from "../testing.js";
+import { apiKeyFor, requester, testDeps } from "../testing.js";
 
 const OPERATOR = "100000000001";
 
 const setup = async () => {
   const t = testDeps({ env: { TETHER_OPERATOR_TENANT: OPERATOR } });
   const app = createApp(t.deps);
-  const call = async (method: string, path: string, body: unknown, bearer: string) => {
-    const res = await app.request(path, { method, headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: res.status, body: (await res.json()) as Record<string, any> };
-  };
+  const request = requester(app, "");
+  const call = (method: string, path: string, body: unknown, bearer: string) => request(method, path, body, bearer);
   return { t, call, operator: await apiKeyFor(t.identity, ["tenantAdmin"], OPERATOR) };
 };
 
