@@ -14,6 +14,7 @@ import { keyRoutes } from "./keys/routes.js";
 import { grantRoutes } from "./grants/routes.js";
 import { auditRoutes } from "./audit/routes.js";
 import { tenantRoutes } from "./tenants/routes.js";
+import { awsKmsRoutes } from "./aws-kms/routes.js";
 import { policyRoutes } from "./policy/routes.js";
 import { limitBody } from "./http/validate.js";
 
@@ -24,6 +25,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   const app = new Hono<AppEnv>();
   app.use(requestContext(d.log, d.config.hsmTimeoutMs), limitBody());
   app.use("/v1/*", auditTrail(d.audit, sourceIp), authenticate(d.authenticator, d.authThrottle, sourceIp));
+  app.post("/", auditTrail(d.audit, sourceIp), authenticate(d.authenticator, d.authThrottle, sourceIp));
   app.route("/", healthRoutes(d.health));
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
@@ -33,6 +35,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", grantRoutes(d.grants));
   app.route("/", auditRoutes(d.auditLog));
   app.route("/", tenantRoutes(d.tenants));
+  app.route("/", awsKmsRoutes(d));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);

@@ -2,6 +2,9 @@ import type { ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KmsError, type KmsErrorCode } from "../../shared/errors.js";
+import { awsError } from "../aws-kms/errors.js";
+import { AwsOutcome } from "../aws-kms/operations.js";
+import { AuthFailure } from "../identity/principals.js";
 import type { AppEnv } from "./env.js";
 
 /** The only code → HTTP status table. */
@@ -26,7 +29,9 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
 };
 
 export const codeOf = (err: Error): KmsErrorCode =>
-  err instanceof KmsError
+  err instanceof AwsOutcome
+    ? "ValidationException"
+    : err instanceof KmsError
     ? err.code
     : err instanceof HTTPException && err.status < 500
       ? "ValidationException" // hono's own 4xx (malformed JSON, body too large)
@@ -34,11 +39,17 @@ export const codeOf = (err: Error): KmsErrorCode =>
 
 export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const code = codeOf(err);
-  const status = STATUS[code];
   const log = c.get("log");
+  const message = code === "KMSInternalException" ? "Internal error" : err.message;
+  if (c.req.header("x-amz-target") !== undefined) {
+    // The AWS protocol: AWS's error names and statuses, as its SDKs expect them.
+    const aws = err instanceof AwsOutcome ? { name: err.awsName, status: 400 as const } : awsError(code, err instanceof AuthFailure ? err.reason : undefined);
+    log?.[aws.status >= 500 ? "error" : "warn"]("request refused", { code: aws.name, message: err.message });
+    return c.body(JSON.stringify({ __type: aws.name, message: err instanceof AwsOutcome ? err.message : message }), aws.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": aws.name });
+  }
+  const status = STATUS[code];
   if (status >= 500) log?.error("request failed", { code, err });
   else log?.warn("request refused", { code, message: err.message });
-  const message = code === "KMSInternalException" ? "Internal error" : err.message;
   return c.json({ __type: code, message }, status);
 };
 

@@ -74,6 +74,11 @@ export class KeyService {
     this.aliases = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
   }
 
+  /** The region key and alias ARNs name. */
+  get region(): string {
+    return this.opts.region;
+  }
+
   async create(principal: Principal, input: CreateKeyInput, call: CallOpts): Promise<KeyRecord> {
     await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
     const spec = input.keySpec ?? "SYMMETRIC_DEFAULT";

@@ -1,0 +1,237 @@
+import { z } from "zod";
+import { KmsError } from "../../shared/errors.js";
+import { MAX_RANDOM_BYTES, SIGNING_ALGS, type CallOpts } from "../../shared/hsm/port.js";
+import { toB64 } from "../../shared/protocol/codec.js";
+import type { Deps } from "../deps.js";
+import type { GrantRecord } from "../grants/store.js";
+import type { Principal } from "../identity/principal.js";
+import { KeySpec, KeyUsage } from "../keys/model.js";
+import { GRANT_OPERATIONS } from "../policy/actions.js";
+import { AwsBlob, AwsContext, awsKeyMetadata, epochSeconds, GrantTokens, KeyIdRef, Limit, Marker, Tags } from "./shapes.js";
+
+/** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
+export class AwsOutcome extends Error {
+  constructor(
+    readonly awsName: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Services = Pick<Deps, "keys" | "crypto" | "policies" | "grants">;
+type Run<S extends z.ZodType> = (s: Services, p: Principal, input: z.output<S>, call: CallOpts) => Promise<object>;
+export type Operation = { input: z.ZodType; run: Run<z.ZodType> };
+
+const op = <S extends z.ZodType>(input: S, run: Run<S>): Operation => ({ input, run: run as Run<z.ZodType> });
+const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
+
+const MAX_PLAINTEXT = 4096;
+const MAX_CIPHERTEXT = 6144;
+const EncryptionAlgorithm = z.enum(["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]).default("SYMMETRIC_DEFAULT");
+const SigningAlgorithm = z.enum(SIGNING_ALGS);
+const MacAlgorithm = z.enum(["HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"]);
+const KeyPairSpec = z.enum(["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"]);
+const AliasName = z.string().min(1).max(256);
+const PolicyName = z.literal("default").default("default");
+const Constraints = obj({ EncryptionContextSubset: z.record(z.string(), z.string()).optional(), EncryptionContextEquals: z.record(z.string(), z.string()).optional() });
+
+const page = <T>(items: T[], limit: number | undefined, marker: string | undefined) => {
+  const start = marker ? Number(marker) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new KmsError("ValidationException", "Marker is not valid");
+  const end = start + (limit ?? 100);
+  return { items: items.slice(start, end), truncated: end < items.length, next: String(end) };
+};
+
+const awsGrant = (g: GrantRecord, arn: string) => ({
+  KeyId: arn,
+  GrantId: g.grantId,
+  ...(g.name ? { Name: g.name } : {}),
+  CreationDate: epochSeconds(g.createdAt),
+  GranteePrincipal: g.granteePrincipal,
+  ...(g.retiringPrincipal ? { RetiringPrincipal: g.retiringPrincipal } : {}),
+  IssuingAccount: `arn:aws:iam::${g.tenant}:root`,
+  Operations: g.operations,
+  ...(g.constraints
+    ? { Constraints: { ...(g.constraints.encryptionContextEquals ? { EncryptionContextEquals: g.constraints.encryptionContextEquals } : {}), ...(g.constraints.encryptionContextSubset ? { EncryptionContextSubset: g.constraints.encryptionContextSubset } : {}) } }
+    : {}),
+});
+
+/** The AWS KMS operations Tether answers, each a thin mapping onto the native services. */
+export const OPERATIONS: Record<string, Operation> = {
+  CreateKey: op(
+    obj({
+      Description: z.string().max(8192).optional(),
+      KeyUsage: KeyUsage.optional(),
+      KeySpec: KeySpec.optional(),
+      CustomerMasterKeySpec: KeySpec.optional(),
+      Origin: z.enum(["AWS_KMS", "EXTERNAL"]).optional(),
+      Tags: Tags.optional(),
+      Policy: z.string().max(32 * 1024).optional(),
+      BypassPolicyLockoutSafetyCheck: z.boolean().optional(),
+      MultiRegion: z.literal(false).optional(),
+    }),
+    async (s, p, i, call) => {
+      const key = await s.keys.create(
+        p,
+        {
+          description: i.Description,
+          keyUsage: i.KeyUsage,
+          keySpec: i.KeySpec ?? i.CustomerMasterKeySpec,
+          origin: i.Origin === "EXTERNAL" ? "EXTERNAL" : undefined,
+          tags: i.Tags ? Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue])) : undefined,
+          policy: i.Policy,
+          bypassPolicyLockoutSafetyCheck: i.BypassPolicyLockoutSafetyCheck,
+        },
+        call,
+      );
+      return { KeyMetadata: awsKeyMetadata(key) };
+    },
+  ),
+  DescribeKey: op(obj({ KeyId: KeyIdRef, GrantTokens }), async (s, p, i) => ({ KeyMetadata: awsKeyMetadata(await s.keys.describe(p, i.KeyId)) })),
+  ListKeys: op(obj({ Limit, Marker }), async (s, p, i) => {
+    const out = await s.keys.list(p, i.Limit ?? 100, i.Marker);
+    return { Keys: out.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: out.cursor !== undefined, ...(out.cursor ? { NextMarker: out.cursor } : {}) };
+  }),
+  UpdateKeyDescription: op(obj({ KeyId: KeyIdRef, Description: z.string().max(8192) }), async (s, p, i) => (await s.keys.updateDescription(p, i.KeyId, i.Description), {})),
+  EnableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.enable(p, i.KeyId), {})),
+  DisableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.disable(p, i.KeyId), {})),
+  ScheduleKeyDeletion: op(obj({ KeyId: KeyIdRef, PendingWindowInDays: z.number().int().optional() }), async (s, p, i) => {
+    const days = i.PendingWindowInDays ?? 30;
+    const key = await s.keys.scheduleDeletion(p, i.KeyId, days);
+    return { KeyId: key.arn, DeletionDate: epochSeconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
+  }),
+  CancelKeyDeletion: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => ({ KeyId: (await s.keys.cancelDeletion(p, i.KeyId)).arn })),
+  CreateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.keys.createAlias(p, i.AliasName, i.TargetKeyId), {})),
+  UpdateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.keys.updateAlias(p, i.AliasName, i.TargetKeyId), {})),
+  DeleteAlias: op(obj({ AliasName }), async (s, p, i) => (await s.keys.deleteAlias(p, i.AliasName), {})),
+  ListAliases: op(obj({ KeyId: KeyIdRef.optional(), Limit, Marker }), async (s, p, i) => {
+    const all = await s.keys.listAliases(p, i.KeyId);
+    const { items, truncated, next } = page(all, i.Limit, i.Marker);
+    return {
+      Aliases: items.map((a) => ({ AliasName: a.aliasName, AliasArn: `arn:aws:kms:${s.keys.region}:${a.tenant}:${a.aliasName}`, TargetKeyId: a.keyId, CreationDate: epochSeconds(a.createdAt), LastUpdatedDate: epochSeconds(a.createdAt) })),
+      Truncated: truncated,
+      ...(truncated ? { NextMarker: next } : {}),
+    };
+  }),
+  TagResource: op(obj({ KeyId: KeyIdRef, Tags }), async (s, p, i) => (await s.keys.tag(p, i.KeyId, Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue]))), {})),
+  UntagResource: op(obj({ KeyId: KeyIdRef, TagKeys: z.array(z.string().min(1).max(128)).min(1).max(50) }), async (s, p, i) => (await s.keys.untag(p, i.KeyId, i.TagKeys), {})),
+  ListResourceTags: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
+    const tags = Object.entries((await s.keys.describe(p, i.KeyId)).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    const { items, truncated, next } = page(tags, i.Limit, i.Marker);
+    return { Tags: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+  }),
+  RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.keys.rotate(p, i.KeyId, call)).keyId })),
+  ListKeyRotations: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
+    const key = await s.keys.describe(p, i.KeyId);
+    const rotations = (await s.keys.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt) }));
+    const { items, truncated, next } = page(rotations, i.Limit, i.Marker);
+    return { Rotations: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+  }),
+  Encrypt: op(obj({ KeyId: KeyIdRef, Plaintext: AwsBlob(MAX_PLAINTEXT), EncryptionContext: AwsContext, GrantTokens, EncryptionAlgorithm }), async (s, p, i, call) => {
+    const out = await s.crypto.encrypt(p, i.KeyId, i.Plaintext, i.EncryptionContext, call, i.EncryptionAlgorithm);
+    return { CiphertextBlob: toB64(out.ciphertext), KeyId: out.keyId, EncryptionAlgorithm: i.EncryptionAlgorithm };
+  }),
+  Decrypt: op(obj({ CiphertextBlob: AwsBlob(MAX_CIPHERTEXT), EncryptionContext: AwsContext, GrantTokens, KeyId: KeyIdRef.optional(), EncryptionAlgorithm }), async (s, p, i, call) => {
+    const out = await s.crypto.decrypt(p, i.CiphertextBlob, i.EncryptionContext, i.KeyId, call, i.EncryptionAlgorithm);
+    return { KeyId: out.keyId, Plaintext: toB64(out.plaintext), EncryptionAlgorithm: i.EncryptionAlgorithm };
+  }),
+  ReEncrypt: op(
+    obj({
+      CiphertextBlob: AwsBlob(MAX_CIPHERTEXT),
+      SourceEncryptionContext: AwsContext,
+      SourceKeyId: KeyIdRef.optional(),
+      DestinationKeyId: KeyIdRef,
+      DestinationEncryptionContext: AwsContext,
+      SourceEncryptionAlgorithm: z.literal("SYMMETRIC_DEFAULT").optional(),
+      DestinationEncryptionAlgorithm: z.literal("SYMMETRIC_DEFAULT").optional(),
+      GrantTokens,
+    }),
+    async (s, p, i, call) => {
+      const out = await s.crypto.reEncrypt(p, { ciphertext: i.CiphertextBlob, sourceContext: i.SourceEncryptionContext, sourceKeyId: i.SourceKeyId, destinationKeyId: i.DestinationKeyId, destinationContext: i.DestinationEncryptionContext }, call);
+      return { CiphertextBlob: toB64(out.ciphertext), SourceKeyId: out.sourceKeyId, KeyId: out.keyId, SourceEncryptionAlgorithm: "SYMMETRIC_DEFAULT", DestinationEncryptionAlgorithm: "SYMMETRIC_DEFAULT" };
+    },
+  ),
+  GenerateDataKey: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: z.enum(["AES_128", "AES_256"]).optional(), GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, true, call);
+    return { CiphertextBlob: toB64(out.ciphertext), Plaintext: toB64(out.plaintext as Uint8Array), KeyId: out.keyId };
+  }),
+  GenerateDataKeyWithoutPlaintext: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: z.enum(["AES_128", "AES_256"]).optional(), GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, false, call);
+    return { CiphertextBlob: toB64(out.ciphertext), KeyId: out.keyId };
+  }),
+  GenerateDataKeyPair: op(obj({ KeyId: KeyIdRef, KeyPairSpec, EncryptionContext: AwsContext, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.generateDataKeyPair(p, i.KeyId, i.KeyPairSpec, i.EncryptionContext, true, call);
+    return { PrivateKeyCiphertextBlob: toB64(out.privateKeyCiphertext), PrivateKeyPlaintext: toB64(out.privateKeyPlaintext as Uint8Array), PublicKey: toB64(out.publicKey), KeyId: out.keyId, KeyPairSpec: i.KeyPairSpec };
+  }),
+  GenerateDataKeyPairWithoutPlaintext: op(obj({ KeyId: KeyIdRef, KeyPairSpec, EncryptionContext: AwsContext, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.generateDataKeyPair(p, i.KeyId, i.KeyPairSpec, i.EncryptionContext, false, call);
+    return { PrivateKeyCiphertextBlob: toB64(out.privateKeyCiphertext), PublicKey: toB64(out.publicKey), KeyId: out.keyId, KeyPairSpec: i.KeyPairSpec };
+  }),
+  GenerateRandom: op(obj({ NumberOfBytes: z.number().int().min(1).max(MAX_RANDOM_BYTES).optional() }), async (s, p, i, call) => ({ Plaintext: toB64(await s.crypto.generateRandom(p, i.NumberOfBytes ?? 32, call)) })),
+  Sign: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MessageType: z.enum(["RAW", "DIGEST"]).default("RAW"), SigningAlgorithm, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.sign(p, i.KeyId, i.SigningAlgorithm, i.Message, i.MessageType, call);
+    return { KeyId: out.keyId, Signature: toB64(out.signature), SigningAlgorithm: i.SigningAlgorithm };
+  }),
+  Verify: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MessageType: z.enum(["RAW", "DIGEST"]).default("RAW"), Signature: AwsBlob(1024), SigningAlgorithm, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.verify(p, i.KeyId, i.SigningAlgorithm, i.Message, i.MessageType, i.Signature, call);
+    if (!out.valid) throw new AwsOutcome("KMSInvalidSignatureException", "the signature is not valid");
+    return { KeyId: out.keyId, SignatureValid: true, SigningAlgorithm: i.SigningAlgorithm };
+  }),
+  GetPublicKey: op(obj({ KeyId: KeyIdRef, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.getPublicKey(p, i.KeyId, call);
+    const meta = awsKeyMetadata(out.key);
+    return { KeyId: out.key.arn, PublicKey: toB64(out.publicKey), CustomerMasterKeySpec: out.key.spec, KeySpec: out.key.spec, KeyUsage: out.key.usage, ...("EncryptionAlgorithms" in meta ? { EncryptionAlgorithms: meta.EncryptionAlgorithms } : {}), ...(out.signingAlgorithms.length ? { SigningAlgorithms: out.signingAlgorithms } : {}) };
+  }),
+  GenerateMac: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MacAlgorithm, GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.generateMac(p, i.KeyId, i.MacAlgorithm, i.Message, call);
+    return { Mac: toB64(out.mac), MacAlgorithm: i.MacAlgorithm, KeyId: out.keyId };
+  }),
+  VerifyMac: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MacAlgorithm, Mac: AwsBlob(64), GrantTokens }), async (s, p, i, call) => {
+    const out = await s.crypto.verifyMac(p, i.KeyId, i.MacAlgorithm, i.Message, i.Mac, call);
+    if (!out.valid) throw new AwsOutcome("KMSInvalidMacException", "the MAC is not valid");
+    return { KeyId: out.keyId, MacValid: true, MacAlgorithm: i.MacAlgorithm };
+  }),
+  GetKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName }), async (s, p, i) => ({ Policy: (await s.policies.get(p, i.KeyId)).policy, PolicyName: "default" })),
+  PutKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName, Policy: z.string().min(1).max(32 * 1024), BypassPolicyLockoutSafetyCheck: z.boolean().optional() }), async (s, p, i) => (await s.policies.put(p, i.KeyId, i.Policy, i.BypassPolicyLockoutSafetyCheck), {})),
+  ListKeyPolicies: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => (await s.keys.describe(p, i.KeyId), { PolicyNames: ["default"], Truncated: false })),
+  CreateGrant: op(
+    obj({ KeyId: KeyIdRef, GranteePrincipal: z.string().min(1).max(256), RetiringPrincipal: z.string().min(1).max(256).optional(), Operations: z.array(z.enum(GRANT_OPERATIONS)).min(1), Constraints: Constraints.optional(), GrantTokens, Name: z.string().max(256).optional() }),
+    async (s, p, i) => {
+      const out = await s.grants.create(p, i.KeyId, {
+        granteePrincipal: i.GranteePrincipal,
+        retiringPrincipal: i.RetiringPrincipal,
+        operations: i.Operations,
+        constraints: i.Constraints ? { encryptionContextEquals: i.Constraints.EncryptionContextEquals, encryptionContextSubset: i.Constraints.EncryptionContextSubset } : undefined,
+        name: i.Name,
+      });
+      return { GrantToken: out.grantToken, GrantId: out.grantId };
+    },
+  ),
+  ListGrants: op(obj({ KeyId: KeyIdRef, Limit, Marker, GrantId: z.string().max(128).optional(), GranteePrincipal: z.string().max(256).optional() }), async (s, p, i) => {
+    const key = await s.keys.describe(p, i.KeyId);
+    const grants = (await s.grants.list(p, i.KeyId)).filter((g) => (!i.GrantId || g.grantId === i.GrantId) && (!i.GranteePrincipal || g.granteePrincipal === i.GranteePrincipal));
+    const { items, truncated, next } = page(grants, i.Limit, i.Marker);
+    return { Grants: items.map((g) => awsGrant(g, key.arn)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+  }),
+  RevokeGrant: op(obj({ KeyId: KeyIdRef, GrantId: z.string().min(1).max(128) }), async (s, p, i) => (await s.grants.revoke(p, i.KeyId, i.GrantId), {})),
+  RetireGrant: op(obj({ GrantToken: z.string().max(8192).optional(), KeyId: KeyIdRef.optional(), GrantId: z.string().max(128).optional() }), async (s, p, i) => {
+    if (i.GrantToken) await s.grants.retire(p, { grantToken: i.GrantToken });
+    else if (i.KeyId && i.GrantId) await s.grants.retire(p, { keyId: i.KeyId, grantId: i.GrantId });
+    else throw new KmsError("ValidationException", "give GrantToken, or KeyId and GrantId");
+    return {};
+  }),
+  ListRetirableGrants: op(obj({ RetiringPrincipal: z.string().min(1).max(256), Limit, Marker }), async (s, p, i) => {
+    const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);
+    const { items, truncated, next } = page(grants, i.Limit, i.Marker);
+    return { Grants: items.map((g) => awsGrant(g, g.keyId)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+  }),
+  GetParametersForImport: op(obj({ KeyId: KeyIdRef, WrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), WrappingKeySpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096"]) }), async (s, p, i, call) => {
+    const out = await s.keys.importParameters(p, i.KeyId, call);
+    return { KeyId: out.key.arn, ImportToken: toB64(out.importToken), PublicKey: toB64(out.publicKey), ParametersValidTo: epochSeconds(out.parametersValidTo) };
+  }),
+  ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: AwsBlob(16 * 1024), EncryptedKeyMaterial: AwsBlob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
+    await s.keys.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
+    return {};
+  }),
+};

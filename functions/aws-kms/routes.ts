@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { KmsError } from "../../shared/errors.js";
+import { principalOf } from "../http/auth.js";
+import type { AppEnv } from "../http/env.js";
+import { AwsOutcome, OPERATIONS, type Operation } from "./operations.js";
+
+type Services = Parameters<Operation["run"]>[0];
+
+export const AWS_JSON = "application/x-amz-json-1.1";
+
+/**
+ * The AWS KMS JSON protocol at `POST /`: `X-Amz-Target: TrentService.<Operation>`, a JSON body of
+ * AWS's shapes, SigV4 (or any Tether credential) — a thin adapter over the native services, so
+ * AWS SDKs, the AWS CLI and the AWS Encryption SDK work unchanged.
+ */
+export const awsKmsRoutes = (services: Services) =>
+  new Hono<AppEnv>().post("/", async (c) => {
+    const name = /^TrentService\.([A-Za-z]{1,64})$/.exec(c.req.header("x-amz-target") ?? "")?.[1];
+    const operation = name && Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+    if (!name || !operation) throw new AwsOutcome("UnknownOperationException", "the X-Amz-Target header names no operation Tether supports");
+    c.set("audit", { action: `kms:${name}` });
+    let body: unknown;
+    try {
+      const text = await c.req.text();
+      body = text ? JSON.parse(text) : {};
+    } catch {
+      throw new AwsOutcome("SerializationException", "the request body is not JSON");
+    }
+    const parsed = operation.input.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new KmsError("ValidationException", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
+    }
+    const input = parsed.data as { KeyId?: unknown; EncryptionContext?: Record<string, string>; GrantTokens?: string[] };
+    c.set("audit", { action: `kms:${name}`, ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) });
+    const principal = { ...principalOf(c), ...(input.GrantTokens?.length ? { grantTokens: input.GrantTokens } : {}) };
+    const out = await operation.run(services, principal, parsed.data, c.var.call);
+    return c.body(JSON.stringify(out), 200, { "content-type": AWS_JSON });
+  });
