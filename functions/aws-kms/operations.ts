@@ -121,6 +121,12 @@ export const OPERATIONS: Record<string, Operation> = {
     const { items, truncated, next } = page(tags, i.Limit, i.Marker);
     return { Tags: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
+  EnableKeyRotation: op(obj({ KeyId: KeyIdRef, RotationPeriodInDays: z.number().int().optional() }), async (s, p, i) => (await s.keys.setAutomaticRotation(p, i.KeyId, i.RotationPeriodInDays ?? 365), {})),
+  DisableKeyRotation: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.setAutomaticRotation(p, i.KeyId, undefined), {})),
+  GetKeyRotationStatus: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => {
+    const key = await s.keys.authorized(p, i.KeyId, "kms:GetKeyRotationStatus");
+    return { KeyId: key.keyId, KeyRotationEnabled: key.rotationPeriodDays !== undefined, ...(key.rotationPeriodDays ? { RotationPeriodInDays: key.rotationPeriodDays, NextRotationDate: epochSeconds(key.nextRotationAt) } : {}) };
+  }),
   RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.keys.rotate(p, i.KeyId, call)).keyId })),
   ListKeyRotations: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);

@@ -263,6 +263,17 @@ export class KeyService {
     });
   }
 
+  /** Turns automatic rotation on (every `periodDays`, 90–2560) or off (`undefined`); symmetric keys of Tether's own material only. */
+  setAutomaticRotation(principal: Principal, keyId: string, periodDays: number | undefined): Promise<KeyRecord> {
+    if (periodDays !== undefined && (!Number.isInteger(periodDays) || periodDays < 90 || periodDays > 2560)) throw new KmsError("ValidationException", "RotationPeriodInDays must be 90 to 2560");
+    return this.transition(principal, keyId, periodDays ? "kms:EnableKeyRotation" : "kms:DisableKeyRotation", {}, (k) => {
+      if (k.spec !== "SYMMETRIC_DEFAULT" || k.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${k.keyId} does not rotate automatically (${k.spec}, ${k.origin})`);
+      if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
+      const { rotationPeriodDays: _p, nextRotationAt: _n, ...rest } = k;
+      return periodDays ? { ...rest, rotationPeriodDays: periodDays, nextRotationAt: new Date(this.now() + periodDays * DAY_MS).toISOString() } : rest;
+    });
+  }
+
   /** A new primary version; concurrent rotations each add their own (none is lost). */
   async rotate(principal: Principal, keyId: string, call: CallOpts): Promise<KeyRecord> {
     await this.authorized(principal, keyId, "kms:RotateKeyOnDemand");

@@ -11,6 +11,7 @@ const READ = ["tenantAdmin", "keyAdmin", "keyUser", "auditor"] as const;
 export const KEY_ACTIONS = {
   "kms:DescribeKey": READ,
   "kms:ListKeyRotations": READ,
+  "kms:GetKeyRotationStatus": READ,
   "kms:GetPublicKey": READ,
   "kms:GetKeyPolicy": READ,
   "kms:ListKeyPolicies": READ,
@@ -20,6 +21,8 @@ export const KEY_ACTIONS = {
   "kms:ScheduleKeyDeletion": MANAGE,
   "kms:CancelKeyDeletion": MANAGE,
   "kms:RotateKeyOnDemand": MANAGE,
+  "kms:EnableKeyRotation": MANAGE,
+  "kms:DisableKeyRotation": MANAGE,
   "kms:CreateAlias": MANAGE,
   "kms:UpdateAlias": MANAGE,
   "kms:TagResource": MANAGE,

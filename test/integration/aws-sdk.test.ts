@@ -6,6 +6,9 @@ import {
   DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
+  DisableKeyRotationCommand,
+  EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
   EnableKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
@@ -71,6 +74,11 @@ describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", ()
     await kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: "team", TagValue: "kms" }] }));
     expect((await kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags).toEqual(expect.arrayContaining([{ TagKey: "env", TagValue: "test" }, { TagKey: "team", TagValue: "kms" }]));
     await kms.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+    expect((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled).toBe(false);
+    await kms.send(new EnableKeyRotationCommand({ KeyId: keyId, RotationPeriodInDays: 180 }));
+    expect(await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).toMatchObject({ KeyRotationEnabled: true, RotationPeriodInDays: 180 });
+    await kms.send(new DisableKeyRotationCommand({ KeyId: keyId }));
+    expect((await kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }))).KeyRotationEnabled).toBe(false);
     expect((await kms.send(new ListKeyRotationsCommand({ KeyId: keyId }))).Rotations).toHaveLength(1);
     const policy = JSON.parse((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: "default" }))).Policy ?? "{}") as { Statement: unknown[] };
     expect(policy.Statement.length).toBeGreaterThan(1);
