@@ -5,7 +5,8 @@ import { ConfigError, loadConfig } from "../../shared/config.js";
 import { CONNECTOR_PATH } from "../../shared/protocol/frames.js";
 import { PrerequisiteError } from "./prereqs.js";
 import { ROOT, startNodeProcess, stopProcess, waitFor } from "./processes.js";
-import { bootstrapCredentials, connectorEnv, functionsEnv, stackState, startBackends, type Backends } from "./stack.js";
+import { bootstrapCredentials, connectorEnv, functionsEnv, REGION, stackState, startBackends, type Backends } from "./stack.js";
+import { AWS_PROFILE, ensureAwsCredentials } from "./aws-credentials.js";
 
 /**
  * `npm run dev`: DynamoDB Local (persistent under .tether/), the SoftHSM2 token, the functions
@@ -76,6 +77,11 @@ async function main(): Promise<void> {
   say(`  tenant      ${state.tenant}`);
   say(`  admin key   ${admin.token}`);
   say(`              ${admin.created ? "created now; " : ""}kept in ${keyFile} (mode 0600)`);
+  say();
+  const aws = await ensureAwsCredentials({ stateDir: config.stateDir, url, adminToken: admin.token, region: REGION });
+  say(`  AWS SDKs and the AWS CLI (access key of the admin, ${aws.created ? "created now; " : ""}in ${aws.file}, mode 0600):`);
+  say(`    export AWS_SHARED_CREDENTIALS_FILE=${aws.file} AWS_PROFILE=${AWS_PROFILE} AWS_REGION=${REGION} AWS_ENDPOINT_URL_KMS=${url}`);
+  say(`    aws kms list-keys --endpoint-url ${url}`);
   say();
   const auth = `-H "Authorization: Bearer $(cat ${keyFile})" -H 'content-type: application/json'`;
   say("  Try:");
