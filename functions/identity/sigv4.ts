@@ -92,6 +92,8 @@ export class SigV4Scheme implements AuthScheme {
       region: this.opts.region,
       service: this.opts.service ?? "kms",
       sha256: Hash.bind(null, "sha256"),
+      // Sign exactly the headers the client signed: never add x-amz-content-sha256 (botocore does not send it).
+      applyChecksum: false,
     });
     const signed = await signer.sign(request, { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) });
     const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? ""))?.[1] ?? "";

@@ -35,12 +35,29 @@ export function ensureSofthsm(override = process.env.TETHER_PKCS11_MODULE, say: 
     throw new PrerequisiteError(`SoftHSM2 is not installed. Install it with:\n    ${INSTALL_SOFTHSM}`);
   }
   say("SoftHSM2 is not installed: installing it with apt-get (softhsm2)…");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-  const install = update.status === 0 ? spawnSync("apt-get", ["install", "-y", "-qq", "softhsm2"], { stdio: "inherit", env }) : update;
-  const installed = install.status === 0 ? findSofthsm(undefined) : undefined;
+  const installed = aptInstall("softhsm2") ? findSofthsm(undefined) : undefined;
   if (!installed) throw new PrerequisiteError(`installing SoftHSM2 failed. Install it with:\n    ${INSTALL_SOFTHSM}`);
   return installed;
+}
+
+/** `apt-get update && apt-get install -y <pkg>`, quietly; true if both succeeded. */
+function aptInstall(pkg: string): boolean {
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const update = spawnSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
+  return update.status === 0 && spawnSync("apt-get", ["install", "-y", "-qq", pkg], { stdio: "inherit", env }).status === 0;
+}
+
+const AWS_CLI = "/usr/bin/aws";
+const INSTALL_AWS_CLI = "sudo apt-get update && sudo apt-get install -y awscli";
+const isAwsCliV2 = (): boolean => existsSync(AWS_CLI) && /^aws-cli\/2\./.test(spawnSync(AWS_CLI, ["--version"], { encoding: "utf8" }).stdout ?? "");
+
+/** AWS CLI v2 from Debian's `awscli` package (what the wire-compatibility test drives); installed like SoftHSM2 when missing. */
+export function ensureAwsCli(say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): string {
+  if (isAwsCliV2()) return AWS_CLI;
+  if (!canAptInstall()) throw new PrerequisiteError(`AWS CLI v2 (${AWS_CLI}) is not installed. Install it with:\n    ${INSTALL_AWS_CLI}`);
+  say("AWS CLI v2 is not installed: installing it with apt-get (awscli)…");
+  if (!aptInstall("awscli") || !isAwsCliV2()) throw new PrerequisiteError(`installing the AWS CLI failed. Install it with:\n    ${INSTALL_AWS_CLI}`);
+  return AWS_CLI;
 }
 
 /** Parses `java -version` output ("17.0.15", "1.8.0_392", "21") into a major version. */
