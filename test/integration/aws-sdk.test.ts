@@ -32,7 +32,19 @@ import {
   TagResourceCommand,
   VerifyCommand,
   VerifyMacCommand,
+  UpdateKeyDescriptionCommand,
+  UpdateAliasCommand,
+  DeleteAliasCommand,
+  UntagResourceCommand,
+  GenerateDataKeyWithoutPlaintextCommand,
+  GenerateDataKeyPairWithoutPlaintextCommand,
+  ListKeyPoliciesCommand,
+  ListRetirableGrantsCommand,
+  RetireGrantCommand,
+  GetParametersForImportCommand,
+  ImportKeyMaterialCommand,
 } from "@aws-sdk/client-kms";
+import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rememberSecrets } from "../support/leak-ledger.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
@@ -137,6 +149,43 @@ describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", ()
     const { Mac } = await kms.send(new GenerateMacCommand({ KeyId: mac, Message: message, MacAlgorithm: "HMAC_SHA_256" }));
     expect((await kms.send(new VerifyMacCommand({ KeyId: mac, Message: message, Mac, MacAlgorithm: "HMAC_SHA_256" }))).MacValid).toBe(true);
     expect(await errorName(kms.send(new VerifyMacCommand({ KeyId: mac, Message: Buffer.from("x"), Mac, MacAlgorithm: "HMAC_SHA_256" })))).toBe("KMSInvalidMacException");
+  });
+
+  it("the rest: descriptions, aliases re-pointed and deleted, untagging, data keys without plaintext, policies listed, grants retired, BYOK import", async () => {
+    const keyId = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    const other = (await kms.send(new CreateKeyCommand({}))).KeyMetadata?.KeyId as string;
+    await kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: "renamed" }));
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.Description).toBe("renamed");
+    await kms.send(new CreateAliasCommand({ AliasName: "alias/moving", TargetKeyId: keyId }));
+    await kms.send(new UpdateAliasCommand({ AliasName: "alias/moving", TargetKeyId: other }));
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: "alias/moving" }))).KeyMetadata?.KeyId).toBe(other);
+    await kms.send(new DeleteAliasCommand({ AliasName: "alias/moving" }));
+    expect(await errorName(kms.send(new DescribeKeyCommand({ KeyId: "alias/moving" })))).toBe("NotFoundException");
+    await kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: "a", TagValue: "1" }, { TagKey: "b", TagValue: "2" }] }));
+    await kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: ["a"] }));
+    expect((await kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags).toEqual([{ TagKey: "b", TagValue: "2" }]);
+    const dk = await kms.send(new GenerateDataKeyWithoutPlaintextCommand({ KeyId: keyId, NumberOfBytes: 16 }));
+    expect(Object.keys(dk)).not.toContain("Plaintext");
+    expect((await kms.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob }))).Plaintext).toHaveLength(16);
+    const pair = await kms.send(new GenerateDataKeyPairWithoutPlaintextCommand({ KeyId: keyId, KeyPairSpec: "RSA_2048" }));
+    expect(Object.keys(pair)).not.toContain("PrivateKeyPlaintext");
+    expect(pair.PrivateKeyCiphertextBlob?.length).toBeGreaterThan(1000);
+    expect((await kms.send(new ListKeyPoliciesCommand({ KeyId: keyId }))).PolicyNames).toEqual(["default"]);
+    const grant = await kms.send(new CreateGrantCommand({ KeyId: keyId, GranteePrincipal: "worker", RetiringPrincipal: "admin", Operations: ["Encrypt"] }));
+    expect((await kms.send(new ListRetirableGrantsCommand({ RetiringPrincipal: "admin" }))).Grants?.map((g) => g.GrantId)).toContain(grant.GrantId);
+    await kms.send(new RetireGrantCommand({ GrantToken: grant.GrantToken }));
+    expect((await kms.send(new ListGrantsCommand({ KeyId: keyId }))).Grants).toEqual([]);
+
+    const external = (await kms.send(new CreateKeyCommand({ Origin: "EXTERNAL" }))).KeyMetadata;
+    expect(external).toMatchObject({ Origin: "EXTERNAL", KeyState: "PendingImport" });
+    const params = await kms.send(new GetParametersForImportCommand({ KeyId: external?.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
+    const material = randomBytes(32);
+    rememberSecrets(material);
+    const wrappingKey = createPublicKey({ key: Buffer.from(params.PublicKey ?? []), format: "der", type: "spki" });
+    const wrapped = publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material);
+    await kms.send(new ImportKeyMaterialCommand({ KeyId: external?.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE" }));
+    const sealed = await kms.send(new EncryptCommand({ KeyId: external?.KeyId, Plaintext: Buffer.from("byok") }));
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }))).Plaintext ?? []).toString()).toBe("byok");
   });
 
   it("unsigned, wrongly signed or foreign requests are refused with AWS's error names", async () => {
