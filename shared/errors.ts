@@ -11,6 +11,7 @@ export const KmsErrorCode = z.enum([
   "KMSInvalidStateException",
   "InvalidCiphertextException",
   "IncorrectKeyException",
+  "IncorrectKeyMaterialException",
   "InvalidKeyUsageException",
   "LimitExceededException",
   "MalformedPolicyDocumentException",

@@ -13,6 +13,7 @@ const AWS: Record<KmsErrorCode, [string, ContentfulStatusCode]> = {
   KMSInvalidStateException: ["KMSInvalidStateException", 400],
   InvalidCiphertextException: ["InvalidCiphertextException", 400],
   IncorrectKeyException: ["IncorrectKeyException", 400],
+  IncorrectKeyMaterialException: ["IncorrectKeyMaterialException", 400],
   InvalidKeyUsageException: ["InvalidKeyUsageException", 400],
   LimitExceededException: ["LimitExceededException", 400],
   MalformedPolicyDocumentException: ["MalformedPolicyDocumentException", 400],

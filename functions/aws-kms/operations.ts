@@ -236,6 +236,7 @@ export const OPERATIONS: Record<string, Operation> = {
     const out = await s.keys.importParameters(p, i.KeyId, call);
     return { KeyId: out.key.arn, ImportToken: toB64(out.importToken), PublicKey: toB64(out.publicKey), ParametersValidTo: epochSeconds(out.parametersValidTo) };
   }),
+  DeleteImportedKeyMaterial: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.deleteImportedMaterial(p, i.KeyId), {})),
   ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: AwsBlob(16 * 1024), EncryptedKeyMaterial: AwsBlob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
     await s.keys.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
     return {};

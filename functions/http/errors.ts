@@ -12,6 +12,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   ValidationException: 400,
   InvalidCiphertextException: 400,
   IncorrectKeyException: 400,
+  IncorrectKeyMaterialException: 400,
   InvalidKeyUsageException: 400,
   DisabledException: 400,
   LimitExceededException: 400,

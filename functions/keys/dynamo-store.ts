@@ -90,6 +90,11 @@ export class DynamoKeyStore implements KeyStore {
     return this.updateWith(next, versionItem(next, version));
   }
 
+  restoreMaterial(next: KeyRecord, version: KeyVersion): Promise<boolean> {
+    // `wrapped` is a reserved word in DynamoDB expressions.
+    return this.updateWith(next, versionItem(next, version), { expression: "attribute_exists(pk) AND attribute_not_exists(#w)", names: { "#w": "wrapped" } });
+  }
+
   putPolicy(next: KeyRecord, policy: KeyPolicyVersion): Promise<boolean> {
     return this.updateWith(next, policyItem(next, policy));
   }
@@ -104,12 +109,12 @@ export class DynamoKeyStore implements KeyStore {
     return items.map((i) => KeyPolicyVersion.parse(i));
   }
 
-  /** The conditional META write plus a new item (a version, a policy) that must not exist yet, in one transaction. */
-  private async updateWith(next: KeyRecord, item: Record<string, unknown>): Promise<boolean> {
+  /** The conditional META write plus an item (by default one that must not exist yet: a version, a policy), in one transaction. */
+  private async updateWith(next: KeyRecord, item: Record<string, unknown>, condition: { expression: string; names?: Record<string, string> } = { expression: "attribute_not_exists(pk)" }): Promise<boolean> {
     try {
       await this.db.send(
         new TransactWriteItemsCommand({
-          TransactItems: [{ Put: this.conditionalMeta(next) }, { Put: { TableName: this.table, Item: marshall(item, { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } }],
+          TransactItems: [{ Put: this.conditionalMeta(next) }, { Put: { TableName: this.table, Item: marshall(item, { removeUndefinedValues: true }), ConditionExpression: condition.expression, ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}) } }],
         }),
       );
       return true;

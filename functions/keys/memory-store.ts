@@ -75,6 +75,14 @@ export class MemoryKeyStore implements KeyStore {
     return true;
   }
 
+  async restoreMaterial(next: KeyRecord, version: KeyVersion) {
+    const vid = `${next.tenant}/${next.keyId}/${version.version}`;
+    const current = this.versions.get(vid);
+    if (!current || current.wrapped || !(await this.update(next))) return false;
+    this.versions.set(vid, version);
+    return true;
+  }
+
   async createAlias(alias: AliasRecord) {
     const id = `${alias.tenant}/${alias.aliasName}`;
     if (this.aliases.has(id)) throw new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`);

@@ -52,6 +52,8 @@ export const KeyRecord = z.object({
   wrappingKeyId: z.string().optional(),
   /** Asymmetric keys: the public key, SPKI DER in base64 (public, so kept in the clear). */
   publicKey: z.string().optional(),
+  /** Imported keys: a one-way check value of the material (HMAC-SHA256 under a fixed label), so a re-import must bring the same material. */
+  materialCheck: z.string().optional(),
   /** The key policy in force (a stored, immutable version); absent: the default policy. */
   policyVersion: z.number().int().min(1).optional(),
   /** Increases on every change: every state transition is a conditional write on it. */

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
@@ -131,22 +131,39 @@ export class KeyService {
     return { key, ...(await newImportParameters(this.hsm, key.tenant, key.keyId, this.now(), call)) };
   }
 
-  /** Imports the customer's 256-bit key material, wrapped by the HSM like any other; the key becomes Enabled. */
+  /**
+   * Imports the customer's 256-bit key material, wrapped by the HSM like any other; the key
+   * becomes Enabled. After DeleteImportedKeyMaterial, only the same material is accepted again.
+   */
   async importMaterial(principal: Principal, keyId: string, importToken: Uint8Array, encryptedMaterial: Uint8Array, call: CallOpts): Promise<KeyRecord> {
     const key = await this.authorized(principal, keyId, "kms:ImportKeyMaterial");
     if (key.origin !== "EXTERNAL" || key.state !== "PendingImport") throw invalidState(key);
     const material = await openImportedMaterial(this.hsm, key.tenant, key.keyId, importToken, encryptedMaterial, this.now(), call);
     try {
       if (material.length !== 32) throw new KmsError("ValidationException", "imported key material must be 256 bits");
+      const check = materialCheck(material);
+      if (key.materialCheck && key.materialCheck !== check) throw new KmsError("IncorrectKeyMaterialException", `key ${key.keyId} was imported with other material; only the same material can be imported again`);
       const wrapped = await this.hsm.wrap(material, wrapBinding(key.tenant, key.keyId, 1), { ...call, wrappingKey: wrappingKeyOf(key.tenant, key.wrappingKeyId) });
-      const next: KeyRecord = { ...key, state: "Enabled", revision: key.revision + 1 };
-      if (!(await this.store.addVersion(next, { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: wrappedToWire(wrapped) }))) {
+      const next: KeyRecord = { ...key, state: "Enabled", materialCheck: check, revision: key.revision + 1 };
+      const version = { version: 1, createdAt: new Date(this.now()).toISOString(), wrapped: wrappedToWire(wrapped) };
+      if (!(await (key.materialCheck ? this.store.restoreMaterial(next, version) : this.store.addVersion(next, version)))) {
         throw new KmsError("KMSInvalidStateException", `key ${key.keyId} changed during the import; retry`);
       }
       return this.remember(next);
     } finally {
       material.fill(0);
     }
+  }
+
+  /** Deletes imported material at once (AWS's DeleteImportedKeyMaterial): the key waits for the same material again (PendingImport). */
+  async deleteImportedMaterial(principal: Principal, keyId: string): Promise<KeyRecord> {
+    const key = await this.authorized(principal, keyId, "kms:DeleteImportedKeyMaterial");
+    if (key.origin !== "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${key.keyId} does not have imported material`);
+    if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
+    // A new wrap epoch makes any instance's cached material for this key stale.
+    const next: KeyRecord = { ...key, state: "PendingImport", wrapEpoch: key.wrapEpoch + 1, revision: key.revision + 1 };
+    if (!(await this.store.shred(next))) throw new KmsError("ThrottlingException", `key ${key.keyId} changed meanwhile; retry`);
+    return this.remember(next);
   }
 
   /**
@@ -439,6 +456,9 @@ function checkAliasName(name: string): void {
   if (!ALIAS_NAME.test(name)) throw new KmsError("ValidationException", "an alias name is alias/ followed by letters, digits, / _ or -");
   if (name.startsWith("alias/aws/")) throw new KmsError("ValidationException", "alias/aws/ is reserved");
 }
+
+/** A one-way check value of imported material: it proves a re-import brings the same material without revealing it. */
+const materialCheck = (material: Uint8Array): string => createHmac("sha256", material).update("tether/imported-material-check/v1").digest("base64");
 
 const invalidState = (k: KeyRecord) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);
 

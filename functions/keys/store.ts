@@ -18,8 +18,10 @@ export interface KeyStore {
   putPolicy(next: KeyRecord, policy: KeyPolicyVersion): Promise<boolean>;
   getPolicy(tenant: string, keyId: string, version: number): Promise<KeyPolicyVersion | undefined>;
   listPolicies(tenant: string, keyId: string): Promise<KeyPolicyVersion[]>;
-  /** Removes every version's wrapped material and marks the key Destroyed. */
+  /** Writes `next` (Destroyed, or PendingImport when imported material is deleted) and removes every version's wrapped material. */
   shred(next: KeyRecord): Promise<boolean>;
+  /** Puts wrapped material back into a version that lost it (re-import), with the conditional META write; false if another writer won. */
+  restoreMaterial(next: KeyRecord, version: KeyVersion): Promise<boolean>;
 
   /** Aliases are unique per tenant: creating one that exists fails with AlreadyExistsException. */
   createAlias(alias: AliasRecord): Promise<void>;

@@ -31,6 +31,7 @@ export const KEY_ACTIONS = {
   "kms:ExportKey": MANAGE,
   "kms:GetParametersForImport": MANAGE,
   "kms:ImportKeyMaterial": MANAGE,
+  "kms:DeleteImportedKeyMaterial": MANAGE,
   "kms:PutKeyPolicy": MANAGE,
   "kms:CreateGrant": MANAGE,
   "kms:RevokeGrant": MANAGE,

@@ -28,7 +28,12 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
       headers: { "content-type": "application/json", ...(init.token ? { authorization: `Bearer ${init.token}` } : {}) },
       ...(init.body !== undefined ? { body: init.body } : {}),
     });
-  const verify = async (): Promise<Report> => (await (await request("/v1/audit/verify", { token: stack.adminToken })).json()) as Report;
+  const verify = async (): Promise<Report> => {
+    const res = await request("/v1/audit/verify", { token: stack.adminToken });
+    const body = (await res.json()) as Report;
+    expect({ status: res.status, body }).toMatchObject({ status: 200 });
+    return body;
+  };
 
   it("N requests of every kind (ok, denied, invalid, unknown route, unauthenticated) leave exactly N records, durable before each response", async () => {
     await request("/v1/principals", { token: stack.adminToken, body: JSON.stringify({ principalId: "auditor-1", kind: "user", roles: ["auditor"] }) });

@@ -43,6 +43,7 @@ import {
   RetireGrantCommand,
   GetParametersForImportCommand,
   ImportKeyMaterialCommand,
+  DeleteImportedKeyMaterialCommand,
 } from "@aws-sdk/client-kms";
 import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -181,11 +182,26 @@ describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", ()
     const params = await kms.send(new GetParametersForImportCommand({ KeyId: external?.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
     const material = randomBytes(32);
     rememberSecrets(material);
-    const wrappingKey = createPublicKey({ key: Buffer.from(params.PublicKey ?? []), format: "der", type: "spki" });
-    const wrapped = publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material);
-    await kms.send(new ImportKeyMaterialCommand({ KeyId: external?.KeyId, ImportToken: params.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE" }));
+    const importing = async (bytes: Buffer) => {
+      const p = await kms.send(new GetParametersForImportCommand({ KeyId: external?.KeyId, WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048" }));
+      const wrappingKey = createPublicKey({ key: Buffer.from(p.PublicKey ?? []), format: "der", type: "spki" });
+      const wrapped = publicEncrypt({ key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, bytes);
+      return kms.send(new ImportKeyMaterialCommand({ KeyId: external?.KeyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapped, ExpirationModel: "KEY_MATERIAL_DOES_NOT_EXPIRE" }));
+    };
+    expect(params.ParametersValidTo).toBeInstanceOf(Date);
+    await importing(material);
     const sealed = await kms.send(new EncryptCommand({ KeyId: external?.KeyId, Plaintext: Buffer.from("byok") }));
     expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }))).Plaintext ?? []).toString()).toBe("byok");
+    // Deleting the material stops the key at once; only the same material brings it back.
+    await kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: external?.KeyId }));
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: external?.KeyId }))).KeyMetadata?.KeyState).toBe("PendingImport");
+    expect(await errorName(kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob })))).toBe("KMSInvalidStateException");
+    const otherMaterial = randomBytes(32);
+    rememberSecrets(otherMaterial);
+    expect(await errorName(importing(otherMaterial))).toBe("IncorrectKeyMaterialException");
+    await importing(material);
+    expect(Buffer.from((await kms.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob }))).Plaintext ?? []).toString()).toBe("byok");
+    expect(await errorName(kms.send(new DeleteImportedKeyMaterialCommand({ KeyId: keyId })))).toBe("UnsupportedOperationException");
   });
 
   it("unsigned, wrongly signed or foreign requests are refused with AWS's error names", async () => {
