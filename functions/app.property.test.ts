@@ -86,6 +86,8 @@ describe("every endpoint under arbitrary input", async () => {
     ["GET", "/v1/tenant"],
     ["PUT", "/v1/tenant/oidc"],
     ["DELETE", "/v1/tenant/oidc"],
+    ["POST", `/v1/keys/${keyId}/delete-imported-material`],
+    ["POST", "/"],
   ];
 
   const body = fc.oneof(
@@ -101,6 +103,7 @@ describe("every endpoint under arbitrary input", async () => {
     fc.constant("x".repeat(300_000)),
     fc.record({ policy: fc.oneof(fc.jsonValue(), fc.record({ Version: fc.constant("2012-10-17"), Statement: fc.array(fc.record({ Effect: fc.constantFrom("Allow", "Deny", "Maybe"), Principal: fc.oneof(fc.constant("*"), fc.record({ Tether: fc.string() }), fc.record({ AWS: fc.string() })), Action: fc.oneof(fc.string(), fc.constant("kms:*")), Condition: fc.dictionary(fc.constantFrom("IpAddress", "StringLike", "ForAllValues:StringEquals", "DateLessThan", "Null", "Bogus"), fc.dictionary(fc.constantFrom("aws:SourceIp", "kms:EncryptionContext:a", "aws:CurrentTime", "kms:EncryptionContextKeys"), fc.oneof(fc.string(), fc.array(fc.string())))) }), { maxLength: 3 }) })), version: fc.integer(), bypassPolicyLockoutSafetyCheck: fc.boolean() }).map((b) => JSON.stringify(b)),
     fc.record({ granteePrincipal: fc.string(), operations: fc.array(fc.constantFrom("Encrypt", "Decrypt", "Nope")), constraints: fc.jsonValue(), grantToken: fc.string(), keyId: fc.constantFrom(keyId, "x"), grantId: fc.string() }).map((b) => JSON.stringify(b)),
+    fc.record({ KeyId: fc.constantFrom(keyId, "alias/x", "nope"), Plaintext: fc.base64String({ maxLength: 100 }), EncryptionContext: fc.jsonValue(), GranteePrincipal: fc.string(), Operations: fc.array(fc.string()), Policy: fc.string(), ImportToken: fc.base64String(), Tags: fc.jsonValue() }).map((b) => JSON.stringify(b)),
     fc.record({ principalId: fc.string(), kind: fc.constantFrom("user", "role", "x"), roles: fc.array(fc.constantFrom("keyUser", "god")), issuer: fc.string(), jwksUri: fc.webUrl(), audience: fc.string(), name: fc.string(), action: fc.constantFrom("kms:Encrypt", "x"), sourceIp: fc.string(), time: fc.string() }).map((b) => JSON.stringify(b)),
   );
   const headers = fc.record({
@@ -113,6 +116,7 @@ describe("every endpoint under arbitrary input", async () => {
     ),
     "content-type": fc.constantFrom("application/json", "text/plain", "application/x-amz-json-1.1", ""),
     "x-request-id": fc.string({ maxLength: 100 }).map((s) => s.replace(/[^\x20-\x7e]/g, "")),
+    "x-amz-target": fc.constantFrom("TrentService.Encrypt", "TrentService.CreateKey", "TrentService.CreateGrant", "TrentService.PutKeyPolicy", "TrentService.ImportKeyMaterial", "TrentService.Nope", "x"),
   });
 
   it("never answers 5xx", async () => {

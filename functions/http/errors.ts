@@ -42,8 +42,8 @@ export const onError: ErrorHandler<AppEnv> = (err, c) => {
   const code = codeOf(err);
   const log = c.get("log");
   const message = code === "KMSInternalException" ? "Internal error" : err.message;
-  if (c.req.header("x-amz-target") !== undefined) {
-    // The AWS protocol: AWS's error names and statuses, as its SDKs expect them.
+  if (c.req.path === "/") {
+    // The AWS protocol (POST /): AWS's error names and statuses, as its SDKs expect them.
     const aws = err instanceof AwsOutcome ? { name: err.awsName, status: 400 as const } : awsError(code, err instanceof AuthFailure ? err.reason : undefined);
     log?.[aws.status >= 500 ? "error" : "warn"]("request refused", { code: aws.name, message: err.message });
     return c.body(JSON.stringify({ __type: aws.name, message: err instanceof AwsOutcome ? err.message : message }), aws.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": aws.name });

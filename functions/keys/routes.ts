@@ -51,6 +51,10 @@ export const keyRoutes = (svc: KeyService) =>
       const p = await svc.importParameters(principalOf(c), c.req.param("keyId"), c.var.call);
       return c.json({ keyId: p.key.arn, publicKey: toB64(p.publicKey), importToken: toB64(p.importToken), wrappingAlgorithm: p.wrappingAlgorithm, parametersValidTo: p.parametersValidTo });
     })
+    .post("/v1/keys/:keyId/delete-imported-material", async (c) => {
+      c.set("audit", { action: "kms:DeleteImportedKeyMaterial", keyId: c.req.param("keyId") });
+      return c.json({ keyMetadata: keyMetadata(await svc.deleteImportedMaterial(principalOf(c), c.req.param("keyId"))) });
+    })
     .post("/v1/keys/:keyId/import", json(ImportBody), async (c) => {
       c.set("audit", { action: "kms:ImportKeyMaterial", keyId: c.req.param("keyId") });
       const b = c.req.valid("json");
