@@ -70,7 +70,9 @@ describe("several connectors: fail-over, outage and return", () => {
     const started = Date.now();
     const back = await startConnector(stack, "fo-a");
     connectors.push(back);
-    await waitForHealth(stack.url, (h) => h.hsm.connectors === 1, 15_000);
+    await waitForHealth(stack.url, (h) => h.hsm.connectors === 1, 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}\nconnector fo-a said:\n${back.output().slice(-3000)}`);
+    });
     const ready = Date.now();
     expect(await hsm.unwrap(wrapped, binding, { requestId: "back", deadline: Date.now() + 2_000 })).toEqual(material);
     expect(Date.now() - ready).toBeLessThan(2_000);
