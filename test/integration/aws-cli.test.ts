@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAwsCli } from "../../infra/local/prereqs.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { accessKeyFor, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 /** AWS CLI v2 (Debian's awscli) against Tether with a Tether-issued access key in a shared-credentials file. */
 describe("AWS CLI: aws kms encrypt / decrypt --endpoint-url", () => {
@@ -20,9 +20,7 @@ describe("AWS CLI: aws kms encrypt / decrypt --endpoint-url", () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "aws-cli");
     await waitForHealth(stack.url, (h) => h.status === "ok");
-    const res = await fetch(`${stack.url}/v1/access-keys`, { method: "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ principalId: "admin" }) });
-    const { accessKey } = (await res.json()) as { accessKey: { accessKeyId: string; secretAccessKey: string } };
-    rememberSecrets(accessKey.secretAccessKey);
+    const accessKey = await accessKeyFor(stack);
     dir = mkdtempSync(join(tmpdir(), "tether-cli-"));
     writeFileSync(join(dir, "credentials"), `[tether]\naws_access_key_id = ${accessKey.accessKeyId}\naws_secret_access_key = ${accessKey.secretAccessKey}\n`, { mode: 0o600 });
     env = { PATH: process.env.PATH ?? "", HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, "credentials"), AWS_CONFIG_FILE: join(dir, "config"), AWS_PROFILE: "tether", AWS_REGION: "us-east-1", AWS_PAGER: "" };

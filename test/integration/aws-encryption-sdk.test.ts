@@ -3,7 +3,7 @@ import { buildClient, CommitmentPolicy, getClient, KmsKeyringNode } from "@aws-c
 import { CreateKeyCommand, KMS, KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rememberSecrets } from "../support/leak-ledger.js";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { accessKeyFor, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 /** The AWS Encryption SDK for JavaScript, its KMS keyring's client pointed at Tether. */
 describe("AWS Encryption SDK (@aws-crypto/client-node) with a KMS keyring on Tether", () => {
@@ -15,9 +15,7 @@ describe("AWS Encryption SDK (@aws-crypto/client-node) with a KMS keyring on Tet
     stack = await startFunctions();
     connector = await startConnector(stack, "esdk");
     await waitForHealth(stack.url, (h) => h.status === "ok");
-    const res = await fetch(`${stack.url}/v1/access-keys`, { method: "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ principalId: "admin" }) });
-    credentials = ((await res.json()) as { accessKey: { accessKeyId: string; secretAccessKey: string } }).accessKey;
-    rememberSecrets(credentials.secretAccessKey);
+    credentials = await accessKeyFor(stack);
   });
   afterAll(async () => {
     await stack?.close();

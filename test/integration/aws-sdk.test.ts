@@ -48,7 +48,7 @@ import {
 import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rememberSecrets } from "../support/leak-ledger.js";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { accessKeyFor, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 /** The real AWS SDK for JavaScript (v3), pointed at Tether with a Tether-issued access key. */
 describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", () => {
@@ -61,9 +61,7 @@ describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", ()
     stack = await startFunctions();
     connector = await startConnector(stack, "aws-sdk");
     await waitForHealth(stack.url, (h) => h.status === "ok");
-    const res = await fetch(`${stack.url}/v1/access-keys`, { method: "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ principalId: "admin" }) });
-    credentials = ((await res.json()) as { accessKey: { accessKeyId: string; secretAccessKey: string } }).accessKey;
-    rememberSecrets(credentials.secretAccessKey);
+    credentials = await accessKeyFor(stack);
     kms = new KMSClient({ endpoint: stack.url, region: "us-east-1", credentials, maxAttempts: 1 });
   });
   afterAll(async () => {

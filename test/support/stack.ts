@@ -145,3 +145,12 @@ export async function waitForHealth(url: string, ok: (h: Health) => boolean, tim
   );
   return last as Health;
 }
+
+/** A SigV4 access key for a principal of the stack's tenant, made through the API (its secret is recorded for the leak check). */
+export async function accessKeyFor(stack: Pick<TestStack, "url" | "adminToken">, principalId = "admin"): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const res = await fetch(`${stack.url}/v1/access-keys`, { method: "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ principalId }) });
+  if (res.status !== 201) throw new Error(`creating an access key answered ${res.status}: ${await res.text()}`);
+  const { accessKey } = (await res.json()) as { accessKey: { accessKeyId: string; secretAccessKey: string } };
+  rememberSecrets(accessKey.secretAccessKey);
+  return { accessKeyId: accessKey.accessKeyId, secretAccessKey: accessKey.secretAccessKey };
+}
