@@ -230,7 +230,7 @@ export const OPERATIONS: Record<string, Operation> = {
   ListRetirableGrants: op(obj({ RetiringPrincipal: z.string().min(1).max(256), Limit, Marker }), async (s, p, i) => {
     const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
-    return { Grants: items.map((g) => awsGrant(g, g.keyId)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+    return { Grants: items.map((g) => awsGrant(g, `arn:aws:kms:${s.keys.region}:${g.tenant}:key/${g.keyId}`)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
   GetParametersForImport: op(obj({ KeyId: KeyIdRef, WrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), WrappingKeySpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096"]) }), async (s, p, i, call) => {
     const out = await s.keys.importParameters(p, i.KeyId, call);
