@@ -1,5 +1,7 @@
 import pkcs11js from "pkcs11js";
 import { KmsError } from "../../shared/errors.js";
+import { AUDIT_CHECKPOINT_KEY_LABEL } from "../../shared/hsm/port.js";
+import { keyPlan } from "./key-templates.js";
 import { cleanLabel, findOne, paddedLabel, Pkcs11Module } from "./module.js";
 
 /**
@@ -14,7 +16,7 @@ export type ProvisionOptions = {
   rootKeyLabel: string;
 };
 
-export type ProvisionResult = { tokenCreated: boolean; rootKeyCreated: boolean };
+export type ProvisionResult = { tokenCreated: boolean; rootKeyCreated: boolean; auditKeyCreated: boolean };
 
 export function provisionToken(opts: ProvisionOptions): ProvisionResult {
   let mod = new Pkcs11Module(opts.modulePath);
@@ -25,8 +27,9 @@ export function provisionToken(opts: ProvisionOptions): ProvisionResult {
       mod.close();
       mod = new Pkcs11Module(opts.modulePath);
     }
-    const rootKeyCreated = ensureRootKey(mod, opts);
-    return { tokenCreated, rootKeyCreated };
+    const rootKeyCreated = withUserSession(mod, opts, (session) => ensureRootKey(mod, session, opts.rootKeyLabel));
+    const auditKeyCreated = withUserSession(mod, opts, (session) => ensureAuditCheckpointKey(mod, session));
+    return { tokenCreated, rootKeyCreated, auditKeyCreated };
   } finally {
     mod.close();
   }
@@ -68,20 +71,36 @@ export const rootKeyTemplate = (label: string): pkcs11js.Template => [
   { type: pkcs11js.CKA_UNWRAP, value: true },
 ];
 
-function ensureRootKey(mod: Pkcs11Module, opts: ProvisionOptions): boolean {
-  const p11 = mod.p11;
+function withUserSession<T>(mod: Pkcs11Module, opts: ProvisionOptions, fn: (session: Buffer) => T): T {
   const { slot } = mod.findSlot(opts.tokenLabel);
-  const session = p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  const session = mod.p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
   try {
-    p11.C_Login(session, pkcs11js.CKU_USER, opts.userPin);
-    const existing = findOne(p11, session, [
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
-      { type: pkcs11js.CKA_LABEL, value: opts.rootKeyLabel },
-    ]);
-    if (existing !== undefined) return false;
-    p11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, rootKeyTemplate(opts.rootKeyLabel));
-    return true;
+    mod.p11.C_Login(session, pkcs11js.CKU_USER, opts.userPin);
+    return fn(session);
   } finally {
-    p11.C_CloseSession(session);
+    mod.p11.C_CloseSession(session);
   }
+}
+
+function ensureRootKey(mod: Pkcs11Module, session: Buffer, label: string): boolean {
+  const existing = findOne(mod.p11, session, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+    { type: pkcs11js.CKA_LABEL, value: label },
+  ]);
+  if (existing !== undefined) return false;
+  mod.p11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, rootKeyTemplate(label));
+  return true;
+}
+
+/** The audit checkpoint signing key (see AUDIT_CHECKPOINT_KEY_LABEL): an ECDSA P-256 pair, private half sensitive. */
+function ensureAuditCheckpointKey(mod: Pkcs11Module, session: Buffer): boolean {
+  const existing = findOne(mod.p11, session, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_LABEL, value: AUDIT_CHECKPOINT_KEY_LABEL },
+  ]);
+  if (existing !== undefined) return false;
+  const plan = keyPlan("ECC_NIST_P256", AUDIT_CHECKPOINT_KEY_LABEL, true);
+  if (plan.kind !== "pair") throw new Error("an EC key plan is a pair");
+  mod.p11.C_GenerateKeyPair(session, plan.mechanism, plan.publicTemplate, plan.privateTemplate);
+  return true;
 }

@@ -1,10 +1,10 @@
 import { verify as verifySignature } from "node:crypto";
 import { isKmsError } from "../../shared/errors.js";
-import type { HsmKeyRef, HsmPort } from "../../shared/hsm/port.js";
+import { AUDIT_CHECKPOINT_KEY_LABEL, type HsmKeyRef, type HsmPort } from "../../shared/hsm/port.js";
 import { checkpointMessage, type Checkpoint } from "./record.js";
 
-/** The HSM-resident key that signs checkpoints; its label cannot collide with a tenant's (`<12 digits>.<label>`). */
-export const CHECKPOINT_KEY: HsmKeyRef = { slot: "0", label: "tether.audit-checkpoints" };
+/** The HSM-resident key that signs checkpoints, provisioned with the root key (see AUDIT_CHECKPOINT_KEY_LABEL). */
+export const CHECKPOINT_KEY: HsmKeyRef = { slot: "0", label: AUDIT_CHECKPOINT_KEY_LABEL };
 
 export interface CheckpointSigner {
   sign(head: Omit<Checkpoint, "signature">): Promise<string>;

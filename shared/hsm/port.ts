@@ -106,3 +106,10 @@ export function parseHsmKeyId(id: string): HsmKeyRef | undefined {
 }
 
 export const hsmKeyId = (ref: HsmKeyRef): string => `hsm::${ref.slot}::${ref.label}`;
+
+/**
+ * The HSM-resident ECDSA P-256 key that signs audit checkpoints. Provisioned with the root key
+ * (creating it lazily from several instances at once could leave two keys with one label); its
+ * label cannot collide with a tenant's (`<12 digits>.<label>`).
+ */
+export const AUDIT_CHECKPOINT_KEY_LABEL = "tether.audit-checkpoints";

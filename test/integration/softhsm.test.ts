@@ -25,7 +25,7 @@ describe("SoftHSM2 through pkcs11js", () => {
   it("provisioning is idempotent", () => {
     const b = backends();
     const again = provisionToken({ modulePath: b.modulePath, tokenLabel: b.tokenLabel, soPin: readFileSync(b.soPinFile, "utf8").trim(), userPin: pin(), rootKeyLabel: b.rootKeyLabel });
-    expect(again).toEqual({ tokenCreated: false, rootKeyCreated: false });
+    expect(again).toEqual({ tokenCreated: false, rootKeyCreated: false, auditKeyCreated: false });
   });
 
   it("the root key is a sensitive, non-extractable AES-256 token key whose value cannot be read", () => {

@@ -123,7 +123,20 @@ export async function startConnector(
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
-  return { child, auditFile, output: () => output, stop: () => stopProcess(child) };
+  // A connector that dies on its own says why in the test output (a stopped one is expected to exit).
+  let stopping = false;
+  child.once("exit", (code, signal) => {
+    if (!stopping && signal === null && code !== 0) process.stderr.write(`connector ${connectorId} exited with code ${code} on its own; its output:\n${output.slice(-4000)}\n`);
+  });
+  return {
+    child,
+    auditFile,
+    output: () => output,
+    stop: () => {
+      stopping = true;
+      return stopProcess(child);
+    },
+  };
 }
 
 export type Health = { status: string; dynamodb: { status: string }; hsm: { status: string; connectors: number; rootKeyOk?: boolean } };
