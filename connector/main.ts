@@ -1,6 +1,7 @@
 import { createPrivateKey } from "node:crypto";
 import { ConfigError, readSecretFile, runMain } from "../shared/config.js";
-import { createLogger } from "../shared/log.js";
+import { isKmsError } from "../shared/errors.js";
+import { createLogger, type Logger } from "../shared/log.js";
 import { SealKeys } from "../shared/crypto/seal.js";
 import { toB64 } from "../shared/protocol/codec.js";
 import { OpName } from "../shared/protocol/frames.js";
@@ -8,6 +9,7 @@ import { FileHsmAudit } from "./audit.js";
 import { loadConnectorConfig } from "./config.js";
 import { Guard } from "./guard.js";
 import { Pkcs11Hsm } from "./pkcs11/pkcs11-hsm.js";
+import { backoffDelay } from "./tunnel/backoff.js";
 import { ConnectorLink } from "./tunnel/dial.js";
 import { createDispatcher } from "./tunnel/dispatch.js";
 
@@ -23,13 +25,8 @@ await runMain("tether-connector", async () => {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError("credentialFile (TETHER_CONNECTOR_CREDENTIAL_FILE): not an Ed25519 private key in PEM form");
   }
-  const hsm = new Pkcs11Hsm(
-    {
-      modulePath: config.pkcs11Module,
-      slots: config.slots,
-      rootKeyLabel: config.rootKeyLabel,
-      healthTtlMs: config.healthTtlMs,
-    },
+  const hsm = await untilHsmAvailable(
+    () => new Pkcs11Hsm({ modulePath: config.pkcs11Module, slots: config.slots, rootKeyLabel: config.rootKeyLabel, healthTtlMs: config.healthTtlMs }, log),
     log,
   );
   const sealKeys = new SealKeys("connector");
@@ -65,3 +62,21 @@ await runMain("tether-connector", async () => {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 });
+
+/**
+ * Opens the HSM, retrying while it is unavailable (a token not visible yet — SoftHSM can miss a
+ * token whose files another process is rewriting — or a device still starting), with back-off,
+ * for up to a minute. Anything else (a wrong PIN, a missing module) fails at once.
+ */
+async function untilHsmAvailable(open: () => Pkcs11Hsm, log: Logger): Promise<Pkcs11Hsm> {
+  const until = Date.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return open();
+    } catch (err) {
+      if (!isKmsError(err, "HsmUnavailableException") || Date.now() > until) throw err;
+      log.warn("HSM not available yet; retrying", { attempt, error: err.message });
+      await new Promise((r) => setTimeout(r, Math.max(50, backoffDelay(attempt))));
+    }
+  }
+}
