@@ -14,7 +14,11 @@ export interface CheckpointSigner {
 
 const call = () => ({ requestId: `audit-checkpoint-${Date.now()}`, deadline: Date.now() + 10_000 });
 
-/** Signs with an ECDSA P-256 key that lives in the HSM (created on first use; two instances racing both end up using it). */
+/**
+ * Signs with an ECDSA P-256 key that lives in the HSM, provisioned with the root key. Created here
+ * only if missing (an HSM provisioned before this key existed, or MemoryHsm in unit tests): two
+ * instances doing that at once could leave two keys with one label, so provision it.
+ */
 export class HsmCheckpointSigner implements CheckpointSigner {
   private ready: Promise<Uint8Array> | undefined;
 
