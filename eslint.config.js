@@ -9,7 +9,8 @@ const restrict = (patterns, paths = []) => ({
 const notFunctions = { group: ["**/functions/**"], message: "connector/ and shared/ never import functions/" };
 const notConnector = { group: ["**/connector/**"], message: "functions/ and shared/ never import connector/" };
 const notInfra = { group: ["**/infra/**"], message: "runtime code never imports infra/" };
-const sdk = { group: ["@aws-sdk/*"], message: "@aws-sdk/* lives only in *-store.ts adapters" };
+const sdk = { group: ["@aws-sdk/*"], message: "@aws-sdk/* lives only in adapters: *-store.ts and functions/tunnel/management-api.ts" };
+const lambdaAdapter = { group: ["hono/aws-lambda"], message: "hono/aws-lambda lives only in functions/lambda.ts" };
 const nodeServer = { group: ["@hono/node-server", "@hono/node-server/*"], message: "@hono/node-server lives only in functions/server.ts" };
 const pkcs11 = { name: "pkcs11js", message: "pkcs11js lives only in connector/pkcs11/" };
 
@@ -26,10 +27,12 @@ export default tseslint.config(
   // SST's generated platform types are reached the way SST documents: a triple-slash reference.
   { files: ["sst.config.ts", "infra/aws/**/*.ts"], rules: { "@typescript-eslint/triple-slash-reference": "off" } },
   { files: ["shared/**/*.ts"], rules: restrict([notFunctions, notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "shared/ never imports hono" }], [pkcs11]) },
-  { files: ["functions/**/*.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer], [pkcs11]) },
-  { files: ["functions/**/*-store.ts"], rules: restrict([notConnector, notInfra, nodeServer], [pkcs11]) },
-  { files: ["functions/server.ts"], rules: restrict([notConnector, notInfra, sdk], [pkcs11]) },
+  { files: ["functions/**/*.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, lambdaAdapter], [pkcs11]) },
+  // Adapters: DynamoDB stores, and the API Gateway management API (PostToConnection) of the apigw hub.
+  { files: ["functions/**/*-store.ts", "functions/tunnel/management-api.ts"], rules: restrict([notConnector, notInfra, nodeServer, lambdaAdapter], [pkcs11]) },
+  { files: ["functions/lambda.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer], [pkcs11]) },
+  { files: ["functions/server.ts"], rules: restrict([notConnector, notInfra, sdk, lambdaAdapter], [pkcs11]) },
   { files: ["connector/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer], [pkcs11]) },
   { files: ["connector/pkcs11/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer]) },
-  { files: ["functions/**/service.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "services never import hono" }], [pkcs11]) },
+  { files: ["functions/**/service.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, lambdaAdapter, { group: ["hono", "hono/*"], message: "services never import hono" }], [pkcs11]) },
 );

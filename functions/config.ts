@@ -30,6 +30,11 @@ const Config = z.object({
    * DynamoDB Local one lane with bigger batches is fastest (measured); raise it on DynamoDB.
    */
   auditLanes: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * The API Gateway WebSocket API's management endpoint (https://<api>.execute-api.<region>.amazonaws.com/<stage>),
+   * for the `apigw` transport (Lambda); unused by the Node server, which hosts its own hub.
+   */
+  hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
   /** The operator's tenant: its tenant admins create tenants. Unset: nobody can through the API. */
   operatorTenant: z.string().regex(/^\d{12}$/, "a 12-digit account id").optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -60,6 +65,7 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       authFailuresPerCredential: "TETHER_AUTH_FAILURES_PER_CREDENTIAL",
       operatorTenant: "TETHER_OPERATOR_TENANT",
       auditLanes: "TETHER_AUDIT_LANES",
+      hubEndpoint: "TETHER_HUB_ENDPOINT",
       logLevel: "TETHER_LOG_LEVEL",
     },
   });

@@ -34,6 +34,13 @@ import { DynamoGrantStore } from "./grants/dynamo-store.js";
 import type { GrantStore } from "./grants/store.js";
 import { GrantService } from "./grants/service.js";
 import { KeyPolicyService } from "./policy/service.js";
+import { Sweeper } from "./sweeper/service.js";
+import { ApigwHubEvents } from "./tunnel/apigw-events.js";
+import { ApigwHub } from "./tunnel/apigw-hub.js";
+import { DynamoHubStore } from "./tunnel/dynamo-hub-store.js";
+import { ManagementApiPoster } from "./tunnel/management-api.js";
+import { connectorVerifier } from "./tunnel/verifier.js";
+import { WsHsm } from "./tunnel/ws-hsm.js";
 
 export type Deps = {
   config: FunctionsConfig;
@@ -52,16 +59,19 @@ export type Deps = {
   tenants: TenantService;
   grants: GrantService;
   keyCache: KeyMaterialCache;
+  sweeper: Sweeper;
 };
 
 /** The HSM side of the wiring: a port and how many connectors currently back it. */
-export type HsmWiring = { port: HsmPort; connectorCount: () => number };
+export type HsmWiring = { port: HsmPort; connectorCount: () => Promise<number> };
+type DynamoClient = ReturnType<typeof createDynamoClient>;
+export type HsmTransport = (a: { identity: IdentityStore; db: DynamoClient }) => HsmWiring;
 
 /** Wires every service once, from config, a logger and the HSM transport (which may need the identity store). */
-export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: (identity: IdentityStore) => HsmWiring): Deps {
+export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: HsmTransport): Deps {
   const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const identity = new DynamoIdentityStore(db, config.tableName);
-  const hsm = createHsm(identity);
+  const hsm = createHsm({ identity, db });
   return wireServices({
     config,
     log,
@@ -86,7 +96,7 @@ export function wireServices(a: {
   grantStore: GrantStore;
   tenantStore: TenantStore;
   hsm: HsmPort;
-  connectorCount: () => number;
+  connectorCount: () => Promise<number>;
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const checkpointSigner = new HsmCheckpointSigner(a.hsm);
@@ -102,6 +112,7 @@ export function wireServices(a: {
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
+  const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys, grants: a.grantStore, tokenKeys, log: a.log.child({ component: "sweeper" }) });
   return {
     config: a.config,
     log: a.log,
@@ -125,5 +136,34 @@ export function wireServices(a: {
     tenants: new TenantService(a.tenantStore, a.identity, authorizer, a.config.operatorTenant, oidc),
     grants: new GrantService(a.grantStore, keys, authorizer, grantFinder),
     keyCache,
+    sweeper,
   };
+}
+
+/**
+ * The `apigw` transport (Lambda): connectors hold connections to the API Gateway WebSocket API;
+ * their state and replies live in DynamoDB (see tunnel/apigw-hub.ts).
+ */
+export const apigwTransport =
+  (config: FunctionsConfig, log: Logger): HsmTransport =>
+  ({ db }) => {
+    const hub = new ApigwHub({ store: new DynamoHubStore(db, config.tableName), poster: managementApi(config), log: log.child({ component: "hub" }) });
+    return { port: new WsHsm(hub), connectorCount: async () => (await hub.ready()).length };
+  };
+
+/** The WebSocket routes of the `apigw` hub: only what they need, so their Lambda starts fast. */
+export function buildHubEvents(config: FunctionsConfig, log: Logger): ApigwHubEvents {
+  const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  return new ApigwHubEvents({
+    store: new DynamoHubStore(db, config.tableName),
+    poster: managementApi(config),
+    verify: connectorVerifier(new DynamoIdentityStore(db, config.tableName)),
+    log: log.child({ component: "hub" }),
+    hsmTimeoutMs: config.hsmTimeoutMs,
+  });
+}
+
+function managementApi(config: FunctionsConfig): ManagementApiPoster {
+  if (!config.hubEndpoint) throw new Error("bad config: hubEndpoint (TETHER_HUB_ENDPOINT) is required with the apigw transport");
+  return new ManagementApiPoster(config.hubEndpoint, config.region);
 }

@@ -16,10 +16,10 @@ export type RunningServer = { url: string; deps: Deps; hub: ConnectorHub; close(
 /** The single-process deployment: the HTTP app and the `direct` hub on one Node server. */
 export async function startServer(config: FunctionsConfig, log: Logger): Promise<RunningServer> {
   let hub: ConnectorHub | undefined;
-  const deps = buildDeps(config, log, (identity) => {
+  const deps = buildDeps(config, log, ({ identity }) => {
     hub = new ConnectorHub({ verify: connectorVerifier(identity), log: log.child({ component: "hub" }) });
     const connectors = hub;
-    return { port: new WsHsm(connectors), connectorCount: () => connectors.ready().length };
+    return { port: new WsHsm(connectors), connectorCount: async () => (await connectors.ready()).length };
   });
   if (!hub) throw new Error("the HSM transport was not wired");
   const connectors = hub;

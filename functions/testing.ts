@@ -30,7 +30,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
     auditStore: audit,
     keyStore,
     hsm,
-    connectorCount: () => (hsm.available ? 1 : 0),
+    connectorCount: async () => (hsm.available ? 1 : 0),
     pingDb: async () => {
       if (o.dbUp && !o.dbUp()) throw new Error("connection refused");
     },

@@ -57,6 +57,7 @@ export class ConnectorLink {
     let badFrames = 0;
     ws.on("open", () => {
       log.info("link open, authenticating", { hub: this.opts.hubUrl });
+      this.send({ type: "greet", v: PROTOCOL_VERSION });
       this.heartbeat = setInterval(() => {
         if (!alive) return ws.terminate();
         alive = false;

@@ -14,7 +14,7 @@ export type HealthReport = {
 export type HealthDeps = {
   pingDb: (signal: AbortSignal) => Promise<void>;
   hsm: HsmPort;
-  connectorCount: () => number;
+  connectorCount: () => Promise<number>;
   cacheStats: () => CacheStats;
   timeoutMs: number;
 };
@@ -39,7 +39,7 @@ export class HealthService {
   }
 
   private async checkHsm(): Promise<HealthReport["hsm"]> {
-    const connectors = this.d.connectorCount();
+    const connectors = await this.d.connectorCount().catch(() => 0);
     let health: HsmHealth | undefined;
     const { ms, error } = await timed(async () => {
       health = await this.d.hsm.health({ requestId: `health-${randomUUID()}`, deadline: Date.now() + this.d.timeoutMs });

@@ -97,6 +97,14 @@ export class DynamoIdentityStore implements IdentityStore {
     }
   }
 
+  async deleteTokenKeysBefore(kid: string): Promise<string[]> {
+    const old = (await this.query({ KeyConditionExpression: "pk = :p AND begins_with(sk, :k)", ExpressionAttributeValues: marshall({ ":p": "SYSTEM", ":k": "TOKENKEY#" }), ConsistentRead: true }))
+      .map((i) => TokenKeyRecord.parse(i).kid)
+      .filter((k) => k < kid);
+    for (const k of old) await this.db.send(new DeleteItemCommand({ TableName: this.table, Key: marshall(tokenKeyPk(k)) }));
+    return old;
+  }
+
   getConnector(connectorId: string): Promise<ConnectorRecord | undefined> {
     return this.get(connectorPk(connectorId), ConnectorRecord);
   }

@@ -73,6 +73,12 @@ export class MemoryIdentityStore implements IdentityStore {
     return this.tokenKeys.get(kid);
   }
 
+  async deleteTokenKeysBefore(kid: string) {
+    const old = [...this.tokenKeys.keys()].filter((k) => k < kid);
+    for (const k of old) this.tokenKeys.delete(k);
+    return old;
+  }
+
   async putTokenKey(record: TokenKeyRecord) {
     const existing = this.tokenKeys.get(record.kid);
     if (existing) return existing;

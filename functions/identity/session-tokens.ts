@@ -14,6 +14,7 @@ const KID = /^k-\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 
 const call = (what: string) => ({ requestId: `session-token-${what}`, deadline: Date.now() + 5_000 });
+const kidOf = (epochMs: number) => `k-${new Date(epochMs).toISOString().slice(0, 10)}`;
 const binding = (kid: string) => Buffer.from(`tether-session-token-key\n${kid}`);
 
 /**
@@ -32,7 +33,12 @@ export class SessionTokenKeys {
   ) {}
 
   currentKid(): string {
-    return `k-${new Date(this.now()).toISOString().slice(0, 10)}`;
+    return kidOf(this.now());
+  }
+
+  /** Deletes the keys no live token can need: those of days before yesterday. */
+  retireOld(): Promise<string[]> {
+    return this.store.deleteTokenKeysBefore(kidOf(this.now() - DAY_MS));
   }
 
   /** The key for `kid`: today's is created if missing; an older one must exist and be at most a day old. */

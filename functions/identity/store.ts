@@ -74,6 +74,8 @@ export interface IdentityStore {
   getTokenKey(kid: string): Promise<TokenKeyRecord | undefined>;
   /** Stores the key unless one with that kid exists; returns the stored one either way. */
   putTokenKey(record: TokenKeyRecord): Promise<TokenKeyRecord>;
+  /** Deletes the signing keys of days before `kid` (tokens they signed have expired); returns their kids. */
+  deleteTokenKeysBefore(kid: string): Promise<string[]>;
 
   getConnector(connectorId: string): Promise<ConnectorRecord | undefined>;
   /** Registers or replaces a connector's public key. */

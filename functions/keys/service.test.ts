@@ -19,10 +19,10 @@ describe("KeyService.sweep (with a clock)", () => {
     await svc.scheduleDeletion(admin, doomed.keyId, 7);
 
     now += 6 * 86_400_000;
-    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [] });
+    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [], dead: [] });
 
     now += 2 * 86_400_000;
-    expect((await svc.sweep(admin.tenant, call())).destroyed).toEqual([doomed.keyId]);
+    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [doomed.keyId], rotated: [], dead: [doomed.keyId] });
     expect((await store.get(admin.tenant, doomed.keyId))?.state).toBe("Destroyed");
     expect((await store.getVersion(admin.tenant, doomed.keyId, 1))?.wrapped).toBeUndefined();
 
@@ -30,6 +30,6 @@ describe("KeyService.sweep (with a clock)", () => {
     expect((await svc.sweep(admin.tenant, call())).rotated).toEqual([rotating.keyId]);
     expect((await store.get(admin.tenant, rotating.keyId))?.primaryVersion).toBe(2);
     expect((await store.get(admin.tenant, untouched.keyId))?.primaryVersion).toBe(1);
-    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [] });
+    expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [], dead: [doomed.keyId] });
   });
 });

@@ -321,10 +321,14 @@ export class KeyService {
     return this.usageRecorder.usage(key.tenant, key.keyId);
   }
 
-  /** What is due for the tenant's keys: destruction after the deletion window, automatic rotation. */
-  async sweep(tenant: string, call: CallOpts): Promise<{ destroyed: string[]; rotated: string[] }> {
+  /**
+   * What is due for the tenant's keys: destruction after the deletion window, automatic rotation.
+   * `dead` lists every destroyed key seen (now or before), whose grants can go.
+   */
+  async sweep(tenant: string, call: CallOpts): Promise<{ destroyed: string[]; rotated: string[]; dead: string[] }> {
     const destroyed: string[] = [];
     const rotated: string[] = [];
+    const dead: string[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.store.list(tenant, 100, cursor);
@@ -332,6 +336,9 @@ export class KeyService {
         if (k.state === "PendingDeletion" && k.deletionDate && Date.parse(k.deletionDate) <= this.now()) {
           await this.destroy(k);
           destroyed.push(k.keyId);
+          dead.push(k.keyId);
+        } else if (k.state === "Destroyed") {
+          dead.push(k.keyId);
         } else if (k.state === "Enabled" && k.nextRotationAt && Date.parse(k.nextRotationAt) <= this.now()) {
           await this.addVersion(k.tenant, k.keyId, call);
           rotated.push(k.keyId);
@@ -339,7 +346,7 @@ export class KeyService {
       }
       cursor = page.cursor;
     } while (cursor);
-    return { destroyed, rotated };
+    return { destroyed, rotated, dead };
   }
 
   private async destroy(key: KeyRecord): Promise<KeyRecord> {

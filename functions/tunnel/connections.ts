@@ -5,6 +5,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
+import { IDEMPOTENT, paramsBuilder, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
 import {
   challengeMessage,
   CloseCode,
@@ -16,7 +17,6 @@ import {
   ToHubFrame,
   type HelloFrame,
   type OpName,
-  type OpParams,
   type OpResult,
   type ToConnectorFrame,
 } from "../../shared/protocol/frames.js";
@@ -24,11 +24,6 @@ import {
 /** Checks a connector's challenge signature against the credential registered for it. */
 export type ConnectorVerifier = (connectorId: string, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
 
-/** Operations that may be sent again to another connector when one drops mid-request. */
-const IDEMPOTENT: ReadonlySet<OpName> = new Set<OpName>(["health", "random", "unwrap", "decrypt", "verify", "getPublicKey", "listKeys"]);
-
-/** What a request may depend on about the connector that serves it. */
-export type Peer = { connectorId: string; sealingKey: Uint8Array };
 type ParamsFor = (peer: Peer) => unknown;
 
 type Pending = {
@@ -54,8 +49,6 @@ type Connection = {
   alive: boolean;
 };
 
-export type ConnectorSummary = { connectorId: string; hsmIdentity: string; inFlight: number };
-
 export type HubOptions = {
   verify: ConnectorVerifier;
   log: Logger;
@@ -72,7 +65,7 @@ export type HubOptions = {
  * connectors (least in-flight), enforces deadlines and retries idempotent operations on
  * another connector when one drops.
  */
-export class ConnectorHub {
+export class ConnectorHub implements ConnectorLink {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly connections = new Set<Connection>();
   private readonly pending = new Map<number, Pending>();
@@ -94,8 +87,7 @@ export class ConnectorHub {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  /** Connectors that are authenticated and have announced their HSM. */
-  ready(): ConnectorSummary[] {
+  async ready(): Promise<ConnectorSummary[]> {
     return [...this.connections]
       .filter((c) => c.state === "ready")
       .map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hello?.hsm.identity ?? "", inFlight: c.inFlight }));
@@ -106,9 +98,8 @@ export class ConnectorHub {
    * `params` may depend on the connector chosen (material sealed to its key); it is built again
    * if the request fails over to another connector.
    */
-  async call<O extends OpName>(op: O, params: OpParams<O> | ((peer: Peer) => OpParams<O>), opts: CallOpts): Promise<OpResult<O>> {
-    const build: ParamsFor = typeof params === "function" ? (params as ParamsFor) : () => params;
-    const result = await new Promise<unknown>((resolve, reject) => this.send(op, build, opts, resolve, reject, undefined));
+  async call<O extends OpName>(op: O, params: ParamsOrBuilder<O>, opts: CallOpts): Promise<OpResult<O>> {
+    const result = await new Promise<unknown>((resolve, reject) => this.send(op, paramsBuilder(params), opts, resolve, reject, undefined));
     const parsed = Ops[op].result.safeParse(result);
     if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
     return parsed.data as OpResult<O>;
@@ -202,6 +193,8 @@ export class ConnectorHub {
       return;
     }
     const frame = parsed.frame;
+    // This hub challenges on accept; a greet only matters to relays that cannot speak first.
+    if (frame.type === "greet") return;
     // One answer to the challenge: anything else before the verdict closes the socket.
     if (conn.state === "verifying") return this.refuse(conn, log, "frame before authentication completed");
     if (conn.state === "challenged") {

@@ -2,17 +2,17 @@ import { RotatingSealKeys, open, seal, sealContext, type SealKeys } from "../../
 import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrapOpts, WrappedKey } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { OpName } from "../../shared/protocol/frames.js";
-import type { ConnectorHub, Peer } from "./connections.js";
+import type { ConnectorLink, Peer } from "./link.js";
 
 /**
- * HsmPort through the connector link: each call becomes one request frame. Key material crosses
+ * HsmPort through a connector link (direct or API Gateway): each call becomes one request frame. Key material crosses
  * only sealed, on the channel between this function's short-lived key pair and the key of the
  * connector that serves the request.
  */
 export class WsHsm implements HsmPort {
   private readonly keys = new RotatingSealKeys();
 
-  constructor(private readonly hub: ConnectorHub) {}
+  constructor(private readonly hub: ConnectorLink) {}
 
   /** Seals for, and opens from, whichever connector serves the request. */
   private channel(op: OpName, o: CallOpts) {
@@ -97,9 +97,5 @@ export class WsHsm implements HsmPort {
 
   async verify(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, o: CallOpts): Promise<boolean> {
     return (await this.hub.call("verify", { ...ref, alg, message: toB64(message), messageType: type, signature: toB64(signature) }, o)).valid;
-  }
-
-  connectors() {
-    return this.hub.ready();
   }
 }

@@ -5,6 +5,8 @@ import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, S
 /**
  * The connector link: JSON text frames over one WebSocket, validated by zod on both ends.
  *
+ *   connector → hub        greet {}                  (on open: a relay such as API Gateway only lets
+ *                                                    the hub speak once the connector has)
  *   hub       → connector  challenge {nonce}
  *   connector → hub        auth {connectorId, signature = Ed25519(challengeMessage)}
  *   hub       → connector  welcome {}                 (or the socket closes with 4401)
@@ -32,6 +34,8 @@ export const CloseCode = {
 
 const b64 = z.string().max(MAX_FRAME_BYTES).regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64");
 const v = z.literal(PROTOCOL_VERSION);
+
+export const GreetFrame = z.object({ type: z.literal("greet"), v });
 
 export const ChallengeFrame = z.object({ type: z.literal("challenge"), v, nonce: b64 });
 export type ChallengeFrame = z.infer<typeof ChallengeFrame>;
@@ -161,7 +165,7 @@ export const ProtocolErrorFrame = z.object({
 export type ProtocolErrorFrame = z.infer<typeof ProtocolErrorFrame>;
 
 /** What the hub may receive, and what the connector may receive. */
-export const ToHubFrame = z.discriminatedUnion("type", [AuthFrame, HelloFrame, ResponseFrame, DrainingFrame, ProtocolErrorFrame]);
+export const ToHubFrame = z.discriminatedUnion("type", [GreetFrame, AuthFrame, HelloFrame, ResponseFrame, DrainingFrame, ProtocolErrorFrame]);
 export type ToHubFrame = z.infer<typeof ToHubFrame>;
 export const ToConnectorFrame = z.discriminatedUnion("type", [ChallengeFrame, WelcomeFrame, RequestFrame, ProtocolErrorFrame]);
 export type ToConnectorFrame = z.infer<typeof ToConnectorFrame>;

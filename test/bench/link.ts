@@ -34,7 +34,7 @@ export async function benchLink(o: { total: number; concurrency: number[] }): Pr
   try {
     await waitFor(
       async () => {
-        if (server.hub.ready().length !== 1) throw new Error("no connector yet");
+        if ((await server.hub.ready()).length !== 1) throw new Error("no connector yet");
       },
       { timeoutMs: 30_000, what: "connector" },
     );

@@ -53,7 +53,7 @@ describe("several connectors: fail-over, outage and return", () => {
     expect(killed).toBe(true);
     expect(failed).toBe(0);
     expect(done).toBeGreaterThanOrEqual(total);
-    expect(stack.server.hub.ready().map((c) => c.connectorId)).toEqual(["fo-b"]);
+    expect((await stack.server.hub.ready()).map((c) => c.connectorId)).toEqual(["fo-b"]);
     expect(connectors[1]?.child.exitCode).toBeNull();
   });
 
@@ -112,7 +112,7 @@ describe("graceful drain", () => {
       expect(failed).toBe(0);
       await new Promise<void>((resolve) => (a.child.exitCode !== null ? resolve() : a.child.once("exit", () => resolve())));
       expect(a.child.exitCode).toBe(0);
-      expect(stack.server.hub.ready().map((c) => c.connectorId)).toEqual(["drain-b"]);
+      expect((await stack.server.hub.ready()).map((c) => c.connectorId)).toEqual(["drain-b"]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       await stack.close();

@@ -1,0 +1,122 @@
+import { randomInt } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { KmsError } from "../../shared/errors.js";
+import type { CallOpts } from "../../shared/hsm/port.js";
+import type { Logger } from "../../shared/log.js";
+import { encodeFrame, Ops, parseFrame, ResponseFrame, type OpName, type OpResult } from "../../shared/protocol/frames.js";
+import type { HubConnection, HubStore } from "./hub-store.js";
+import { IDEMPOTENT, paramsBuilder, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
+import type { ConnectionPoster } from "./management-api.js";
+
+export type ApigwHubOptions = {
+  store: HubStore;
+  poster: ConnectionPoster;
+  log: Logger;
+  /** How long this instance trusts its view of the connected connectors. */
+  connectionsTtlMs?: number;
+};
+
+/** Bounds of the wait between two reads of a reply. */
+const FIRST_POLL_MIN_MS = 2;
+const POLL_MAX_MS = 50;
+
+/**
+ * The `apigw` transport: connectors hold WebSocket connections to API Gateway, whose routes
+ * ($connect, $default, $disconnect: see ApigwHubEvents) keep their state in DynamoDB. A request
+ * is posted to a ready connection with the management API; the connector's reply reaches the
+ * `$default` handler, which stores it; this instance reads it back.
+ *
+ * How it waits: it sleeps, then reads the reply and the connection's record in one strongly
+ * consistent BatchGetItem, and sleeps again. The first read comes after about the round trip
+ * this instance has been seeing (a moving average), later ones back off ×1.5 up to 50 ms, and none
+ * is issued past the deadline. A typical call costs 1–2 reads of two small items (2 RCU each) plus
+ * the reply's put and delete; a vanished connection record means the connector dropped.
+ */
+export class ApigwHub implements ConnectorLink {
+  private view: { at: number; connections: Promise<HubConnection[]> } | undefined;
+  /** Moving average of request → reply-stored time, in ms. */
+  private roundTripMs = 10;
+
+  constructor(private readonly o: ApigwHubOptions) {}
+
+  async ready(): Promise<ConnectorSummary[]> {
+    return (await this.connections()).filter((c) => c.state === "ready").map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hsmIdentity ?? "", inFlight: 0 }));
+  }
+
+  async call<O extends OpName>(op: O, params: ParamsOrBuilder<O>, opts: CallOpts): Promise<OpResult<O>> {
+    const build = paramsBuilder(params);
+    const tried = new Set<string>();
+    for (;;) {
+      const conn = await this.pick(tried);
+      if (!conn) throw new KmsError("HsmUnavailableException", tried.size ? `no other HSM connector could take ${op}` : "no HSM connector is connected");
+      tried.add(conn.connectionId);
+      const outcome = await this.exchange(conn, op, build, opts);
+      if (outcome === "gone") {
+        this.view = undefined;
+        continue; // nothing was delivered: any operation may go elsewhere
+      }
+      if (outcome === "dropped") {
+        this.view = undefined;
+        if (IDEMPOTENT.has(op)) continue;
+        throw new KmsError("HsmUnavailableException", `the HSM connector dropped during ${op}`);
+      }
+      if (!outcome.ok) throw new KmsError(outcome.error.code, outcome.error.message);
+      const parsed = Ops[op].result.safeParse(outcome.result);
+      if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
+      return parsed.data as OpResult<O>;
+    }
+  }
+
+  /** Posts one request and awaits its reply: the response frame, "gone" (never delivered) or "dropped" (delivered, connector gone). */
+  private async exchange(conn: HubConnection, op: OpName, build: (peer: Peer) => unknown, opts: CallOpts): Promise<ResponseFrame | "gone" | "dropped"> {
+    const peer = { connectorId: conn.connectorId ?? "", sealingKey: new Uint8Array(Buffer.from(conn.sealingKey ?? "", "base64")) };
+    let wire: unknown;
+    try {
+      wire = build(peer);
+    } catch (err) {
+      throw err instanceof KmsError ? err : new KmsError("KMSInternalException", `could not prepare ${op}`);
+    }
+    if (opts.deadline <= Date.now()) throw timeout(op);
+    const id = randomInt(1, 2 ** 47);
+    const started = performance.now();
+    const posted = await this.o.poster.post(conn.connectionId, encodeFrame({ type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId }));
+    if (posted === "gone") {
+      await this.o.store.deleteConnection(conn.connectionId);
+      return "gone";
+    }
+    let wait = Math.max(FIRST_POLL_MIN_MS, this.roundTripMs * 0.8);
+    for (;;) {
+      const remaining = opts.deadline - Date.now();
+      if (remaining <= 0) throw timeout(op);
+      await sleep(Math.min(wait, remaining));
+      wait = Math.min(wait * 1.5, POLL_MAX_MS);
+      const { reply, connected } = await this.o.store.pollReply(conn.connectionId, id);
+      if (reply !== undefined) {
+        this.roundTripMs = this.roundTripMs * 0.8 + (performance.now() - started) * 0.2;
+        void this.o.store.deleteReply(conn.connectionId, id).catch((err: Error) => this.o.log.warn("could not delete a read reply", { error: err.message }));
+        const parsed = parseFrame(ResponseFrame, reply);
+        if (!parsed.ok) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} reply`);
+        return parsed.frame;
+      }
+      if (!connected) return "dropped";
+    }
+  }
+
+  /** A random ready connection not tried yet (instances cannot see each other's load; connectors refuse work beyond their limit). */
+  private async pick(tried: ReadonlySet<string>): Promise<HubConnection | undefined> {
+    const candidates = (await this.connections()).filter((c) => c.state === "ready" && !tried.has(c.connectionId));
+    return candidates[randomInt(0, Math.max(candidates.length, 1))];
+  }
+
+  private connections(): Promise<HubConnection[]> {
+    const now = Date.now();
+    if (!this.view || now - this.view.at > (this.o.connectionsTtlMs ?? 2_000)) {
+      const connections = this.o.store.listConnections();
+      connections.catch(() => (this.view = undefined));
+      this.view = { at: now, connections };
+    }
+    return this.view.connections;
+  }
+}
+
+const timeout = (op: OpName) => new KmsError("DependencyTimeoutException", `HSM ${op} did not answer within its deadline`);

@@ -1,0 +1,273 @@
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, sign } from "node:crypto";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import WebSocket from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadFunctionsConfig, type FunctionsConfig } from "../../functions/config.js";
+import { createDynamoClient } from "../../functions/db/dynamo-store.js";
+import { buildHubEvents } from "../../functions/deps.js";
+import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
+import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
+import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
+import { decodeHeader } from "../../shared/crypto/envelope.js";
+import { createLogger } from "../../shared/log.js";
+import { challengeMessage, PROTOCOL_VERSION } from "../../shared/protocol/frames.js";
+import { startHttpApi, startWebSocketApi, type HttpHandler, type WebSocketApi } from "../support/apigw-emulator.js";
+import { rememberOutput, rememberSecrets } from "../support/leak-ledger.js";
+import { accessKeyFor, backends, freshTables, startConnector, type ConnectorProcess } from "../support/stack.js";
+
+type Json = Record<string, unknown> & { keyMetadata?: { keyId: string; keyState: string }; ciphertextBlob?: string; plaintext?: string; __type?: string };
+type Caller = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Json }>;
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+const text = (b: unknown) => Buffer.from(b as string, "base64").toString();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const METADATA_TTL_MS = 500;
+const HSM_TIMEOUT_MS = 5_000;
+
+describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and WebSocket APIs (apigw transport)", () => {
+  let tableName: string;
+  let tenant: string;
+  let config: FunctionsConfig;
+  let wsApi: WebSocketApi;
+  const httpApis: { url: string; close(): Promise<void> }[] = [];
+  let connector: ConnectorProcess;
+  let adminToken: string;
+  const db = () => createDynamoClient({ region: "us-east-1", endpoint: backends().dynamoEndpoint });
+  const callerFor = (url: string): Caller => async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+  let a: Caller;
+  let b: Caller;
+
+  beforeAll(async () => {
+    tableName = await freshTables();
+    tenant = randomTenantId();
+    let hub: (event: Record<string, unknown>) => Promise<{ statusCode: number }> = async () => ({ statusCode: 503 });
+    wsApi = await startWebSocketApi((event) => hub(event));
+    // What SST sets on the functions, and the credentials of the function's role.
+    Object.assign(process.env, {
+      TETHER_TABLE: tableName,
+      TETHER_DYNAMO_ENDPOINT: backends().dynamoEndpoint,
+      TETHER_HUB_ENDPOINT: wsApi.managementEndpoint,
+      TETHER_METADATA_TTL_MS: String(METADATA_TTL_MS),
+      TETHER_HSM_TIMEOUT_MS: String(HSM_TIMEOUT_MS),
+      TETHER_OPERATOR_TENANT: tenant,
+      TETHER_LOG_LEVEL: "warn",
+      AWS_ACCESS_KEY_ID: "ASIAFUNCTIONROLE",
+      AWS_SECRET_ACCESS_KEY: "function-role-secret",
+    });
+    config = loadFunctionsConfig();
+    const log = createLogger({ name: "lambda", level: "debug", destination: { write: (line) => rememberOutput("lambda", line) } });
+    const { createHubHandler } = await import("../../functions/lambda-hub.js");
+    hub = createHubHandler(buildHubEvents(config, log));
+    const { createHttpHandler } = await import("../../functions/lambda.js");
+    // Two instances of the HTTP function, each with its own caches, as Lambda runs them.
+    for (let i = 0; i < 2; i++) {
+      const handle = createHttpHandler(config, log);
+      httpApis.push(await startHttpApi((event) => handle(event as never) as ReturnType<HttpHandler>));
+    }
+    a = callerFor(httpApis[0]?.url as string);
+    b = callerFor(httpApis[1]?.url as string);
+    const client = db();
+    const identity = new DynamoIdentityStore(client, tableName);
+    adminToken = (await ensureAdminApiKey(`${backends().stateDir}/${tableName}`, identity, tenant)).token;
+    rememberSecrets(adminToken);
+    connector = await startConnector({ identity, hubUrl: wsApi.wsUrl, tableName }, "apigw-1", { TETHER_MAX_IN_FLIGHT: "512" });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const health = await a("GET", "/health");
+      if ((health.body as { hsm?: { connectors?: number; status?: string } }).hsm?.status === "up") break;
+      await sleep(100);
+    }
+  });
+  afterAll(async () => {
+    await connector?.stop();
+    for (const api of httpApis) await api.close();
+    await wsApi?.close();
+  });
+
+  it("a connector authenticates through the WebSocket API and is registered ready in DynamoDB", async () => {
+    const client = db();
+    const connections = await new DynamoHubStore(client, tableName).listConnections();
+    expect(connections.map((c) => [c.connectorId, c.state])).toEqual([["apigw-1", "ready"]]);
+    expect(connections[0]?.connectionId).toBe(wsApi.connectionIds()[0]);
+    const health = (await a("GET", "/health")).body as { status: string; hsm: { connectors: number; rootKeyOk: boolean } };
+    expect(health).toMatchObject({ status: "ok", hsm: { connectors: 1, rootKeyOk: true } });
+    expect(wsApi.unsigned()).toBe(0);
+    client.destroy();
+  });
+
+  it("every crypto path works end to end through the apigw transport", async () => {
+    // Symmetric: a cold key on instance B unwraps through API Gateway.
+    const keyId = (await a("POST", "/v1/keys", { description: "apigw" })).body.keyMetadata?.keyId as string;
+    rememberSecrets("through the relay");
+    const blob = (await a("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("through the relay"), encryptionContext: { app: "x" } })).body.ciphertextBlob;
+    expect(text((await b("POST", "/v1/decrypt", { ciphertextBlob: blob, encryptionContext: { app: "x" } })).body.plaintext)).toBe("through the relay");
+    expect((await b("POST", "/v1/decrypt", { ciphertextBlob: blob, encryptionContext: { app: "y" } })).body.__type).toBe("InvalidCiphertextException");
+
+    const dataKey = (await a("POST", `/v1/keys/${keyId}/generate-data-key`, { keySpec: "AES_256" })).body;
+    rememberSecrets(dataKey.plaintext as string);
+    expect(Buffer.from(dataKey.plaintext as string, "base64")).toHaveLength(32);
+    expect((await b("POST", "/v1/decrypt", { ciphertextBlob: dataKey.ciphertextBlob })).body.plaintext).toBe(dataKey.plaintext);
+    expect((await a("POST", `/v1/keys/${keyId}/generate-data-key-without-plaintext`, { keySpec: "AES_256" })).body.plaintext).toBeUndefined();
+    const pair = await a("POST", `/v1/keys/${keyId}/generate-data-key-pair`, { keyPairSpec: "ECC_NIST_P256" });
+    expect(pair.status).toBe(200);
+    rememberSecrets(pair.body.privateKeyPlaintext as string);
+
+    const rotated = await a("POST", `/v1/keys/${keyId}/rotate`);
+    expect(rotated.status).toBe(200);
+    const other = (await a("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const re = await a("POST", "/v1/re-encrypt", { ciphertextBlob: blob, sourceEncryptionContext: { app: "x" }, destinationKeyId: other });
+    expect(re.status).toBe(200);
+    expect(text((await b("POST", "/v1/decrypt", { ciphertextBlob: re.body.ciphertextBlob })).body.plaintext)).toBe("through the relay");
+
+    // Asymmetric and HMAC keys: private material generated in software, wrapped by the HSM through the relay.
+    const signer = (await a("POST", "/v1/keys", { keySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY" })).body.keyMetadata?.keyId as string;
+    const sig = await b("POST", `/v1/keys/${signer}/sign`, { message: b64("m"), signingAlgorithm: "ECDSA_SHA_256" });
+    expect((await a("POST", `/v1/keys/${signer}/verify`, { message: b64("m"), signature: sig.body.signature, signingAlgorithm: "ECDSA_SHA_256" })).body.signatureValid).toBe(true);
+    const mac = (await a("POST", "/v1/keys", { keySpec: "HMAC_256" })).body.keyMetadata?.keyId as string;
+    const tag = await b("POST", `/v1/keys/${mac}/generate-mac`, { message: b64("m"), macAlgorithm: "HMAC_SHA_256" });
+    expect((await a("POST", `/v1/keys/${mac}/verify-mac`, { message: b64("m"), mac: tag.body.mac, macAlgorithm: "HMAC_SHA_256" })).body.macValid).toBe(true);
+
+    // BYOK: the import token's private key is wrapped and unwrapped by the HSM through the relay.
+    const imported = (await a("POST", "/v1/keys", { origin: "EXTERNAL" })).body.keyMetadata?.keyId as string;
+    const params = (await a("POST", `/v1/keys/${imported}/import-parameters`)).body as { publicKey: string; importToken: string };
+    const material = randomBytes(32);
+    rememberSecrets(material.toString("base64"));
+    const wrapKey = createPublicKey({ key: Buffer.from(params.publicKey, "base64"), format: "der", type: "spki" });
+    const encryptedKeyMaterial = publicEncrypt({ key: wrapKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: "sha256" }, material).toString("base64");
+    expect((await b("POST", `/v1/keys/${imported}/import`, { importToken: params.importToken, encryptedKeyMaterial })).body.keyMetadata?.keyState).toBe("Enabled");
+
+    // HSM-resident keys: every operation proxied to the connector.
+    const label = `apigw-${randomBytes(3).toString("hex")}`;
+    expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "AES_256" })).status).toBe(201);
+    const hsmBlob = (await a("POST", `/v1/hsm-keys/hsm::0::${label}/encrypt`, { plaintext: b64("inside"), encryptionContext: { a: "1" } })).body.ciphertextBlob;
+    expect(text((await b("POST", `/v1/hsm-keys/hsm::0::${label}/decrypt`, { ciphertextBlob: hsmBlob, encryptionContext: { a: "1" } })).body.plaintext)).toBe("inside");
+    expect((await a("DELETE", `/v1/hsm-keys/hsm::0::${label}`)).status).toBe(200);
+    const random = await b("POST", "/v1/random", { numberOfBytes: 64 });
+    expect(Buffer.from(random.body.plaintext as string, "base64")).toHaveLength(64);
+  });
+
+  it("AWS KMS protocol: @aws-sdk/client-kms with SigV4 against the HTTP API's Lambda", async () => {
+    const credentials = await accessKeyFor({ url: httpApis[0]?.url as string, adminToken });
+    const kms = new KMSClient({ region: config.region, endpoint: httpApis[1]?.url as string, credentials });
+    const keyId = (await a("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe("Enabled");
+    rememberSecrets("sdk through lambda");
+    const enc = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from("sdk through lambda"), EncryptionContext: { k: "v" } }));
+    const dec = await kms.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { k: "v" } }));
+    expect(Buffer.from(dec.Plaintext as Uint8Array).toString()).toBe("sdk through lambda");
+    const dk = await kms.send(new GenerateDataKeyCommand({ KeyId: keyId, KeySpec: "AES_256" }));
+    rememberSecrets(Buffer.from(dk.Plaintext as Uint8Array).toString("base64"));
+    expect(dk.Plaintext).toHaveLength(32);
+    kms.destroy();
+  });
+
+  it("a second instance sees a Disable and a rotation within the metadata TTL (no process-local state decides)", async () => {
+    const keyId = (await a("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const versionOf = (r: { body: Json }) => decodeHeader(Buffer.from(r.body.ciphertextBlob as string, "base64")).version;
+    expect(versionOf(await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }))).toBe(1);
+    expect((await a("POST", `/v1/keys/${keyId}/rotate`)).status).toBe(200);
+    await sleep(METADATA_TTL_MS + 100);
+    expect(versionOf(await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }))).toBe(2);
+    expect((await a("POST", `/v1/keys/${keyId}/disable`)).status).toBe(200);
+    await sleep(METADATA_TTL_MS + 100);
+    expect((await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("DisabledException");
+  });
+
+  it("peers that do not prove who they are never become ready; malformed events get a 400", async () => {
+    const open = async () => {
+      const ws = new WebSocket(wsApi.wsUrl);
+      const frames: Record<string, unknown>[] = [];
+      const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+      ws.on("message", (d) => frames.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      await new Promise((resolve) => ws.once("open", resolve));
+      return { ws, frames, closed };
+    };
+    const garbage = await open();
+    garbage.ws.send("{not json");
+    expect(await garbage.closed).toBeGreaterThan(0);
+    expect(garbage.frames[0]).toMatchObject({ type: "protocolError", code: "MalformedFrame" });
+
+    const forger = await open();
+    forger.ws.send(JSON.stringify({ type: "greet", v: PROTOCOL_VERSION }));
+    while (!forger.frames.some((f) => f.type === "challenge")) await sleep(10);
+    const nonce = forger.frames.find((f) => f.type === "challenge")?.nonce as string;
+    const { privateKey } = generateKeyPairSync("ed25519");
+    forger.ws.send(JSON.stringify({ type: "auth", v: PROTOCOL_VERSION, connectorId: "apigw-1", signature: sign(null, challengeMessage(nonce, "apigw-1"), privateKey).toString("base64") }));
+    await forger.closed;
+    expect(forger.frames.at(-1)).toMatchObject({ type: "protocolError", code: "Unauthorized" });
+
+    const client = db();
+    await sleep(100);
+    expect((await new DynamoHubStore(client, tableName).listConnections()).map((c) => [c.connectorId, c.state])).toEqual([["apigw-1", "ready"]]);
+    client.destroy();
+    const { handler } = await import("../../functions/lambda-hub.js");
+    expect(await handler({ requestContext: { eventType: "MESSAGE" } })).toMatchObject({ statusCode: 400 });
+  });
+
+  it("the sweeper destroys a key past its deletion window, rotates one whose period is due, and removes a destroyed key's grants", async () => {
+    const doomed = (await a("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    expect((await a("POST", `/v1/keys/${doomed}/grants`, { granteePrincipal: "batch", operations: ["Encrypt"] })).status).toBe(201);
+    expect((await a("POST", `/v1/keys/${doomed}/schedule-deletion`, { pendingWindowInDays: 7 })).status).toBe(200);
+    const rotating = (await a("POST", "/v1/keys", { rotationPeriodDays: 90 })).body.keyMetadata?.keyId as string;
+    // Time passes: move both dates into the past, as DynamoDB would hold them days later.
+    const client = db();
+    const past = new Date(Date.now() - 1000).toISOString();
+    for (const [keyId, field] of [
+      [doomed, "deletionDate"],
+      [rotating, "nextRotationAt"],
+    ] as const) {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: marshall({ pk: `KEY#${tenant}#${keyId}`, sk: "META" }),
+          UpdateExpression: "SET #f = :past",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: { "#f": field },
+          ExpressionAttributeValues: marshall({ ":past": past }),
+        }),
+      );
+    }
+    client.destroy();
+    const { handler } = await import("../../functions/lambda-sweeper.js");
+    const report = await handler();
+    expect(report.destroyed).toContain(doomed);
+    expect(report.rotated).toContain(rotating);
+    expect(report.grantsRemoved).toBeGreaterThanOrEqual(1);
+    expect(report.failed).toEqual([]);
+    expect((await a("GET", `/v1/keys/${doomed}`)).body.keyMetadata?.keyState).toBe("Destroyed");
+    expect(((await a("GET", `/v1/keys/${rotating}/versions`)).body.versions as { version: number }[]).map((v) => v.version)).toEqual([1, 2]);
+    // A second run finds nothing more to do.
+    const again = await handler();
+    expect([again.destroyed, again.rotated, again.grantsRemoved]).toEqual([[], [], 0]);
+  });
+
+  it("killing the connector mid-request fails the requests in flight with HsmUnavailable within their deadline", async () => {
+    const label = `kill-${randomBytes(3).toString("hex")}`;
+    expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "RSA_3072" })).status).toBe(201);
+    const started = Date.now();
+    const inFlight = Array.from({ length: 150 }, (_, i) =>
+      (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => ({ ...r, ms: Date.now() - started })),
+    );
+    await sleep(150);
+    connector.child.kill("SIGKILL");
+    const results = await Promise.all(inFlight);
+    const failed = results.filter((r) => r.status !== 200);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((r) => r.body.__type))).toEqual(new Set(["HsmUnavailableException"]));
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(HSM_TIMEOUT_MS);
+    // With no connector left, a new HSM call fails fast.
+    const t0 = Date.now();
+    expect((await a("POST", "/v1/random", { numberOfBytes: 8 })).body.__type).toBe("HsmUnavailableException");
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+});
