@@ -12,7 +12,16 @@ export default $config({
   },
   async run() {
     const { createTables } = await import("./infra/aws/tables");
-    const tables = createTables();
-    return { tables: Object.fromEntries(Object.entries(tables).map(([name, table]) => [name, table.name])) };
+    const { createFunctions } = await import("./infra/aws/functions");
+    const { createConnectorApi, createHttpApi, routeConnectors, scheduleSweeper } = await import("./infra/aws/apis");
+    const { main } = createTables();
+    // Per stage, set once with `sst secret set OperatorTenant <12-digit account id> --stage <stage>`.
+    const operatorTenant = new sst.Secret("OperatorTenant");
+    const connectors = createConnectorApi();
+    const fns = createFunctions({ table: main, connectors, operatorTenant });
+    routeConnectors(connectors, fns);
+    const api = createHttpApi(fns);
+    scheduleSweeper(fns);
+    return { api: api.url, connectorUrl: connectors.url, table: main.name };
   },
 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, loadConfig, readSecretFile } from "../shared/config.js";
 
 /** A list from a JSON array or a comma-separated environment variable. */

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, loadConfig, readSecretFile } from "./config.js";
 
 const Schema = z.object({ port: z.coerce.number().int().max(65_535), name: z.string().min(1), level: z.enum(["info", "debug"]).default("info") });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Stable error codes, named as AWS KMS names them where AWS has a name. */
 export const KmsErrorCode = z.enum([

@@ -1,6 +1,6 @@
 import { BatchWriteItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { AuditRecord, Checkpoint } from "./record.js";
 import type { AuditQuery, AuditStore } from "./store.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 
 /** One audit record per request, allowed, denied or failed. Never plaintext, key material or secrets. */
 export const AuditEntry = z.object({

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { MAX_RANDOM_BYTES, SIGNING_ALGS, type CallOpts } from "../../shared/hsm/port.js";
 import { toB64 } from "../../shared/protocol/codec.js";

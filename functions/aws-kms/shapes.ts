@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { KeyRecord } from "../keys/model.js";
 
 /** AWS KMS JSON shapes (PascalCase, blobs in base64, times in epoch seconds). */

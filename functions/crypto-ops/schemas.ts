@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, SIGNING_ALGS } from "../../shared/hsm/port.js";
 import { Blob, EncryptionContext } from "../http/validate.js";
 import { MAX_PLAINTEXT_BYTES } from "./service.js";

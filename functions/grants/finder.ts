@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import type { Principal } from "../identity/principal.js";
 import { GRANT_OPERATIONS, type GrantOperation } from "../policy/actions.js";
@@ -37,7 +38,7 @@ export class CachedGrantFinder {
     private readonly store: GrantStore,
     opts: { ttlMs: number; maxKeys: number },
   ) {
-    this.byKey = new LRUCache({ max: opts.maxKeys, ttl: Math.max(1, opts.ttlMs), ttlResolution: 0 });
+    this.byKey = boundedLru({ max: opts.maxKeys, ttl: Math.max(1, opts.ttlMs), ttlResolution: 0 });
   }
 
   readonly find: GrantFinder = async (access) => {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { json, query } from "../http/validate.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TenantId } from "../identity/principal.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
 

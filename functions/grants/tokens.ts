@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Grant tokens name a grant so that it can be used at once, before every instance's grant cache

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES } from "../../shared/hsm/port.js";
 import { Blob, EncryptionContext } from "../http/validate.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { KmsErrorCode } from "../../shared/errors.js";
 import { schemaOf } from "./validate.js";
 

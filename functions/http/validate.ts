@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { validator } from "hono/validator";
-import { z } from "zod";
+import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { AppEnv } from "./env.js";
 

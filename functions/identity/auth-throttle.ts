@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import { KmsError } from "../../shared/errors.js";
 
 /**
@@ -15,7 +16,7 @@ export class AuthThrottle {
 
   constructor(private readonly opts: ThrottleOptions) {
     const now = opts.now ?? Date.now;
-    this.failures = new LRUCache({ max: 100_000, ttl: opts.windowMs, ttlResolution: 0, perf: { now } });
+    this.failures = boundedLru({ max: 100_000, ttl: opts.windowMs, ttlResolution: 0, perf: { now } });
   }
 
   /** Throws ThrottlingException when this source, or this credential from this source, failed too often. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import { parseApiKey, verifyApiKeySecret } from "./api-keys.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -58,7 +59,7 @@ export class ApiKeyScheme implements AuthScheme {
     private readonly directory: PrincipalDirectory,
     opts: { verifiedTtlMs: number; maxVerified: number } = { verifiedTtlMs: 60_000, maxVerified: 10_000 },
   ) {
-    this.verified = new LRUCache({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
+    this.verified = boundedLru({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
   }
 
   matches(authorization: string): boolean {

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import type { OidcConfig, TenantStore } from "../tenants/store.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import { Role, type Principal } from "./principal.js";
@@ -31,7 +32,7 @@ export class OidcScheme implements AuthScheme {
     private readonly tenants: TenantStore,
     private readonly opts: { configTtlMs: number; timeoutMs?: number; now?: () => number },
   ) {
-    this.configs = new LRUCache({ max: 1_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
+    this.configs = boundedLru({ max: 1_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
   }
 
   matches(authorization: string): boolean {

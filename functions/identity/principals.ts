@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import { KmsError } from "../../shared/errors.js";
 import type { Principal } from "./principal.js";
 import type { IdentityStore } from "./store.js";
@@ -27,7 +28,7 @@ export class PrincipalDirectory {
     private readonly store: IdentityStore,
     opts: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 },
   ) {
-    this.cache = new LRUCache({ max: opts.max, ttl: opts.ttlMs });
+    this.cache = boundedLru({ max: opts.max, ttl: opts.ttlMs });
   }
 
   async principalFor(tenant: string, principalId: string, credentialId: string): Promise<Principal> {

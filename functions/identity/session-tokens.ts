@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
-import { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -24,7 +24,7 @@ const binding = (kid: string) => Buffer.from(`tether-session-token-key\n${kid}`)
  * keeps it (zeroed when evicted). Tokens signed yesterday still verify until they expire.
  */
 export class SessionTokenKeys {
-  private readonly keys = new LRUCache<string, Uint8Array>({ max: 8, dispose: (k) => k.fill(0) });
+  private readonly keys = boundedLru<string, Uint8Array>({ max: 8, dispose: (k) => k.fill(0) });
 
   constructor(
     private readonly store: IdentityStore,

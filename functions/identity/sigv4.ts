@@ -2,7 +2,8 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -35,7 +36,7 @@ export const accessKeyBinding = (tenant: string, accessKeyId: string): Uint8Arra
  */
 export class SigV4Scheme implements AuthScheme {
   private readonly secrets: LRUCache<string, { record: AccessKeyRecord; secret: Buffer }>;
-  private readonly seen = new LRUCache<string, true>({ max: 200_000, ttl: 2 * MAX_SKEW_MS });
+  private readonly seen = boundedLru<string, true>({ max: 200_000, ttl: 2 * MAX_SKEW_MS });
 
   constructor(
     private readonly store: IdentityStore,
@@ -43,7 +44,7 @@ export class SigV4Scheme implements AuthScheme {
     private readonly directory: PrincipalDirectory,
     private readonly opts: { region: string; service?: string; now?: () => number; secretTtlMs?: number },
   ) {
-    this.secrets = new LRUCache({ max: 10_000, ttl: opts.secretTtlMs ?? 300_000, dispose: (v) => v.secret.fill(0) });
+    this.secrets = boundedLru<string, { record: AccessKeyRecord; secret: Buffer }>({ max: 10_000, ttl: opts.secretTtlMs ?? 300_000, dispose: (v) => v.secret.fill(0) });
   }
 
   matches(authorization: string): boolean {

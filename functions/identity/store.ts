@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { WrappedRecord } from "../keys/model.js";
 import { Role, TenantId } from "./principal.js";
 

@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 
 /**
  * Unwrapped key material, cached in memory. Bounded by entries; an entry leaves after an idle
@@ -25,7 +26,7 @@ export class KeyMaterialCache {
 
   constructor(private readonly opts: CacheOptions) {
     this.now = opts.now ?? Date.now;
-    this.lru = new LRUCache<string, Entry>({
+    this.lru = boundedLru<string, Entry>({
       max: opts.maxEntries,
       ttl: opts.idleMs,
       updateAgeOnGet: true,

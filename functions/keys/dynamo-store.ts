@@ -9,7 +9,7 @@ import {
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { KeyPolicyVersion, KeyRecord, KeyVersion } from "./model.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";

@@ -1,5 +1,5 @@
 import { constants, createPrivateKey, privateDecrypt } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import { newKeyPair } from "./key-pairs.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TenantId } from "../identity/principal.js";
 
 export const KeySpec = z.enum([

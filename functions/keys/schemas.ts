@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Blob, PolicyJson } from "../http/validate.js";
 import { KeySpec, KeyUsage, type KeyRecord } from "./model.js";
 

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
@@ -70,8 +71,8 @@ export class KeyService {
     this.now = opts.now ?? Date.now;
     this.usageRecorder = new UsageRecorder(store, opts.usageFlushMs, this.now);
     // A TTL of 0 turns the metadata cache off (lru-cache would read 0 as "never expires").
-    this.metadata = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
-    this.aliases = new LRUCache({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
+    this.metadata = boundedLru({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
+    this.aliases = boundedLru({ max: opts.maxCachedKeys, ttl: Math.max(1, opts.metadataTtlMs), ttlResolution: 0, perf: { now: this.now } });
   }
 
   /** The region key and alias ARNs name. */

@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { boundedLru } from "../lru.js";
 import { KmsError } from "../../shared/errors.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import type { GrantRecord } from "../grants/store.js";
@@ -87,7 +87,7 @@ export class PolicyAuthorizer implements Authorizer {
 
 /** Stored policies, compiled once per (tenant, key, version); keys without one get the default policy. */
 export function storedPolicies(load: (tenant: string, keyId: string, version: number) => Promise<{ policy: string } | undefined>, max = 10_000): PolicySource {
-  const compiled = new LRUCache<string, CompiledPolicy>({ max });
+  const compiled = boundedLru<string, CompiledPolicy>({ max });
   return async (key) => {
     if (!key.policyVersion) return DEFAULT_POLICY;
     const id = `${key.tenant}/${key.keyId}/${key.policyVersion}`;

@@ -31,4 +31,5 @@ export const DEFAULT_POLICY_TEXT = JSON.stringify(
   2,
 );
 
-export const DEFAULT_POLICY: CompiledPolicy = compilePolicy(DEFAULT_POLICY_TEXT);
+// Pure: a bundle that never decides a key policy (the hub's Lambda) leaves it out.
+export const DEFAULT_POLICY: CompiledPolicy = /* @__PURE__ */ compilePolicy(DEFAULT_POLICY_TEXT);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Key policies: AWS's JSON policy language, with Tether principals. At most 32 KiB, as AWS. */
 export const MAX_POLICY_BYTES = 32 * 1024;

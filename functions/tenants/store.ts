@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Role, TenantId } from "../identity/principal.js";
 
 /** A URL an OIDC issuer or JWKS may have: https, or http on the loopback interface only (local tests). */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The `apigw` hub's state, which no function instance may keep to itself: the connectors

@@ -1,13 +1,14 @@
 /// <reference path="../../.sst/platform/config.d.ts" />
-import { TABLES, type TableDefinition } from "../tables";
+import { MAIN_TABLE, TABLES, type TableDefinition } from "../tables";
 
 /**
  * The DynamoDB tables on AWS, declared from the same definition infra/local creates in DynamoDB
  * Local (infra/tables.ts), so the two cannot drift. Typechecked against SST's generated platform
  * types by `npm run typecheck:infra` ([6/7]); nothing is deployed from this machine.
  */
-export function createTables(): Record<string, sst.aws.Dynamo> {
-  return Object.fromEntries(TABLES.map((t) => [t.name, dynamo(t)]));
+export function createTables(): { main: sst.aws.Dynamo } {
+  if (TABLES.length !== 1) throw new Error("infra/aws declares one table; declare the new ones here too");
+  return { main: dynamo(MAIN_TABLE) };
 }
 
 function dynamo(t: TableDefinition): sst.aws.Dynamo {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { ConfigError, loadConfig } from "../../shared/config.js";
 import { CONNECTOR_PATH } from "../../shared/protocol/frames.js";
 import { PrerequisiteError } from "./prereqs.js";

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { ConfigError } from "../../shared/config.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { KmsErrorCode } from "../errors.js";
 import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, SIGNING_ALGS } from "../hsm/port.js";
 

@@ -7,6 +7,12 @@ import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { startServer } from "../../functions/server.js";
 import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { buildHubEvents } from "../../functions/deps.js";
+import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
+import { ApigwHub } from "../../functions/tunnel/apigw-hub.js";
+import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
+import { ManagementApiPoster } from "../../functions/tunnel/management-api.js";
+import { startWebSocketApi, type WebSocketHandler } from "../support/apigw-emulator.js";
 import { ensureConnectorCredential } from "../../infra/local/bootstrap.js";
 import { startNodeProcess, stopProcess, waitFor } from "../../infra/local/processes.js";
 import { connectorEnv, startBackends } from "../../infra/local/stack.js";
@@ -17,9 +23,11 @@ import { drive, type Summary } from "./stats.js";
 /**
  * Case F: unwrap round trips through the connector link (functions → WebSocket → connector →
  * SoftHSM, key returned sealed) against the same unwraps made directly with pkcs11js in one
- * process. Both use the connector's default of 2 PKCS#11 sessions.
+ * process. Both use the connector's default of 2 PKCS#11 sessions. Also through the `apigw`
+ * transport ([6/7]): a second connector on the emulated API Gateway WebSocket API, requests
+ * posted through its management API, replies stored in and polled from DynamoDB Local.
  */
-export async function benchLink(o: { total: number; concurrency: number[] }): Promise<Record<string, Summary | number>> {
+export async function benchLink(o: { total: number; concurrency: number[]; apigwTotal: number; apigwConcurrency: number[] }): Promise<Record<string, Summary | number>> {
   const stateDir = mkdtempSync(join(tmpdir(), "tether-bench-"));
   const backends = await startBackends({ stateDir, persistent: false });
   const server = await startServer(loadFunctionsConfig({ TETHER_TABLE: backends.tableName, TETHER_DYNAMO_ENDPOINT: backends.dynamo.endpoint, TETHER_PORT: "0", TETHER_LOG_LEVEL: "error" }), silentLogger);
@@ -30,6 +38,20 @@ export async function benchLink(o: { total: number; concurrency: number[] }): Pr
     { ...connectorEnv(backends, { hubUrl: `${server.url.replace("http", "ws")}${CONNECTOR_PATH}`, connectorId: "bench-1", credentialFile, logLevel: "error" }), TETHER_MAX_IN_FLIGHT: "512" },
     { stdio: "inherit" },
   );
+  // The apigw side: the hub's Lambda handler behind the emulated WebSocket API, signing PostToConnection as a function role would.
+  process.env.AWS_ACCESS_KEY_ID ??= "ASIABENCH";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
+  let hubHandler: WebSocketHandler = async () => ({ statusCode: 503 });
+  const wsApi = await startWebSocketApi((event) => hubHandler(event));
+  const apigwConfig = loadFunctionsConfig({ TETHER_TABLE: backends.tableName, TETHER_DYNAMO_ENDPOINT: backends.dynamo.endpoint, TETHER_HUB_ENDPOINT: wsApi.managementEndpoint, TETHER_LOG_LEVEL: "error" });
+  hubHandler = createHubHandler(buildHubEvents(apigwConfig, silentLogger));
+  const apigwCredential = await ensureConnectorCredential(stateDir, new DynamoIdentityStore(db, backends.tableName), "bench-apigw");
+  const apigwConnector = startNodeProcess(
+    "connector/main.ts",
+    { ...connectorEnv(backends, { hubUrl: wsApi.wsUrl, connectorId: "bench-apigw", credentialFile: apigwCredential, logLevel: "error" }), TETHER_MAX_IN_FLIGHT: "512" },
+    { stdio: "inherit" },
+  );
+  const apigwHub = new ApigwHub({ store: new DynamoHubStore(db, backends.tableName), poster: new ManagementApiPoster(wsApi.managementEndpoint, "us-east-1"), log: silentLogger });
   const results: Record<string, Summary | number> = {};
   try {
     await waitFor(
@@ -55,8 +77,21 @@ export async function benchLink(o: { total: number; concurrency: number[] }): Pr
       results[`direct c=${c}`] = viaDirect;
       results[`F ratio c=${c}`] = Math.round((viaLink.perSecond / viaDirect.perSecond) * 100) / 100;
     }
+    await waitFor(
+      async () => {
+        if ((await apigwHub.ready()).length !== 1) throw new Error("no connector on the WebSocket API yet");
+      },
+      { timeoutMs: 30_000, what: "the apigw connector" },
+    );
+    const viaApigw = new WsHsm(apigwHub);
+    for (const c of o.apigwConcurrency) {
+      await drive(100, c, (i) => viaApigw.unwrap(wrapped, binding, call(i))); // warm-up
+      results[`apigw c=${c}`] = await drive(o.apigwTotal, c, (i) => viaApigw.unwrap(wrapped, binding, call(i)));
+    }
     direct.close();
   } finally {
+    await stopProcess(apigwConnector);
+    await wsApi.close();
     await stopProcess(connector);
     await server.close();
     db.destroy();

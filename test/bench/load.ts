@@ -1,5 +1,5 @@
 import { Agent, request } from "node:http";
-import { z } from "zod";
+import * as z from "zod";
 import { drive } from "./stats.js";
 
 /**

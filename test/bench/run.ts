@@ -1,5 +1,6 @@
 import { cpus, totalmem } from "node:os";
-import { z } from "zod";
+import * as z from "zod";
+import { benchLambdaLoad } from "./lambda-load.js";
 import { benchLink } from "./link.js";
 import { benchPolicyCost } from "./policy-cost.js";
 import { benchRequestCost } from "./request-cost.js";
@@ -7,9 +8,10 @@ import type { Summary } from "./stats.js";
 
 /**
  * `npm run bench [-- <cases>]`: bounded, loopback only, stops everything it starts.
- * Cases: B (request cost: A ceiling vs B native encrypt with auth, policy, audit), F (connector link).
+ * Cases: B (request cost: A ceiling vs B native encrypt with auth, policy, audit), F (connector
+ * link, direct and apigw), L (Lambda handler module load, bundled as deployed).
  */
-const Cases = z.array(z.enum(["B", "F"])).default(["B", "F"]);
+const Cases = z.array(z.enum(["B", "F", "L"])).default(["B", "F", "L"]);
 const cases = Cases.parse(process.argv.length > 2 ? process.argv.slice(2) : undefined);
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
@@ -31,7 +33,11 @@ if (cases.includes("B")) {
   for (const [name, v] of Object.entries(await benchPolicyCost())) row(name, v);
 }
 if (cases.includes("F")) {
-  const link = await benchLink({ total: 5_000, concurrency: [1, 16, 64] });
-  say("\nF: unwrap through the connector link vs direct pkcs11js (SoftHSM2, 2 sessions)");
+  const link = await benchLink({ total: 5_000, concurrency: [1, 16, 64], apigwTotal: 1_000, apigwConcurrency: [1, 16] });
+  say("\nF: unwrap through the connector link vs direct pkcs11js (SoftHSM2, 2 sessions); apigw: through the emulated API Gateway WebSocket API and DynamoDB Local");
   for (const [name, v] of Object.entries(link)) row(name, v);
+}
+if (cases.includes("L")) {
+  say("\nL: Lambda handler module load (esbuild bundle as deployed; import in a fresh process, 15 runs each)");
+  for (const [name, v] of Object.entries(await benchLambdaLoad(15))) say(`  ${name.padEnd(32)} ${String(v.kib).padStart(5)} KiB  load p50 ${v.loadMsP50} ms  min ${v.loadMsMin} ms  ×${v.vsBaseline} of baseline`);
 }

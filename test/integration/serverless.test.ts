@@ -1,4 +1,9 @@
+import { execFile } from "node:child_process";
 import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, sign } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GenerateDataKeyCommand, KMSClient } from "@aws-sdk/client-kms";
@@ -7,8 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadFunctionsConfig, type FunctionsConfig } from "../../functions/config.js";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { buildHubEvents } from "../../functions/deps.js";
+import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
+import { bundleLambda, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
 import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
 import { decodeHeader } from "../../shared/crypto/envelope.js";
 import { createLogger } from "../../shared/log.js";
@@ -66,7 +73,6 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     });
     config = loadFunctionsConfig();
     const log = createLogger({ name: "lambda", level: "debug", destination: { write: (line) => rememberOutput("lambda", line) } });
-    const { createHubHandler } = await import("../../functions/lambda-hub.js");
     hub = createHubHandler(buildHubEvents(config, log));
     const { createHttpHandler } = await import("../../functions/lambda.js");
     // Two instances of the HTTP function, each with its own caches, as Lambda runs them.
@@ -249,6 +255,33 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     // A second run finds nothing more to do.
     const again = await handler();
     expect([again.destroyed, again.rotated, again.grantsRemoved]).toEqual([[], [], 0]);
+  });
+
+  it("the deployable bundles (esbuild, as SST ships them) load in a fresh Node process and serve", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tether-bundle-"));
+    try {
+      // What the Lambda runtime does: import the module, then call its handler with an event.
+      const invoke = async (entry: string, event: unknown) => {
+        const { file } = await bundleLambda(entry, dir);
+        const script = `const { handler } = await import(${JSON.stringify(file)}); process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)})));`;
+        const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, TETHER_LOG_LEVEL: "error" }, timeout: 30_000 });
+        return JSON.parse(stdout) as { statusCode: number; body?: string };
+      };
+      const health = await invoke(LAMBDA_ENTRIES.http, {
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: "/health",
+        rawQueryString: "",
+        headers: { host: "api.example.com" },
+        requestContext: { http: { method: "GET", path: "/health", protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "test" }, requestId: "r1", routeKey: "$default", stage: "$default", timeEpoch: Date.now() },
+        isBase64Encoded: false,
+      });
+      expect(health.statusCode).toBe(200);
+      expect(JSON.parse(health.body ?? "{}")).toMatchObject({ status: "ok", hsm: { connectors: 1, rootKeyOk: true } });
+      expect(await invoke(LAMBDA_ENTRIES.hub, { requestContext: { eventType: "MESSAGE" } })).toMatchObject({ statusCode: 400 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("killing the connector mid-request fails the requests in flight with HsmUnavailable within their deadline", async () => {

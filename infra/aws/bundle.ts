@@ -1,0 +1,28 @@
+import { build } from "esbuild";
+import { join } from "node:path";
+
+/** The Lambda entry points, as infra/aws/functions.ts names them. */
+export const LAMBDA_ENTRIES = { http: "functions/lambda.ts", hub: "functions/lambda-hub.ts", sweeper: "functions/lambda-sweeper.ts" } as const;
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+/**
+ * Bundles a Lambda entry the way SST deploys it (infra/aws/functions.ts: esm, minified, node20),
+ * so its size and module load can be measured and the bundle exercised here. ESM bundles of
+ * CommonJS dependencies need `require` for Node built-ins: the banner provides it, as SST's does.
+ */
+export async function bundleLambda(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
+  const file = join(outDir, `${entry.replace(/^functions\//, "").replace(/\.ts$/, "")}.mjs`);
+  const out = await build({
+    entryPoints: [entry],
+    outfile: file,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    metafile: true,
+    logLevel: "warning",
+    banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
+  });
+  return { file, bytes: Object.values(out.metafile.outputs)[0]?.bytes ?? 0 };
+}

@@ -1,0 +1,53 @@
+/// <reference path="../../.sst/platform/config.d.ts" />
+import { manageConnections, tableItems, tableReadWrite } from "./permissions";
+
+export type TetherFunctions = { http: sst.aws.Function; hub: sst.aws.Function; sweeper: sst.aws.Function };
+
+/**
+ * The three Lambda functions (see functions/lambda*.ts). They share one configuration, given as
+ * TETHER_* variables as on any other host; each gets only the IAM statements it uses.
+ */
+export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.ApiGatewayWebSocket; operatorTenant: sst.Secret }): TetherFunctions {
+  const environment = {
+    TETHER_STAGE: $app.stage === "prod" ? "prod" : $app.stage === "staging" ? "staging" : "dev",
+    TETHER_REGION: aws.getRegionOutput().name,
+    TETHER_TABLE: a.table.name,
+    TETHER_HUB_ENDPOINT: a.connectors.managementEndpoint,
+    TETHER_OPERATOR_TENANT: a.operatorTenant.value,
+    // Lambda keeps an instance's memory only while it is warm: cache what one instance can use.
+    TETHER_KEY_CACHE_ENTRIES: "20000",
+  };
+  const common = {
+    runtime: "nodejs20.x" as const,
+    architecture: "arm64" as const,
+    environment,
+    nodejs: { format: "esm" as const, minify: true },
+    logging: { format: "json" as const, retention: "3 months" as const },
+  };
+  return {
+    http: new sst.aws.Function("Http", {
+      ...common,
+      description: "Tether HTTP API: native API and AWS KMS protocol",
+      handler: "functions/lambda.handler",
+      memory: "1024 MB",
+      timeout: "29 seconds",
+      permissions: [tableReadWrite(a.table), manageConnections(a.connectors)],
+    }),
+    hub: new sst.aws.Function("Hub", {
+      ...common,
+      description: "Tether connector hub: $connect, $default and $disconnect of the WebSocket API",
+      handler: "functions/lambda-hub.handler",
+      memory: "256 MB",
+      timeout: "10 seconds",
+      permissions: [tableItems(a.table), manageConnections(a.connectors)],
+    }),
+    sweeper: new sst.aws.Function("Sweeper", {
+      ...common,
+      description: "Tether sweeper: destruction after the deletion window, automatic rotation, expired grants and token keys",
+      handler: "functions/lambda-sweeper.handler",
+      memory: "512 MB",
+      timeout: "5 minutes",
+      permissions: [tableReadWrite(a.table), manageConnections(a.connectors)],
+    }),
+  };
+}
