@@ -40,31 +40,34 @@ type Parsed = z.infer<typeof Config>;
 export type SlotSetting = { name: string; tokenLabel: string; pin: string; sessions: number };
 export type ConnectorConfig = Readonly<Omit<Parsed, "pin" | "pinFile" | "extraSlots"> & { pin: string; slots: SlotSetting[] }>;
 
+/** The environment variable of each setting (the systemd unit and its example environment use these). */
+export const CONNECTOR_ENV = {
+  hubUrl: "TETHER_HUB_URL",
+  connectorId: "TETHER_CONNECTOR_ID",
+  credentialFile: "TETHER_CONNECTOR_CREDENTIAL_FILE",
+  pkcs11Module: "TETHER_PKCS11_MODULE",
+  slotName: "TETHER_SLOT_NAME",
+  tokenLabel: "TETHER_TOKEN_LABEL",
+  pin: "TETHER_PKCS11_PIN",
+  pinFile: "TETHER_PKCS11_PIN_FILE",
+  sessions: "TETHER_PKCS11_SESSIONS",
+  rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
+  maxInFlight: "TETHER_MAX_IN_FLIGHT",
+  healthTtlMs: "TETHER_HEALTH_TTL_MS",
+  allowedOps: "TETHER_ALLOWED_OPS",
+  allowedLabels: "TETHER_ALLOWED_LABELS",
+  ratePerSecond: "TETHER_RATE_PER_SECOND",
+  rateBurst: "TETHER_RATE_BURST",
+  auditFile: "TETHER_CONNECTOR_AUDIT_FILE",
+  logLevel: "TETHER_LOG_LEVEL",
+} as const;
+
 /** Loads the connector's config from TETHER_CONNECTOR_CONFIG (a JSON file) and TETHER_* variables. */
 export function loadConnectorConfig(env: Record<string, string | undefined> = process.env): ConnectorConfig {
   const parsed = loadConfig(Config, {
     env,
     fileVar: "TETHER_CONNECTOR_CONFIG",
-    envNames: {
-      hubUrl: "TETHER_HUB_URL",
-      connectorId: "TETHER_CONNECTOR_ID",
-      credentialFile: "TETHER_CONNECTOR_CREDENTIAL_FILE",
-      pkcs11Module: "TETHER_PKCS11_MODULE",
-      slotName: "TETHER_SLOT_NAME",
-      tokenLabel: "TETHER_TOKEN_LABEL",
-      pin: "TETHER_PKCS11_PIN",
-      pinFile: "TETHER_PKCS11_PIN_FILE",
-      sessions: "TETHER_PKCS11_SESSIONS",
-      rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
-      maxInFlight: "TETHER_MAX_IN_FLIGHT",
-      healthTtlMs: "TETHER_HEALTH_TTL_MS",
-      allowedOps: "TETHER_ALLOWED_OPS",
-      allowedLabels: "TETHER_ALLOWED_LABELS",
-      ratePerSecond: "TETHER_RATE_PER_SECOND",
-      rateBurst: "TETHER_RATE_BURST",
-      auditFile: "TETHER_CONNECTOR_AUDIT_FILE",
-      logLevel: "TETHER_LOG_LEVEL",
-    },
+    envNames: CONNECTOR_ENV,
   });
   const { pin, pinFile, extraSlots, ...rest } = parsed;
   const resolvedPin = pin ?? (pinFile ? readSecretFile(pinFile, "pinFile (TETHER_PKCS11_PIN_FILE)") : undefined);

@@ -68,7 +68,7 @@ export class ApigwHubEvents {
         if (conn.state !== "ready" && conn.state !== "draining") return this.refuse(connectionId, log, "response before hello");
         // The requester's deadline bounds how long anyone waits; the TTL only tidies.
         const expiresAt = Math.floor(Date.now() / 1000) + Math.ceil(this.o.hsmTimeoutMs / 1000) + 300;
-        return this.o.store.putReply(connectionId, frame.id, body ?? "", expiresAt);
+        return this.o.store.putReply(connectionId, frame.id, { frame: body ?? "", storedAt: Date.now() }, expiresAt);
       }
       case "draining":
         if (await this.o.store.advance(connectionId, ["ready"], { state: "draining" })) log.info("connector draining", { connectorId: conn.connectorId });

@@ -16,9 +16,9 @@ export type ApigwHubOptions = {
   connectionsTtlMs?: number;
 };
 
-/** Bounds of the wait between two reads of a reply. */
-const FIRST_POLL_MIN_MS = 2;
-const POLL_MAX_MS = 50;
+/** The waits between reads of a reply after the first: doubling from 2 ms, at most 25 ms. */
+const POLL_STEP_MS = 2;
+const POLL_MAX_MS = 25;
 
 /**
  * The `apigw` transport: connectors hold WebSocket connections to API Gateway, whose routes
@@ -27,15 +27,16 @@ const POLL_MAX_MS = 50;
  * `$default` handler, which stores it; this instance reads it back.
  *
  * How it waits: it sleeps, then reads the reply and the connection's record in one strongly
- * consistent BatchGetItem, and sleeps again. The first read comes after about the round trip
- * this instance has been seeing (a moving average), later ones back off ×1.5 up to 50 ms, and none
- * is issued past the deadline. A typical call costs 1–2 reads of two small items (2 RCU each) plus
- * the reply's put and delete; a vanished connection record means the connector dropped.
+ * consistent BatchGetItem, and sleeps again. The first read comes when replies have been arriving
+ * (a moving average of post → reply stored, timed by the `$default` handler's clock, not by the
+ * polls, so waiting cannot inflate it); later ones back off 2, 4, 8, 16, 25, 25… ms, none past
+ * the deadline. A typical call costs 1–2 such reads (2 RCU each: two small items) plus the
+ * reply's put and delete; a vanished connection record means the connector dropped.
  */
 export class ApigwHub implements ConnectorLink {
   private view: { at: number; connections: Promise<HubConnection[]> } | undefined;
-  /** Moving average of request → reply-stored time, in ms. */
-  private roundTripMs = 10;
+  /** Moving average of request posted → reply stored, in ms. */
+  private replyMs = 10;
 
   constructor(private readonly o: ApigwHubOptions) {}
 
@@ -78,23 +79,25 @@ export class ApigwHub implements ConnectorLink {
     }
     if (opts.deadline <= Date.now()) throw timeout(op);
     const id = randomInt(1, 2 ** 47);
-    const started = performance.now();
+    const postedAt = Date.now();
     const posted = await this.o.poster.post(conn.connectionId, encodeFrame({ type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId }));
     if (posted === "gone") {
       await this.o.store.deleteConnection(conn.connectionId);
       return "gone";
     }
-    let wait = Math.max(FIRST_POLL_MIN_MS, this.roundTripMs * 0.8);
+    let wait = Math.max(0, postedAt + this.replyMs - Date.now());
+    let step = POLL_STEP_MS;
     for (;;) {
       const remaining = opts.deadline - Date.now();
       if (remaining <= 0) throw timeout(op);
       await sleep(Math.min(wait, remaining));
-      wait = Math.min(wait * 1.5, POLL_MAX_MS);
+      wait = step;
+      step = Math.min(step * 2, POLL_MAX_MS);
       const { reply, connected } = await this.o.store.pollReply(conn.connectionId, id);
       if (reply !== undefined) {
-        this.roundTripMs = this.roundTripMs * 0.8 + (performance.now() - started) * 0.2;
+        this.replyMs = this.replyMs * 0.8 + Math.max(0, reply.storedAt - postedAt) * 0.2;
         void this.o.store.deleteReply(conn.connectionId, id).catch((err: Error) => this.o.log.warn("could not delete a read reply", { error: err.message }));
-        const parsed = parseFrame(ResponseFrame, reply);
+        const parsed = parseFrame(ResponseFrame, reply.frame);
         if (!parsed.ok) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} reply`);
         return parsed.frame;
       }

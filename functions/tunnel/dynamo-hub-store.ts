@@ -1,6 +1,6 @@
 import { BatchGetItemCommand, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { HubConnection, type HubConnectionState, type HubStore } from "./hub-store.js";
+import { HubConnection, type HubConnectionState, type HubStore, type StoredReply } from "./hub-store.js";
 
 /**
  * Items (main table):
@@ -74,22 +74,22 @@ export class DynamoHubStore implements HubStore {
     return items;
   }
 
-  async putReply(connectionId: string, id: number, frame: string, expiresAt: number): Promise<void> {
-    await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ ...replyKey(connectionId, id), frame, expiresAt }) }));
+  async putReply(connectionId: string, id: number, reply: StoredReply, expiresAt: number): Promise<void> {
+    await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ ...replyKey(connectionId, id), ...reply, expiresAt }) }));
   }
 
-  async pollReply(connectionId: string, id: number): Promise<{ reply?: string; connected: boolean }> {
+  async pollReply(connectionId: string, id: number): Promise<{ reply?: StoredReply; connected: boolean }> {
     const out = await this.db.send(
       new BatchGetItemCommand({
-        RequestItems: { [this.table]: { Keys: [marshall(connKey(connectionId)), marshall(replyKey(connectionId, id))], ConsistentRead: true, ProjectionExpression: "pk, #frame", ExpressionAttributeNames: { "#frame": "frame" } } },
+        RequestItems: { [this.table]: { Keys: [marshall(connKey(connectionId)), marshall(replyKey(connectionId, id))], ConsistentRead: true, ProjectionExpression: "pk, #frame, storedAt", ExpressionAttributeNames: { "#frame": "frame" } } },
       }),
     );
     // Unprocessed keys (throttling) read as "no news yet": the next poll asks again.
-    const items = (out.Responses?.[this.table] ?? []).map((i) => unmarshall(i) as { pk: string; frame?: string });
+    const items = (out.Responses?.[this.table] ?? []).map((i) => unmarshall(i) as { pk: string; frame?: string; storedAt?: number });
     const unprocessed = (out.UnprocessedKeys?.[this.table]?.Keys ?? []).map((k) => unmarshall(k) as { pk: string });
-    const reply = items.find((i) => i.pk !== "HUBCONN")?.frame;
+    const stored = items.find((i) => i.pk !== "HUBCONN");
     const connected = items.some((i) => i.pk === "HUBCONN") || unprocessed.some((k) => k.pk === "HUBCONN");
-    return reply === undefined ? { connected } : { reply, connected };
+    return stored?.frame === undefined ? { connected } : { reply: { frame: stored.frame, storedAt: stored.storedAt ?? Date.now() }, connected };
   }
 
   async deleteReply(connectionId: string, id: number): Promise<void> {

@@ -21,6 +21,8 @@ export const HubConnection = z.object({
 export type HubConnection = z.infer<typeof HubConnection>;
 export type HubConnectionState = HubConnection["state"];
 
+export type StoredReply = { frame: string; storedAt: number };
+
 export interface HubStore {
   putConnection(c: HubConnection): Promise<void>;
   getConnection(connectionId: string): Promise<HubConnection | undefined>;
@@ -29,9 +31,9 @@ export interface HubStore {
   deleteConnection(connectionId: string): Promise<void>;
   listConnections(): Promise<HubConnection[]>;
 
-  /** Stores a connector's response frame (JSON text) for request `id` sent on that connection. */
-  putReply(connectionId: string, id: number, frame: string, expiresAt: number): Promise<void>;
+  /** Stores a connector's response frame (JSON text) for request `id` sent on that connection, with when it arrived (epoch ms). */
+  putReply(connectionId: string, id: number, reply: StoredReply, expiresAt: number): Promise<void>;
   /** One strongly consistent read of both: the reply if it has arrived, and whether the connection still exists. */
-  pollReply(connectionId: string, id: number): Promise<{ reply?: string; connected: boolean }>;
+  pollReply(connectionId: string, id: number): Promise<{ reply?: StoredReply; connected: boolean }>;
   deleteReply(connectionId: string, id: number): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashApiKeySecret, newApiKey, parseApiKey } from "../../functions/identity/api-keys.js";
 import type { IdentityStore } from "../../functions/identity/store.js";
+import { ConfigError } from "../../shared/config.js";
 import { writeSecret } from "./secrets.js";
 
 /** A 12-digit account id for the local tenant. */
@@ -16,21 +17,27 @@ export async function ensureAdminApiKey(stateDir: string, identity: IdentityStor
   const file = join(stateDir, "admin-api-key");
   const saved = existsSync(file) ? readFileSync(file, "utf8").trim() : undefined;
   const parsed = saved ? parseApiKey(saved) : undefined;
-  // The admin principal holds every role; kept even for a stack created before principals existed.
-  if (!(await identity.getPrincipal(tenant, "admin"))) {
-    await identity.createPrincipal({ tenant, principalId: "admin", kind: "user", roles: ["tenantAdmin", "keyAdmin", "keyUser", "auditor"], description: "the local stack's administrator", createdAt: new Date().toISOString() });
+  if (saved && parsed && (await identity.getApiKey(parsed.id))) {
+    // The admin principal holds every role; kept even for a stack created before principals existed.
+    await ensureAdminPrincipal(identity, tenant);
+    return { token: saved, created: false };
   }
-  if (saved && parsed && (await identity.getApiKey(parsed.id))) return { token: saved, created: false };
+  const token = await createAdminApiKey(identity, tenant);
+  writeSecret(file, `${token}\n`);
+  return { token, created: true };
+}
+
+/** A new API key for the tenant's `admin` principal (created with every role if missing); only its scrypt hash is stored. */
+export async function createAdminApiKey(identity: IdentityStore, tenant: string): Promise<string> {
+  await ensureAdminPrincipal(identity, tenant);
   const key = newApiKey();
-  await identity.putApiKey({
-    id: key.id,
-    tenant,
-    principalId: "admin",
-    ...(await hashApiKeySecret(key.secret)),
-    createdAt: new Date().toISOString(),
-  });
-  writeSecret(file, `${key.token}\n`);
-  return { token: key.token, created: true };
+  await identity.putApiKey({ id: key.id, tenant, principalId: "admin", ...(await hashApiKeySecret(key.secret)), createdAt: new Date().toISOString() });
+  return key.token;
+}
+
+async function ensureAdminPrincipal(identity: IdentityStore, tenant: string): Promise<void> {
+  if (await identity.getPrincipal(tenant, "admin")) return;
+  await identity.createPrincipal({ tenant, principalId: "admin", kind: "user", roles: ["tenantAdmin", "keyAdmin", "keyUser", "auditor"], description: "the tenant's first administrator", createdAt: new Date().toISOString() });
 }
 
 /**
@@ -48,6 +55,17 @@ export async function ensureConnectorCredential(stateDir: string, identity: Iden
 }
 
 export async function registerConnector(identity: IdentityStore, connectorId: string, privateKeyPem: string): Promise<void> {
-  const publicKey = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: "spki", format: "der" }).toString("base64");
-  await identity.putConnector({ connectorId, publicKey, createdAt: new Date().toISOString() });
+  await registerConnectorPublicKey(identity, connectorId, createPublicKey(createPrivateKey(privateKeyPem)).export({ type: "spki", format: "pem" }).toString());
+}
+
+/** Registers a connector's Ed25519 public key (SPKI PEM): the hub checks its challenge signatures against it. */
+export async function registerConnectorPublicKey(identity: IdentityStore, connectorId: string, publicKeyPem: string): Promise<void> {
+  let key: ReturnType<typeof createPublicKey>;
+  try {
+    key = createPublicKey(publicKeyPem);
+  } catch {
+    throw new ConfigError("public-key: not a PEM public key");
+  }
+  if (key.asymmetricKeyType !== "ed25519") throw new ConfigError("public-key: connectors authenticate with Ed25519 keys");
+  await identity.putConnector({ connectorId, publicKey: key.export({ type: "spki", format: "der" }).toString("base64"), createdAt: new Date().toISOString() });
 }

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, sign } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -16,7 +16,8 @@ import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
 import { bundleLambda, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
-import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
+import { runAdmin } from "../../infra/admin.js";
+import { randomTenantId } from "../../infra/local/bootstrap.js";
 import { decodeHeader } from "../../shared/crypto/envelope.js";
 import { createLogger } from "../../shared/log.js";
 import { challengeMessage, PROTOCOL_VERSION } from "../../shared/protocol/frames.js";
@@ -82,10 +83,12 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     }
     a = callerFor(httpApis[0]?.url as string);
     b = callerFor(httpApis[1]?.url as string);
-    const client = db();
-    const identity = new DynamoIdentityStore(client, tableName);
-    adminToken = (await ensureAdminApiKey(`${backends().stateDir}/${tableName}`, identity, tenant)).token;
+    // The operator bootstraps the stage's first admin with the admin CLI, as on AWS.
+    const printed: string[] = [];
+    await runAdmin(["bootstrap", "--table", tableName, "--tenant", tenant, "--endpoint", backends().dynamoEndpoint], (line) => printed.push(line));
+    adminToken = printed.at(-1) as string;
     rememberSecrets(adminToken);
+    const identity = new DynamoIdentityStore(db(), tableName);
     connector = await startConnector({ identity, hubUrl: wsApi.wsUrl, tableName }, "apigw-1", { TETHER_MAX_IN_FLIGHT: "512" });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
@@ -218,6 +221,14 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     client.destroy();
     const { handler } = await import("../../functions/lambda-hub.js");
     expect(await handler({ requestContext: { eventType: "MESSAGE" } })).toMatchObject({ statusCode: 400 });
+
+    // Registering a connector takes an Ed25519 public key and nothing else.
+    const dir = mkdtempSync(join(tmpdir(), "tether-admin-"));
+    writeFileSync(join(dir, "rsa.pub.pem"), generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ type: "spki", format: "pem" }));
+    const register = (file: string) => runAdmin(["register-connector", "--table", tableName, "--endpoint", backends().dynamoEndpoint, "--id", "intruder", "--public-key", file], () => undefined);
+    await expect(register(join(dir, "rsa.pub.pem"))).rejects.toThrow("connectors authenticate with Ed25519 keys");
+    await expect(register(join(dir, "missing.pem"))).rejects.toThrow("cannot read the file");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("the sweeper destroys a key past its deletion window, rotates one whose period is due, and removes a destroyed key's grants", async () => {
