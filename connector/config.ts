@@ -18,6 +18,8 @@ const Config = z.object({
   /** The user PIN, from the environment, or from pinFile (0600). Never a CLI argument. */
   pin: z.string().min(4).max(255).optional(),
   pinFile: z.string().min(1).optional(),
+  /** The security officer's PIN (0600 file), read only by `npm run provision` to initialise a missing token. */
+  soPinFile: z.string().min(1).optional(),
   sessions: z.coerce.number().int().min(1).max(256).default(2),
   rootKeyLabel: z.string().min(1).max(64).default("tether-root"),
   maxInFlight: z.coerce.number().int().min(1).max(10_000).default(64),
@@ -50,6 +52,7 @@ export const CONNECTOR_ENV = {
   tokenLabel: "TETHER_TOKEN_LABEL",
   pin: "TETHER_PKCS11_PIN",
   pinFile: "TETHER_PKCS11_PIN_FILE",
+  soPinFile: "TETHER_PKCS11_SO_PIN_FILE",
   sessions: "TETHER_PKCS11_SESSIONS",
   rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
   maxInFlight: "TETHER_MAX_IN_FLIGHT",

@@ -11,7 +11,8 @@ import { cleanLabel, findOne, paddedLabel, Pkcs11Module } from "./module.js";
 export type ProvisionOptions = {
   modulePath: string;
   tokenLabel: string;
-  soPin: string;
+  /** Needed only to initialise a token that does not exist yet (SoftHSM2); a real HSM's token is set up by its own tools. */
+  soPin?: string | undefined;
   userPin: string;
   rootKeyLabel: string;
 };
@@ -40,6 +41,7 @@ function initTokenOnce(mod: Pkcs11Module, opts: ProvisionOptions): boolean {
   const slots = p11.C_GetSlotList(true);
   const infos = slots.map((slot) => ({ slot, token: p11.C_GetTokenInfo(slot) }));
   if (infos.some(({ token }) => cleanLabel(token.label) === opts.tokenLabel)) return false;
+  if (!opts.soPin) throw new KmsError("NotFoundException", `no token is labelled "${opts.tokenLabel}"; initialising one needs the SO PIN`);
   const free = infos.find(({ token }) => (token.flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
   if (!free) throw new KmsError("HsmUnavailableException", "no uninitialised token slot is free");
   p11.C_InitToken(free.slot, opts.soPin, paddedLabel(opts.tokenLabel));

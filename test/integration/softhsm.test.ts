@@ -6,6 +6,7 @@ import { Pkcs11Hsm } from "../../connector/pkcs11/pkcs11-hsm.js";
 import { provisionToken } from "../../connector/pkcs11/provision.js";
 import { silentLogger } from "../../shared/log.js";
 import { isKmsError } from "../../shared/errors.js";
+import { startNodeProcess } from "../../infra/local/processes.js";
 import { backends } from "../support/stack.js";
 
 const pin = () => readFileSync(backends().userPinFile, "utf8").trim();
@@ -26,6 +27,29 @@ describe("SoftHSM2 through pkcs11js", () => {
     const b = backends();
     const again = provisionToken({ modulePath: b.modulePath, tokenLabel: b.tokenLabel, soPin: readFileSync(b.soPinFile, "utf8").trim(), userPin: pin(), rootKeyLabel: b.rootKeyLabel });
     expect(again).toEqual({ tokenCreated: false, rootKeyCreated: false, auditKeyCreated: false });
+  });
+
+  it("npm run provision, with the connector's settings: idempotent on a provisioned token; a missing token without the SO PIN stops with a clear message", async () => {
+    const b = backends();
+    const run = async (tokenLabel: string) => {
+      const child = startNodeProcess(
+        "connector/provision-main.ts",
+        { SOFTHSM2_CONF: b.softhsmConf, TETHER_HUB_URL: "ws://127.0.0.1:9/connector", TETHER_CONNECTOR_ID: "provisioner", TETHER_CONNECTOR_CREDENTIAL_FILE: "/nonexistent", TETHER_PKCS11_MODULE: b.modulePath, TETHER_TOKEN_LABEL: tokenLabel, TETHER_PKCS11_PIN_FILE: b.userPinFile, TETHER_ROOT_KEY_LABEL: b.rootKeyLabel },
+        { stdio: "pipe" },
+      );
+      let output = "";
+      child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+      child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+      return { code, output };
+    };
+    const again = await run(b.tokenLabel);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.output)).toEqual({ token: b.tokenLabel, rootKey: b.rootKeyLabel, tokenCreated: false, rootKeyCreated: false, auditKeyCreated: false });
+    const missing = await run("no-such-token");
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain('no token is labelled "no-such-token"; initialising one needs the SO PIN');
+    expect(missing.output).not.toContain(pin());
   });
 
   it("the root key is a sensitive, non-extractable AES-256 token key whose value cannot be read", () => {
