@@ -1,3 +1,4 @@
+import { ConfigError } from "../shared/config.js";
 import type { HsmPort } from "../shared/hsm/port.js";
 import type { Logger } from "../shared/log.js";
 import { HsmCheckpointSigner } from "./audit/checkpoints.js";
@@ -164,6 +165,6 @@ export function buildHubEvents(config: FunctionsConfig, log: Logger): ApigwHubEv
 }
 
 function managementApi(config: FunctionsConfig): ManagementApiPoster {
-  if (!config.hubEndpoint) throw new Error("bad config: hubEndpoint (TETHER_HUB_ENDPOINT) is required with the apigw transport");
+  if (!config.hubEndpoint) throw new ConfigError("invalid configuration: hubEndpoint (TETHER_HUB_ENDPOINT) is required on Lambda (the apigw transport)");
   return new ManagementApiPoster(config.hubEndpoint, config.region);
 }
