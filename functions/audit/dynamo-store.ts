@@ -1,4 +1,4 @@
-import { BatchWriteItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
@@ -7,22 +7,77 @@ import type { AuditQuery, AuditStore } from "./store.js";
 
 /**
  * Audit in the main table:
- *   pk AUDIT#<tenant>#<writer>        sk <seq, 12 digits>   a record (gsi1: AUDITDAY#<tenant>#<day> / <time>#<writer>#<seq>)
- *   pk AUDITCHAINS#<tenant>           sk <writer>           every writer that wrote for the tenant
- *   pk AUDITCP#<tenant>#<writer>      sk <seq, 12 digits>   a signed checkpoint of that chain
+ *   pk AUDIT#<tenant>#<writer>        sk <first seq, 12 digits>   a segment: consecutive records of one chain, written
+ *                                                                  together (gsi1: AUDITDAY#<tenant>#<day> / <first time>#<writer>#<first seq>)
+ *   pk AUDITCHAINS#<tenant>           sk <writer>                 every writer that wrote for the tenant
+ *   pk AUDITCP#<tenant>#<writer>      sk <seq, 12 digits>         a signed checkpoint of that chain
+ *
+ * Why segments: a group-committed batch is one conditional PutItem per chain (the records as one
+ * JSON attribute), not one item per record in a transaction. On DynamoDB Local that is 8 ms
+ * against 96 ms for 50 records (measured); on DynamoDB it is ~30 WCU against 100 (transactions
+ * bill twice per item). A batch spanning several chains writes its segments in one transaction.
  */
 const pad = (n: number) => String(n).padStart(12, "0");
 const DAY_MS = 86_400_000;
+/** Records of one segment are at most this far apart in time (they are written within one batch). */
+const SEGMENT_SPAN_MS = 60_000;
+/** Below DynamoDB's 400 KB item limit, with room for the keys. */
+const SEGMENT_MAX_BYTES = 350_000;
 
-const recordItem = (r: AuditRecord) => ({
-  pk: `AUDIT#${r.tenant}#${r.writer}`,
-  sk: pad(r.seq),
-  gsi1pk: `AUDITDAY#${r.tenant}#${r.time.slice(0, 10)}`,
-  gsi1sk: `${r.time}#${r.writer}#${pad(r.seq)}`,
-  ...r,
-});
+type Segment = { pk: string; sk: string; gsi1pk: string; gsi1sk: string; firstSeq: number; lastSeq: number; records: string };
 
-const Cursor = z.object({ day: z.iso.date(), key: z.object({ pk: z.string().max(300), sk: z.string().max(20), gsi1pk: z.string().max(300), gsi1sk: z.string().max(300) }).strict().optional() }).strict();
+/** The batch's records cut into segments: per chain, in chain order, each under the item size limit. */
+function segmentsOf(records: readonly AuditRecord[]): Segment[] {
+  const byChain = new Map<string, AuditRecord[]>();
+  for (const r of records) byChain.set(`${r.tenant}#${r.writer}`, [...(byChain.get(`${r.tenant}#${r.writer}`) ?? []), r]);
+  const segments: Segment[] = [];
+  for (const chain of byChain.values()) {
+    let current: { records: AuditRecord[]; bytes: number } = { records: [], bytes: 0 };
+    const close = () => {
+      const [first, last] = [current.records[0], current.records.at(-1)];
+      if (!first || !last) return;
+      segments.push({
+        pk: `AUDIT#${first.tenant}#${first.writer}`,
+        sk: pad(first.seq),
+        gsi1pk: `AUDITDAY#${first.tenant}#${first.time.slice(0, 10)}`,
+        gsi1sk: `${first.time}#${first.writer}#${pad(first.seq)}`,
+        firstSeq: first.seq,
+        lastSeq: last.seq,
+        records: JSON.stringify(current.records),
+      });
+    };
+    for (const r of chain) {
+      const bytes = Buffer.byteLength(JSON.stringify(r)) + 1;
+      if (current.records.length && current.bytes + bytes > SEGMENT_MAX_BYTES) {
+        close();
+        current = { records: [], bytes: 0 };
+      }
+      current.records.push(r);
+      current.bytes += bytes;
+    }
+    close();
+  }
+  return segments;
+}
+
+/** A segment's records; an unreadable segment yields none, and verify reports its seqs missing. */
+function recordsOf(item: Record<string, unknown>): AuditRecord[] {
+  try {
+    return z.array(AuditRecord).parse(JSON.parse(String(item.records)));
+  } catch {
+    return [];
+  }
+}
+
+const Cursor = z
+  .object({
+    day: z.iso.date(),
+    /** The sort key (gsi1sk) to read from, inclusive: a segment partly returned, or just after the last one done. */
+    from: z.string().max(300),
+    /** How many matching records of the `from` segment were already returned. */
+    skip: z.number().int().min(0).max(100_000),
+  })
+  .strict();
 
 export class DynamoAuditStore implements AuditStore {
   constructor(
@@ -41,12 +96,24 @@ export class DynamoAuditStore implements AuditStore {
       }
       if (pending?.length) throw new Error("audit chain registry not written");
     }
-    if (records.length > 100) throw new Error("an audit batch holds at most 100 records");
-    await this.db.send(
-      new TransactWriteItemsCommand({
-        TransactItems: records.map((r) => ({ Put: { TableName: this.table, Item: marshall(recordItem(r), { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" } })),
-      }),
-    );
+    const segments = segmentsOf(records);
+    if (segments.length > 100) throw new Error("an audit batch spans at most 100 segments");
+    const [only] = segments;
+    if (segments.length === 1 && only) return this.putSegment(only);
+    // Several chains: all or nothing (the SDK's ClientRequestToken makes a retry idempotent).
+    await this.db.send(new TransactWriteItemsCommand({ TransactItems: segments.map((g) => ({ Put: { TableName: this.table, Item: marshall(g), ConditionExpression: "attribute_not_exists(pk)" } })) }));
+  }
+
+  /** A segment is written once; a retry whose first attempt did land (its answer lost) finds its own segment there. */
+  private async putSegment(g: Segment): Promise<void> {
+    try {
+      await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall(g), ConditionExpression: "attribute_not_exists(pk)" }));
+    } catch (err) {
+      if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+      const there = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: g.pk, sk: g.sk }), ConsistentRead: true }));
+      if (there.Item && unmarshall(there.Item).records === g.records) return;
+      throw new Error(`audit segment ${g.pk}/${g.sk} exists with other records`);
+    }
   }
 
   async putCheckpoint(c: Checkpoint): Promise<void> {
@@ -58,39 +125,51 @@ export class DynamoAuditStore implements AuditStore {
   }
 
   async chain(tenant: string, writer: string): Promise<AuditRecord[]> {
-    return (await this.partition(`AUDIT#${tenant}#${writer}`)).map(storedRecord);
+    return (await this.partition(`AUDIT#${tenant}#${writer}`)).flatMap(recordsOf);
   }
 
   async checkpoints(tenant: string, writer: string): Promise<Checkpoint[]> {
     return (await this.partition(`AUDITCP#${tenant}#${writer}`)).map((i) => Checkpoint.parse(stripKeys(i)));
   }
 
+  /**
+   * Records in [from, to] matching the filters, segment by segment in the order they were written
+   * (by their first record's time), a page at a time. The cursor names the day, the segment to
+   * read from (inclusive), and how many of that segment's matches were already returned.
+   */
   async query(tenant: string, q: AuditQuery): Promise<{ records: AuditRecord[]; cursor?: string }> {
-    const at = q.cursor ? decodeCursor(q.cursor, tenant) : { day: q.from.slice(0, 10) };
+    const earliest = new Date(Date.parse(q.from) - SEGMENT_SPAN_MS).toISOString();
     const lastDay = q.to.slice(0, 10);
-    const filters = (["keyId", "principalId", "action", "result"] as const).filter((f) => q[f] !== undefined);
+    const matches = (r: AuditRecord) =>
+      r.time >= q.from && r.time <= q.to && (["keyId", "principalId", "action", "result"] as const).every((f) => q[f] === undefined || r[f] === q[f]);
+    let { day, from, skip } = q.cursor ? decodeCursor(q.cursor) : { day: earliest.slice(0, 10), from: earliest, skip: 0 };
     const records: AuditRecord[] = [];
-    let day = at.day;
-    let start: Record<string, unknown> | undefined = at.key;
     while (day <= lastDay) {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.table,
           IndexName: "gsi1",
           KeyConditionExpression: "gsi1pk = :p AND gsi1sk BETWEEN :from AND :to",
-          ...(filters.length ? { FilterExpression: filters.map((f) => `#${f} = :${f}`).join(" AND "), ExpressionAttributeNames: Object.fromEntries(filters.map((f) => [`#${f}`, f])) } : {}),
-          ExpressionAttributeValues: marshall({ ":p": `AUDITDAY#${tenant}#${day}`, ":from": q.from, ":to": `${q.to}~`, ...Object.fromEntries(filters.map((f) => [`:${f}`, q[f]])) }),
-          Limit: q.limit - records.length,
-          ...(start ? { ExclusiveStartKey: marshall(start) } : {}),
+          ExpressionAttributeValues: marshall({ ":p": `AUDITDAY#${tenant}#${day}`, ":from": from, ":to": `${q.to}~` }),
+          Limit: 25,
         }),
       );
-      records.push(...(out.Items ?? []).map((i) => storedRecord(unmarshall(i))));
-      start = out.LastEvaluatedKey ? unmarshall(out.LastEvaluatedKey) : undefined;
-      if (!start) day = new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10);
+      for (const item of (out.Items ?? []).map((i) => unmarshall(i))) {
+        const found = recordsOf(item).filter(matches);
+        const page = found.slice(skip, skip + q.limit - records.length);
+        records.push(...page);
+        if (skip + page.length < found.length) return { records, cursor: encodeCursor({ day, from: String(item.gsi1sk), skip: skip + page.length }) };
+        // This segment is done: continue just after it.
+        from = `${String(item.gsi1sk)}\u0000`;
+        skip = 0;
+      }
+      if (!out.LastEvaluatedKey) {
+        day = new Date(Date.parse(day) + DAY_MS).toISOString().slice(0, 10);
+        from = earliest;
+      }
       if (records.length >= q.limit) break;
     }
-    const more = day <= lastDay;
-    return more ? { records, cursor: Buffer.from(JSON.stringify({ day, ...(start ? { key: start } : {}) })).toString("base64url") } : { records };
+    return day <= lastDay ? { records, cursor: encodeCursor({ day, from, skip: 0 }) } : { records };
   }
 
   /** Every item of one partition, in sort-key order, read consistently. */
@@ -109,18 +188,13 @@ export class DynamoAuditStore implements AuditStore {
 }
 
 const stripKeys = ({ pk: _p, sk: _s, gsi1pk: _g, gsi1sk: _h, ...rest }: Record<string, unknown>) => rest;
-const storedRecord = (item: Record<string, unknown>): AuditRecord => AuditRecord.parse(stripKeys(item));
+const encodeCursor = (c: z.infer<typeof Cursor>) => Buffer.from(JSON.stringify(c)).toString("base64url");
 
-/** A cursor is parsed with zod and must point into the caller's own records, or it is refused. */
-function decodeCursor(cursor: string, tenant: string): { day: string; key?: Record<string, unknown> } {
-  let parsed: z.infer<typeof Cursor> | undefined;
+/** A cursor is parsed with zod; it only ever selects within the caller's own day partitions, so a forged one reads nothing of another tenant. */
+function decodeCursor(cursor: string): z.infer<typeof Cursor> {
   try {
-    parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    return Cursor.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    parsed = undefined;
-  }
-  if (!parsed || (parsed.key && (!parsed.key.pk.startsWith(`AUDIT#${tenant}#`) || parsed.key.gsi1pk !== `AUDITDAY#${tenant}#${parsed.day}`))) {
     throw new KmsError("ValidationException", "the pagination cursor is invalid");
   }
-  return parsed;
 }

@@ -1,4 +1,4 @@
-import { type AttributeValue, DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DeleteItemCommand, PutItemCommand, QueryCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClient } from "../../infra/local/dynamodb.js";
@@ -57,7 +57,8 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
     let start: Record<string, unknown> | undefined;
     do {
       const page = await client.send(new ScanCommand({ TableName: stack.tableName, FilterExpression: "begins_with(pk, :a)", ExpressionAttributeValues: { ":a": { S: "AUDIT#" } }, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
-      items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+      // Each item is a segment: consecutive records of one chain, written by one group commit.
+      items.push(...(page.Items ?? []).flatMap((i) => JSON.parse(String(unmarshall(i).records)) as Record<string, unknown>[]));
       start = page.LastEvaluatedKey;
     } while (start);
     client.destroy();
@@ -95,30 +96,51 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
     if (!chain || chain.records < 11) throw new Error(`no chain long enough: ${JSON.stringify(clean)}`);
     expect(chain.checkpointedSeq).toBeGreaterThanOrEqual(chain.lastSeq - 1);
     const pk = `AUDIT#${stack.tenant}#${chain.writer}`;
-    const sk = (seq: number) => ({ pk: { S: pk }, sk: { S: String(seq).padStart(12, "0") } });
     const client = db();
     try {
-      const original = async (seq: number) => (await client.send(new GetItemCommand({ TableName: stack.tableName, Key: sk(seq) }))).Item as Record<string, AttributeValue> & { sk: AttributeValue };
-      const restore = (item: Record<string, AttributeValue>) => client.send(new PutItemCommand({ TableName: stack.tableName, Item: item }));
+      // The chain's segments as stored, and a way to rewrite the records they hold, as an attacker with table access would.
+      const segments = async () =>
+        ((await client.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: pk } }, ConsistentRead: true }))).Items ?? []) as (Record<string, AttributeValue> & { records: { S: string } })[];
+      const original = await segments();
+      // Puts the original segments back (the verify calls meanwhile append segments of their own, which stay).
+      const restore = async () => {
+        for (const item of original) await client.send(new PutItemCommand({ TableName: stack.tableName, Item: item }));
+      };
+      type Rec = { seq: number; result: string };
+      const rewrite = async (edit: (records: Rec[]) => Rec[]) => {
+        for (const item of await segments()) {
+          const records = JSON.parse(item.records.S) as Rec[];
+          const edited = edit(records);
+          if (JSON.stringify(edited) !== item.records.S) await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...item, records: { S: JSON.stringify(edited) } } }));
+        }
+      };
+      const problems = async () => (await verify()).chains.find((c) => c.writer === chain.writer)?.problems ?? [];
 
-      const five = await original(5);
-      await client.send(new UpdateItemCommand({ TableName: stack.tableName, Key: sk(5), UpdateExpression: "SET #r = :ok", ExpressionAttributeNames: { "#r": "result" }, ExpressionAttributeValues: { ":ok": { S: "tampered" } } }));
-      expect((await verify()).chains.find((c) => c.writer === chain.writer)?.problems).toEqual([expect.objectContaining({ seq: 5, problem: "modified" })]);
-      await restore(five);
+      await rewrite((rs) => rs.map((r) => (r.seq === 5 ? { ...r, result: "tampered" } : r)));
+      expect(await problems()).toEqual([expect.objectContaining({ seq: 5, problem: "modified" })]);
+      await restore();
 
-      const seven = await original(7);
-      await client.send(new DeleteItemCommand({ TableName: stack.tableName, Key: sk(7) }));
-      expect((await verify()).chains.find((c) => c.writer === chain.writer)?.problems).toEqual([expect.objectContaining({ seq: 7, problem: "missing" })]);
-      await restore(seven);
+      await rewrite((rs) => rs.filter((r) => r.seq !== 7));
+      expect(await problems()).toEqual([expect.objectContaining({ seq: 7, problem: "missing" })]);
+      await restore();
 
-      const [a, b] = [await original(9), await original(10)];
-      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...b, sk: a.sk } }));
-      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...a, sk: b.sk } }));
-      const reordered = (await verify()).chains.find((c) => c.writer === chain.writer)?.problems ?? [];
+      // Records 9 and 10 trade places (within a segment, or across two).
+      const [nine, ten] = original.flatMap((i) => JSON.parse(i.records.S) as Rec[]).filter((r) => r.seq === 9 || r.seq === 10);
+      await rewrite((rs) => rs.map((r) => (r.seq === 9 ? (ten as Rec) : r.seq === 10 ? (nine as Rec) : r)));
+      const reordered = await problems();
       expect(reordered.map((p) => p.problem)).toContain("reordered");
       expect(reordered.map((p) => p.seq)).toEqual(expect.arrayContaining([9, 10]));
-      await restore(a);
-      await restore(b);
+      await restore();
+
+      // A whole segment deleted (the first; others follow it): its records are reported missing.
+      expect(original.length).toBeGreaterThan(1);
+      const doomed = original[0] as (typeof original)[number];
+      const doomedSeqs = (JSON.parse(doomed.records.S) as Rec[]).map((r) => r.seq);
+      await client.send(new DeleteItemCommand({ TableName: stack.tableName, Key: { pk: doomed.pk as AttributeValue, sk: doomed.sk as AttributeValue } }));
+      const gone = await problems();
+      expect(gone.filter((p) => p.problem === "missing").map((p) => p.seq)).toContain(doomedSeqs[0]);
+      await restore();
+      expect(await problems()).toEqual([]);
 
       const checkpoints = await client.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: `AUDITCP#${stack.tenant}#${chain.writer}` } } }));
       const last = checkpoints.Items?.at(-1) as Record<string, { S?: string; N?: string }>;
