@@ -6,11 +6,12 @@ export const LAMBDA_ENTRIES = { http: "functions/lambda.ts", hub: "functions/lam
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 
 /**
- * Bundles a Lambda entry the way SST deploys it (infra/aws/functions.ts: esm, minified, node20),
- * so its size and module load can be measured and the bundle exercised here. ESM bundles of
+ * Bundles an entry point the way SST deploys the Lambda handlers (infra/aws/functions.ts: esm,
+ * minified, node20): the handlers, so their size and module load can be measured and the bundles
+ * exercised here, and the Node server (functions/node.ts) as a production build. ESM bundles of
  * CommonJS dependencies need `require` for Node built-ins: the banner provides it, as SST's does.
  */
-export async function bundleLambda(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
+export async function bundleForNode(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
   const file = join(outDir, `${entry.replace(/^functions\//, "").replace(/\.ts$/, "")}.mjs`);
   const out = await build({
     entryPoints: [entry],

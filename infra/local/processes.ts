@@ -56,13 +56,15 @@ export function stopProcess(child: ChildProcess, graceMs = 5_000): Promise<void>
 }
 
 /**
- * Starts one of Tether's TypeScript entry points (relative to the repo root) under Node with tsx.
+ * Starts one of Tether's TypeScript entry points (relative to the repo root) under Node with tsx,
+ * or a JavaScript bundle as it is (`.mjs`: no loader, as in production).
  * With TETHER_CPU_PROF_DIR set, each child writes a CPU profile there when it exits.
  */
 export function startNodeProcess(entry: string, env: Record<string, string>, o: { stdio?: "inherit" | "pipe"; args?: string[] } = {}): ChildProcess {
   const profile = process.env.TETHER_CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${process.env.TETHER_CPU_PROF_DIR}`] : [];
+  const loader = entry.endsWith(".mjs") ? [] : ["--import", "tsx"];
   return killOnExit(
-    spawn(process.execPath, [...profile, "--import", "tsx", entry, ...(o.args ?? [])], {
+    spawn(process.execPath, [...profile, ...loader, entry, ...(o.args ?? [])], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       stdio: ["ignore", o.stdio ?? "inherit", o.stdio ?? "inherit"],

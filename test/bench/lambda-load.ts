@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleLambda, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
+import { bundleForNode, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
 
 export type LoadFigure = { kib: number; loadMsP50: number; loadMsMin: number; vsBaseline: number };
 
@@ -27,7 +27,7 @@ export async function benchLambdaLoad(runs: number): Promise<Record<string, Load
     const entries: Record<string, string> = { "baseline (DynamoDB client only)": "test/bench/dynamodb-client-only.ts", ...LAMBDA_ENTRIES };
     const measured: Record<string, { kib: number; times: number[] }> = {};
     for (const [name, entry] of Object.entries(entries)) {
-      const { file, bytes } = await bundleLambda(entry, dir);
+      const { file, bytes } = await bundleForNode(entry, dir);
       const times: number[] = [];
       for (let i = 0; i < runs; i++) {
         // Sequential by design: one child at a time, so runs do not compete for the CPU.

@@ -15,7 +15,7 @@ import { buildHubEvents } from "../../functions/deps.js";
 import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
-import { bundleLambda, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
+import { bundleForNode, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
 import { runAdmin } from "../../infra/admin.js";
 import { randomTenantId } from "../../infra/local/bootstrap.js";
 import { decodeHeader } from "../../shared/crypto/envelope.js";
@@ -273,7 +273,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     try {
       // What the Lambda runtime does: import the module, then call its handler with an event.
       const invoke = async (entry: string, event: unknown) => {
-        const { file } = await bundleLambda(entry, dir);
+        const { file } = await bundleForNode(entry, dir);
         const script = `const { handler } = await import(${JSON.stringify(file)}); process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)})));`;
         const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, TETHER_LOG_LEVEL: "error" }, timeout: 30_000 });
         return JSON.parse(stdout) as { statusCode: number; body?: string };

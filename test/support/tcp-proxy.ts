@@ -5,17 +5,24 @@ import { createServer, connect, type Socket } from "node:net";
  * `delayMs` one way (a stand-in for a WAN, since this machine has no netem), optionally
  * recording every byte in both directions.
  */
-export type TcpProxy = { port: number; captured: () => { up: Buffer; down: Buffer }; close(): Promise<void> };
+export type TcpProxy = {
+  port: number;
+  captured: () => { up: Buffer; down: Buffer };
+  /** Changes the one-way delay for every chunk from now on. */
+  setDelay(ms: number): void;
+  close(): Promise<void>;
+};
 
 export function startTcpProxy(targetPort: number, o: { delayMs?: number; record?: boolean } = {}): Promise<TcpProxy> {
   const up: Buffer[] = [];
   const down: Buffer[] = [];
   const sockets = new Set<Socket>();
+  let delayMs = o.delayMs ?? 0;
   const pipe = (from: Socket, to: Socket, sink: Buffer[]) =>
     from.on("data", (chunk) => {
       if (o.record) sink.push(Buffer.from(chunk));
       const send = () => to.writable && to.write(chunk);
-      if (o.delayMs) setTimeout(send, o.delayMs);
+      if (delayMs) setTimeout(send, delayMs);
       else send();
     });
   const server = createServer((client) => {
@@ -38,6 +45,7 @@ export function startTcpProxy(targetPort: number, o: { delayMs?: number; record?
       resolve({
         port: typeof addr === "object" && addr ? addr.port : 0,
         captured: () => ({ up: Buffer.concat(up), down: Buffer.concat(down) }),
+        setDelay: (ms) => (delayMs = ms),
         close: () =>
           new Promise<void>((r) => {
             for (const s of sockets) s.destroy();
