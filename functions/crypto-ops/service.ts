@@ -7,7 +7,7 @@ import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
-import type { KeyMaterial } from "../keys/material.js";
+import type { KeyMaterial, PrefetchedVersion } from "../keys/material.js";
 import type { KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
@@ -219,10 +219,10 @@ export class CryptoService {
   }
 
   /** Runs fn with the version's key: its material, or for a derived key the per-context key (zeroed after). */
-  private async withKey<T>(key: KeyRecord, version: number, derivation: Uint8Array | undefined, call: CallOpts, fn: (k: Uint8Array) => T): Promise<T> {
+  private async withKey<T>(key: KeyRecord, version: number, derivation: Uint8Array | undefined, call: CallOpts, fn: (k: Uint8Array) => T, prefetched?: PrefetchedVersion): Promise<T> {
     if (!key.derived && derivation) throw new KmsError("ValidationException", `key ${key.keyId} is not derived: give no derivationContext`);
     if (key.derived && !derivation?.length) throw new KmsError("ValidationException", `key ${key.keyId} is derived: a derivationContext is required`);
-    const material = await this.material.forVersion(key, version, call);
+    const material = await this.material.forVersion(key, version, call, prefetched);
     if (!key.derived || !derivation) return fn(material);
     const derived = new Uint8Array(hkdfSync("sha256", material, Buffer.from("tether-derived/v1"), derivation, 32));
     try {
@@ -242,6 +242,8 @@ export class CryptoService {
     derivation?: Uint8Array,
   ) {
     const header = decodeHeader(ciphertext);
+    // The version's record is read alongside the key's metadata and policy check.
+    const prefetched = this.material.prefetch(principal.tenant, header.keyId, header.version);
     const key = await this.keys.forUse(principal, header.keyId, action, call, context).catch((err: unknown) => {
       // A ciphertext naming a key this caller cannot see is just an invalid ciphertext.
       throw isKmsError(err, "NotFoundException") ? invalidCiphertext() : err;
@@ -251,8 +253,13 @@ export class CryptoService {
     }
     checkState(key);
     if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
-    const plaintext = await this.withKey(key, header.version, derivation, call, (k) =>
-      aesGcmOpen(k, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)),
+    const plaintext = await this.withKey(
+      key,
+      header.version,
+      derivation,
+      call,
+      (k) => aesGcmOpen(k, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)),
+      prefetched,
     );
     return { key, plaintext };
   }

@@ -40,6 +40,11 @@ export class KeyMaterialCache {
     });
   }
 
+  /** Whether an entry for `id` is held or loading (whatever its source): a hint, not the material. */
+  holds(id: string): boolean {
+    return this.lru.has(id) || [...this.inflight.keys()].some((k) => k.startsWith(`${id}\u0000`));
+  }
+
   /** The cached material for `id` if it came from `source` and is within both ages. */
   get(id: string, source: string): Uint8Array | undefined {
     const entry = this.lru.get(id);
