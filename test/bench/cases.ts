@@ -91,14 +91,18 @@ export async function caseE(x: CaseContext, keys: number, delayMs: number): Prom
   ] as const) {
     x.stack.setLinkDelay(delay);
     const durations: number[] = [];
+    const phases = new Map<string, number[]>();
     const started = performance.now();
     for (const ciphertextBlob of blobs[set]) {
       const t = performance.now();
       const dec = await x.stack.call("POST", "/v1/decrypt", { ciphertextBlob });
       if (dec.status !== 200) throw new Error(`E decrypt: ${dec.status} ${JSON.stringify(dec.body)}`);
       durations.push(performance.now() - t);
+      for (const [name, ms] of Object.entries(dec.serverTiming)) phases.set(name, [...(phases.get(name) ?? []), ms]);
     }
-    out[`E cold decrypt ${set === "wan" ? `+${delayMs}ms` : "loopback"}`] = summarize(durations, performance.now() - started);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+    const serverTiming = Object.fromEntries([...phases].map(([name, xs]) => [name, Math.round(median(xs) * 1000) / 1000]));
+    out[`E cold decrypt ${set === "wan" ? `+${delayMs}ms` : "loopback"}`] = { ...summarize(durations, performance.now() - started), serverTiming } as Figures[string];
   }
   x.stack.setLinkDelay(0);
   return out;

@@ -14,7 +14,7 @@ export type BenchStack = {
   url: string;
   adminToken: string;
   /** Authenticated JSON call to the functions. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }>;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown>; serverTiming: Record<string, number> }>;
   /** One-way delay added to every chunk on the connector's link (a WAN between cloud and site). */
   setLinkDelay(ms: number): void;
   /** Resident memory of the functions process, from /proc. */
@@ -51,7 +51,8 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
     const headers = { authorization: `Bearer ${admin.token}`, "content-type": "application/json" };
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${url}${path}`, { method, headers, ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      const serverTiming = Object.fromEntries([...(res.headers.get("server-timing") ?? "").matchAll(/([\w-]+);dur=([\d.]+)/g)].map(([, name, dur]) => [name as string, Number(dur)]));
+      return { status: res.status, body: (await res.json()) as Record<string, unknown>, serverTiming };
     };
     const healthy = () =>
       waitFor(
