@@ -3,9 +3,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
-import { encodeFrame, Ops, parseFrame, ResponseFrame, type OpName, type OpResult } from "../../shared/protocol/frames.js";
+import { encodeFrame, parseFrame, ResponseFrame, type OpName, type OpResult } from "../../shared/protocol/frames.js";
 import type { HubConnection, HubStore } from "./hub-store.js";
-import { IDEMPOTENT, paramsBuilder, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
+import { IDEMPOTENT, paramsBuilder, validResult, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
 import type { ConnectionPoster } from "./management-api.js";
 
 export type ApigwHubOptions = {
@@ -62,9 +62,7 @@ export class ApigwHub implements ConnectorLink {
         throw new KmsError("HsmUnavailableException", `the HSM connector dropped during ${op}`);
       }
       if (!outcome.ok) throw new KmsError(outcome.error.code, outcome.error.message);
-      const parsed = Ops[op].result.safeParse(outcome.result);
-      if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
-      return parsed.data as OpResult<O>;
+      return validResult(op, outcome.result);
     }
   }
 

@@ -5,13 +5,12 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
-import { IDEMPOTENT, paramsBuilder, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
+import { IDEMPOTENT, paramsBuilder, validResult, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
 import {
   challengeMessage,
   CloseCode,
   encodeFrame,
   MAX_FRAME_BYTES,
-  Ops,
   parseFrame,
   PROTOCOL_VERSION,
   ToHubFrame,
@@ -99,10 +98,7 @@ export class ConnectorHub implements ConnectorLink {
    * if the request fails over to another connector.
    */
   async call<O extends OpName>(op: O, params: ParamsOrBuilder<O>, opts: CallOpts): Promise<OpResult<O>> {
-    const result = await new Promise<unknown>((resolve, reject) => this.send(op, paramsBuilder(params), opts, resolve, reject, undefined));
-    const parsed = Ops[op].result.safeParse(result);
-    if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
-    return parsed.data as OpResult<O>;
+    return validResult(op, await new Promise<unknown>((resolve, reject) => this.send(op, paramsBuilder(params), opts, resolve, reject, undefined)));
   }
 
   private send(

@@ -1,5 +1,6 @@
+import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
-import type { OpName, OpParams, OpResult } from "../../shared/protocol/frames.js";
+import { Ops, type OpName, type OpParams, type OpResult } from "../../shared/protocol/frames.js";
 
 /** What a request may depend on about the connector that serves it. */
 export type Peer = { connectorId: string; sealingKey: Uint8Array };
@@ -22,6 +23,13 @@ export interface ConnectorLink {
 
 /** Operations that may be sent again to another connector when one drops mid-request. */
 export const IDEMPOTENT: ReadonlySet<OpName> = new Set<OpName>(["health", "random", "unwrap", "decrypt", "verify", "getPublicKey", "listKeys"]);
+
+/** A connector's result, validated against its operation's schema (both transports). */
+export function validResult<O extends OpName>(op: O, result: unknown): OpResult<O> {
+  const parsed = Ops[op].result.safeParse(result);
+  if (!parsed.success) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} result`);
+  return parsed.data as OpResult<O>;
+}
 
 export const paramsBuilder = <O extends OpName>(params: ParamsOrBuilder<O>): ((peer: Peer) => unknown) =>
   typeof params === "function" ? (params as (peer: Peer) => unknown) : () => params;
