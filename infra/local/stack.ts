@@ -87,7 +87,16 @@ export async function bootstrapCredentials(b: Backends, state: StackState) {
   }
 }
 
+/**
+ * glibc malloc settings for a long-running Node server (the functions, locally or in a container):
+ * two arenas, and freed memory above 128 KiB given back to the system. Without them the RSS stays
+ * at what glibc kept from the busiest moment: measured after 1,500 cold encrypts at 32 in flight,
+ * 307 MiB without, 214 MiB with (the live JS heap was 23 MiB).
+ */
+export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_MMAP_THRESHOLD_: "131072" } as const;
+
 export const functionsEnv = (b: Backends, o: { host: string; port: number; logLevel?: string; operatorTenant?: string }): Record<string, string> => ({
+  ...SERVER_MALLOC_ENV,
   TETHER_STAGE: "dev",
   TETHER_HOST: o.host,
   TETHER_PORT: String(o.port),

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import * as z from "zod";
-import { drive } from "./stats.js";
+import { drive, phaseQuantile } from "./stats.js";
 
 /**
  * The load generator, run as its own process so it does not share an event loop with the server
@@ -104,7 +104,5 @@ await drive(args.warmup, args.concurrency, once);
 for (const k of Object.keys(statuses)) delete statuses[k];
 timings.clear();
 const summary = await drive(args.total, args.concurrency, once);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const serverTiming = Object.fromEntries([...timings].map(([name, xs]) => [name, Math.round(median(xs) * 1000) / 1000]));
 agent.destroy();
-process.stdout.write(`${JSON.stringify({ ...summary, statuses, serverTiming })}\n`);
+process.stdout.write(`${JSON.stringify({ ...summary, statuses, serverTiming: phaseQuantile(timings, 0.5), serverTimingP99: phaseQuantile(timings, 0.99) })}\n`);

@@ -109,7 +109,7 @@ export async function startCeilingServer(): Promise<{ url: string; stop(): Promi
   return { url, stop: () => stopProcess(server) };
 }
 
-export type LoadResult = Summary & { statuses: Record<string, number>; serverTiming: Record<string, number> };
+export type LoadResult = Summary & { statuses: Record<string, number>; serverTiming: Record<string, number>; serverTimingP99: Record<string, number> };
 
 /** Runs the load generator in its own process and returns what it measured (its arguments go through a file: bodies and key lists outgrow argv). */
 export async function runLoad(args: LoadArgs): Promise<LoadResult> {

@@ -33,10 +33,11 @@ const say = (line = "") => process.stdout.write(`${line}\n`);
 const machine = { cpus: cpus().length, model: cpus()[0]?.model ?? "unknown", memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
 say(`machine: ${JSON.stringify(machine)}  (${settings.total} requests per row; link delay ${settings.delayMs} ms each way)`);
 
-const isSummary = (v: unknown): v is Summary & { serverTiming?: Record<string, number> } => typeof v === "object" && v !== null && "perSecond" in v;
+const isSummary = (v: unknown): v is Summary & { serverTiming?: Record<string, number>; serverTimingP99?: Record<string, number> } => typeof v === "object" && v !== null && "perSecond" in v;
+const phases = (label: string, t: Record<string, number> | undefined) => (t && Object.keys(t).length ? `  server ${label} ms ${JSON.stringify(t)}` : "");
 const describe = (v: Figures[string]) =>
   isSummary(v)
-    ? `${String(v.perSecond).padStart(7)}/s  p50 ${v.p50} ms  p99 ${v.p99} ms  (n=${v.n})${v.serverTiming && Object.keys(v.serverTiming).length ? `  server medians ms ${JSON.stringify(v.serverTiming)}` : ""}`
+    ? `${String(v.perSecond).padStart(7)}/s  p50 ${v.p50} ms  p99 ${v.p99} ms  (n=${v.n})${phases("p50", v.serverTiming)}${phases("p99", v.serverTimingP99)}`
     : String(v);
 const results: Figures = {};
 const section = (title: string, figures: Figures) => {

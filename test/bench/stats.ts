@@ -15,6 +15,16 @@ export function summarize(durationsMs: number[], wallMs: number): Summary {
   };
 }
 
+/** A quantile of each Server-Timing phase (auth, audit, total) over the requests of a run, in ms. */
+export function phaseQuantile(phases: ReadonlyMap<string, number[]>, q: number): Record<string, number> {
+  return Object.fromEntries(
+    [...phases].map(([name, xs]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      return [name, Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 1000) / 1000];
+    }),
+  );
+}
+
 /** Runs `op` `total` times with `concurrency` callers in flight; returns per-call latencies. */
 export async function drive(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Summary> {
   const durations: number[] = [];
