@@ -99,7 +99,8 @@ export class CryptoService {
     checkState(key);
     if (!key.exportable) throw new KmsError("KMSInvalidStateException", `key ${key.keyId} was not created exportable`);
     const versions = [];
-    for (let v = 1; v <= key.primaryVersion; v++) versions.push({ version: v, material: await this.material.forVersion(key, v, call) });
+    // Copies: the response is built after further awaits, by when a cached entry may have been evicted and zeroed.
+    for (let v = 1; v <= key.primaryVersion; v++) versions.push({ version: v, material: Uint8Array.from(await this.material.forVersion(key, v, call)) });
     return { key, versions };
   }
 

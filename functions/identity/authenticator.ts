@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import type { LRUCache } from "lru-cache";
-import { boundedLru } from "../lru.js";
+import { loadingLru } from "../lru.js";
 import { parseApiKey, verifyApiKeySecret } from "./api-keys.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -49,17 +48,26 @@ export class SchemeAuthenticator implements Authenticator {
 /**
  * API keys sent as `Authorization: Bearer tth_…`. The slow hash is checked once per key and the
  * result kept (keyed by a SHA-256 of the whole token) for a short time, so a steady client pays
- * for scrypt once per `verifiedTtlMs`, not per request. Roles come from the key's principal.
+ * for scrypt once per `verifiedTtlMs`, not per request, and once however many of its requests
+ * arrive while it runs. Roles come from the key's principal.
  */
 export class ApiKeyScheme implements AuthScheme {
-  private readonly verified: LRUCache<string, { tenant: string; principalId: string; id: string }>;
+  private readonly verified;
 
   constructor(
-    private readonly store: IdentityStore,
+    store: IdentityStore,
     private readonly directory: PrincipalDirectory,
     opts: { verifiedTtlMs: number; maxVerified: number } = { verifiedTtlMs: 60_000, maxVerified: 10_000 },
   ) {
-    this.verified = boundedLru({ max: opts.maxVerified, ttl: opts.verifiedTtlMs });
+    this.verified = loadingLru<string, { tenant: string; principalId: string; id: string }, { id: string; secret: string }>({
+      max: opts.maxVerified,
+      ttl: opts.verifiedTtlMs,
+      load: async (_fingerprint, parsed) => {
+        const record = await store.getApiKey(parsed.id);
+        if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw new AuthFailure("UnrecognizedClient");
+        return { tenant: record.tenant, principalId: record.principalId, id: record.id };
+      },
+    });
   }
 
   matches(authorization: string): boolean {
@@ -72,21 +80,14 @@ export class ApiKeyScheme implements AuthScheme {
 
   /** Drops every cached verification of this API key (after a revocation). */
   forget(apiKeyId: string): void {
-    for (const [fingerprint, known] of this.verified.entries()) if (known.id === apiKeyId) this.verified.delete(fingerprint);
+    for (const [fingerprint, known] of this.verified.cache.entries()) if (known.id === apiKeyId) this.verified.cache.delete(fingerprint);
   }
 
   async authenticate(req: AuthRequest): Promise<Principal> {
     const token = /^Bearer (\S+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
     const parsed = token ? parseApiKey(token) : undefined;
     if (!token || !parsed) throw new AuthFailure("UnrecognizedClient");
-    const fingerprint = createHash("sha256").update(token).digest("base64");
-    let known = this.verified.get(fingerprint);
-    if (!known) {
-      const record = await this.store.getApiKey(parsed.id);
-      if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw new AuthFailure("UnrecognizedClient");
-      known = { tenant: record.tenant, principalId: record.principalId, id: record.id };
-      this.verified.set(fingerprint, known);
-    }
+    const known = await this.verified.get(createHash("sha256").update(token).digest("base64"), parsed);
     return this.directory.principalFor(known.tenant, known.principalId, known.id);
   }
 }

@@ -1,5 +1,4 @@
-import type { LRUCache } from "lru-cache";
-import { boundedLru } from "../lru.js";
+import { loadingLru } from "../lru.js";
 import { KmsError } from "../../shared/errors.js";
 import type { Principal } from "./principal.js";
 import type { IdentityStore } from "./store.js";
@@ -16,34 +15,35 @@ export class AuthFailure extends KmsError {
   }
 }
 
+type Credential = { tenant: string; principalId: string; credentialId: string };
+
 /**
  * A credential's principal with its CURRENT roles, read from the principal record and kept for a
  * short time (`ttlMs`): a role change or a deleted principal applies within that bound everywhere,
- * and at once on the instance that made the change (`forget`).
+ * and at once on the instance that made the change (`forget`). One read per expiry, however many
+ * requests arrive meanwhile.
  */
 export class PrincipalDirectory {
-  private readonly cache: LRUCache<string, Principal>;
+  private readonly principals;
 
-  constructor(
-    private readonly store: IdentityStore,
-    opts: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 },
-  ) {
-    this.cache = boundedLru({ max: opts.max, ttl: opts.ttlMs });
+  constructor(store: IdentityStore, opts: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 }) {
+    this.principals = loadingLru<string, Principal, Credential>({
+      max: opts.max,
+      ttl: opts.ttlMs,
+      load: async (_id, { tenant, principalId, credentialId }) => {
+        const record = await store.getPrincipal(tenant, principalId);
+        if (!record) throw new AuthFailure("UnrecognizedClient");
+        return { tenant, principalId, roles: record.roles, credentialId };
+      },
+    });
   }
 
-  async principalFor(tenant: string, principalId: string, credentialId: string): Promise<Principal> {
-    const id = `${tenant}/${principalId}/${credentialId}`;
-    const hit = this.cache.get(id);
-    if (hit) return hit;
-    const record = await this.store.getPrincipal(tenant, principalId);
-    if (!record) throw new AuthFailure("UnrecognizedClient");
-    const principal: Principal = { tenant, principalId, roles: record.roles, credentialId };
-    this.cache.set(id, principal);
-    return principal;
+  principalFor(tenant: string, principalId: string, credentialId: string): Promise<Principal> {
+    return this.principals.get(`${tenant}/${principalId}/${credentialId}`, { tenant, principalId, credentialId });
   }
 
   /** Forgets what this instance knows of a principal (after a change made here). */
   forget(tenant: string, principalId: string): void {
-    for (const key of this.cache.keys()) if (key.startsWith(`${tenant}/${principalId}/`)) this.cache.delete(key);
+    for (const key of this.principals.cache.keys()) if (key.startsWith(`${tenant}/${principalId}/`)) this.principals.cache.delete(key);
   }
 }

@@ -3,7 +3,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../app.js";
 import { apiKeyFor, jsonInit, requester, testDeps } from "../testing.js";
 import { parseApiKey } from "./api-keys.js";
@@ -66,6 +66,27 @@ describe("API keys of a tenant", () => {
   });
 });
 
+describe("API key verification under load", () => {
+  it("a burst of requests with a key not yet verified reads it and runs scrypt once; a wrong secret is never cached", async () => {
+    const { t, app } = await setup({ TETHER_AUTH_FAILURES_PER_CREDENTIAL: "1000" });
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const keyReads = vi.spyOn(t.identity, "getApiKey");
+    const principalReads = vi.spyOn(t.identity, "getPrincipal");
+    const burst = async (bearer: string, n: number) => Promise.all(Array.from({ length: n }, async () => (await app.request("/v1/random", jsonInit({ numberOfBytes: 8 }, bearer))).status));
+    expect(await burst(token, 30)).toEqual(Array(30).fill(200));
+    expect(keyReads).toHaveBeenCalledTimes(1);
+    expect(principalReads).toHaveBeenCalledTimes(1);
+    const { id } = parseApiKey(token) as { id: string };
+    const wrong = `tth_${id}_${"A".repeat(43)}`;
+    expect(await burst(wrong, 10)).toEqual(Array(10).fill(401));
+    expect(keyReads).toHaveBeenCalledTimes(2);
+    expect(await burst(wrong, 1)).toEqual([401]);
+    expect(keyReads).toHaveBeenCalledTimes(3);
+    expect(await burst(token, 1)).toEqual([200]);
+    expect(keyReads).toHaveBeenCalledTimes(3);
+  });
+});
+
 describe("SigV4 access keys", () => {
   const signed = async (o: { accessKeyId: string; secret: string; region?: string; date?: Date; body?: string; path?: string; drop?: string }) => {
     const body = o.body ?? JSON.stringify({ numberOfBytes: 8 });
@@ -116,6 +137,18 @@ describe("SigV4 access keys", () => {
     expect((await app.request(noDate.url, noDate.init)).status).toBe(401);
     expect((await call("DELETE", `/v1/access-keys/${accessKeyId}`)).status).toBe(200);
     expect((await send({ accessKeyId, secret: secretAccessKey })).status).toBe(401);
+  });
+
+  it("a burst of requests with a key whose secret is not cached unwraps the secret once (no unwrap storm)", async () => {
+    const { t, app, call } = await setup();
+    await call("POST", "/v1/principals", { principalId: "svc", kind: "service", roles: ["keyUser"] });
+    const { accessKeyId, secretAccessKey } = (await call("POST", "/v1/access-keys", { principalId: "svc" })).body.accessKey as { accessKeyId: string; secretAccessKey: string };
+    const unwrapsBefore = t.hsm.calls.unwrap;
+    // Distinct bodies: each request has its own signature (a repeated one is a replay).
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => signed({ accessKeyId, secret: secretAccessKey, body: JSON.stringify({ numberOfBytes: i + 1 }) })));
+    const statuses = await Promise.all(burst.map(async (r) => (await app.request(r.url, r.init)).status));
+    expect(statuses).toEqual(Array(20).fill(200));
+    expect(t.hsm.calls.unwrap - unwrapsBefore).toBe(1);
   });
 
   it("keeps only the HSM-wrapped secret", async () => {

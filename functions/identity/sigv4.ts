@@ -2,8 +2,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
-import type { LRUCache } from "lru-cache";
-import { boundedLru } from "../lru.js";
+import { boundedLru, loadingLru } from "../lru.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -35,7 +34,8 @@ export const accessKeyBinding = (tenant: string, accessKeyId: string): Uint8Arra
  * replay within the window is refused (per instance; beyond the window the date refuses it).
  */
 export class SigV4Scheme implements AuthScheme {
-  private readonly secrets: LRUCache<string, { record: AccessKeyRecord; secret: Buffer }>;
+  /** Unwrapped secrets, zeroed when they leave; one HSM unwrap per key and expiry, however many requests wait for it. */
+  private readonly secrets;
   private readonly seen = boundedLru<string, true>({ max: 200_000, ttl: 2 * MAX_SKEW_MS });
 
   constructor(
@@ -44,7 +44,12 @@ export class SigV4Scheme implements AuthScheme {
     private readonly directory: PrincipalDirectory,
     private readonly opts: { region: string; service?: string; now?: () => number; secretTtlMs?: number },
   ) {
-    this.secrets = boundedLru<string, { record: AccessKeyRecord; secret: Buffer }>({ max: 10_000, ttl: opts.secretTtlMs ?? 300_000, dispose: (v) => v.secret.fill(0) });
+    this.secrets = loadingLru<string, { record: AccessKeyRecord; secret: Buffer }, undefined>({
+      max: 10_000,
+      ttl: opts.secretTtlMs ?? 300_000,
+      dispose: (v) => v.secret.fill(0),
+      load: (accessKeyId) => this.unwrapSecret(accessKeyId),
+    });
   }
 
   matches(authorization: string): boolean {
@@ -57,7 +62,7 @@ export class SigV4Scheme implements AuthScheme {
 
   /** Forgets a cached secret (after the key is deleted here). */
   forget(accessKeyId: string): void {
-    this.secrets.delete(accessKeyId);
+    this.secrets.cache.delete(accessKeyId);
   }
 
   async authenticate(req: AuthRequest): Promise<Principal> {
@@ -75,7 +80,9 @@ export class SigV4Scheme implements AuthScheme {
     const signedHeaders = signedHeaderList.split(";");
     if (!signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date")) throw new AuthFailure("IncompleteSignature", "host and x-amz-date must be signed");
 
-    const { record, secret } = await this.secretOf(accessKeyId);
+    const { record, secret } = await this.secrets.get(accessKeyId, undefined);
+    // Read now: the cached buffer is zeroed when its entry leaves the cache, which may happen while this request awaits its body.
+    const secretAccessKey = secret.toString("utf8");
     const headers: Record<string, string> = {};
     for (const name of signedHeaders) {
       const value = req.headers.get(name);
@@ -89,7 +96,7 @@ export class SigV4Scheme implements AuthScheme {
     }
     const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body: await req.body() });
     const signer = new SignatureV4({
-      credentials: { accessKeyId, secretAccessKey: secret.toString("utf8") },
+      credentials: { accessKeyId, secretAccessKey },
       region: this.opts.region,
       service: this.opts.service ?? "kms",
       sha256: Hash.bind(null, "sha256"),
@@ -106,15 +113,11 @@ export class SigV4Scheme implements AuthScheme {
     return this.directory.principalFor(record.tenant, record.principalId, accessKeyId);
   }
 
-  private async secretOf(accessKeyId: string): Promise<{ record: AccessKeyRecord; secret: Buffer }> {
-    const hit = this.secrets.get(accessKeyId);
-    if (hit) return hit;
+  private async unwrapSecret(accessKeyId: string): Promise<{ record: AccessKeyRecord; secret: Buffer }> {
     const record = await this.store.getAccessKey(accessKeyId);
     if (!record) throw new AuthFailure("UnrecognizedClient", "the access key id is not known");
     const call = { requestId: `sigv4-${accessKeyId}`, deadline: Date.now() + 5_000 };
     const secret = Buffer.from(await this.hsm.unwrap(wrappedFromWire(record.wrappedSecret), accessKeyBinding(record.tenant, accessKeyId), call));
-    const entry = { record, secret };
-    this.secrets.set(accessKeyId, entry);
-    return entry;
+    return { record, secret };
   }
 }

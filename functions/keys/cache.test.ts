@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { KeyMaterialCache } from "./cache.js";
 
+/** Eviction zeroes material once the current turn of the event loop ends. */
+const endOfTurn = () => new Promise((r) => setImmediate(r));
+
 const clock = () => {
   let t = 1_000_000;
   return { now: () => t, advance: (ms: number) => (t += ms) };
@@ -28,9 +31,19 @@ describe("KeyMaterialCache", () => {
     const first = await cache.getOrLoad("a", "s", async () => new Uint8Array([9, 9, 9]));
     await cache.getOrLoad("b", "s", async () => new Uint8Array([8]));
     await cache.getOrLoad("c", "s", async () => new Uint8Array([7]));
+    await endOfTurn();
     expect([...first]).toEqual([0, 0, 0]);
     expect(cache.get("a", "s")).toBeUndefined();
     expect(cache.stats().evictions).toBe(1);
+  });
+
+  it("leaves material handed to a caller intact for the rest of the turn in which it is evicted", async () => {
+    const cache = new KeyMaterialCache({ maxEntries: 2, idleMs: 60_000, maxAgeMs: 600_000 });
+    const held = await cache.getOrLoad("a", "s", async () => new Uint8Array([5, 5]));
+    cache.delete("a");
+    expect([...held]).toEqual([5, 5]);
+    await endOfTurn();
+    expect([...held]).toEqual([0, 0]);
   });
 
   it("expires after the idle age, refreshed by use", async () => {
@@ -43,6 +56,7 @@ describe("KeyMaterialCache", () => {
     expect(cache.get("a", "s")).toBeDefined();
     c.advance(1_100);
     expect(cache.get("a", "s")).toBeUndefined();
+    await endOfTurn();
     expect([...material]).toEqual([0]);
   });
 
@@ -56,6 +70,7 @@ describe("KeyMaterialCache", () => {
     }
     c.advance(600);
     expect(cache.get("a", "s")).toBeUndefined();
+    await endOfTurn();
     expect([...material]).toEqual([0]);
   });
 
@@ -64,6 +79,7 @@ describe("KeyMaterialCache", () => {
     const old = await cache.getOrLoad("a", "wrap-1", async () => new Uint8Array([1]));
     const fresh = await cache.getOrLoad("a", "wrap-2", async () => new Uint8Array([2]));
     expect([...fresh]).toEqual([2]);
+    await endOfTurn();
     expect([...old]).toEqual([0]);
   });
 
@@ -84,6 +100,7 @@ describe("KeyMaterialCache.sweep", () => {
     cache.get("busy", "s");
     c.advance(400);
     cache.sweep();
+    await endOfTurn();
     expect([...idle]).toEqual([0]);
     expect([...busy]).toEqual([2]);
     expect(cache.stats().size).toBe(1);

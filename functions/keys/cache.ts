@@ -3,7 +3,8 @@ import { boundedLru } from "../lru.js";
 
 /**
  * Unwrapped key material, cached in memory. Bounded by entries; an entry leaves after an idle
- * age or an absolute age, whichever comes first; its bytes are zeroed when it leaves. A miss
+ * age or an absolute age, whichever comes first; its bytes are zeroed when it leaves (at the end of
+ * that turn of the event loop, so that no request sees them change while it uses them). A miss
  * loads once however many callers ask at the same time (single-flight). Each entry is tied to
  * the wrapped record it came from (`source`): asking with another source is a miss.
  */
@@ -34,7 +35,10 @@ export class KeyMaterialCache {
       ttlResolution: 0,
       perf: { now: this.now },
       dispose: (entry) => {
-        entry.material.fill(0);
+        // Zeroed when this turn of the event loop ends: a request handed the material in this turn
+        // (its use is synchronous) never sees it turn to zeros under it, which would encrypt
+        // under an all-zero key.
+        setImmediate(() => entry.material.fill(0));
         this.counters.evictions += 1;
       },
     });
