@@ -93,7 +93,7 @@ export async function bootstrapCredentials(b: Backends, state: StackState) {
  * at what glibc kept from the busiest moment: measured after 1,500 cold encrypts at 32 in flight,
  * 307 MiB without, 214 MiB with (the live JS heap was 23 MiB).
  */
-export const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_MMAP_THRESHOLD_: "131072" } as const;
+const SERVER_MALLOC_ENV = { MALLOC_ARENA_MAX: "2", MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_MMAP_THRESHOLD_: "131072" } as const;
 
 export const functionsEnv = (b: Backends, o: { host: string; port: number; logLevel?: string; operatorTenant?: string }): Record<string, string> => ({
   ...SERVER_MALLOC_ENV,

@@ -1,10 +1,14 @@
 /** Latency percentiles and throughput from a list of per-request durations. */
 export type Summary = { n: number; seconds: number; perSecond: number; p50: number; p99: number; max: number };
 
+const round = (x: number) => Math.round(x * 1000) / 1000;
+/** The q-quantile of ascending `sorted` (0 when empty). */
+const quantile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const ascending = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
+
 export function summarize(durationsMs: number[], wallMs: number): Summary {
-  const sorted = [...durationsMs].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const sorted = ascending(durationsMs);
+  const at = (q: number) => quantile(sorted, q);
   return {
     n: sorted.length,
     seconds: round(wallMs / 1000),
@@ -17,12 +21,7 @@ export function summarize(durationsMs: number[], wallMs: number): Summary {
 
 /** A quantile of each Server-Timing phase (auth, audit, total) over the requests of a run, in ms. */
 export function phaseQuantile(phases: ReadonlyMap<string, number[]>, q: number): Record<string, number> {
-  return Object.fromEntries(
-    [...phases].map(([name, xs]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      return [name, Math.round((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 1000) / 1000];
-    }),
-  );
+  return Object.fromEntries([...phases].map(([name, xs]) => [name, round(quantile(ascending(xs), q))]));
 }
 
 /** Runs `op` `total` times with `concurrency` callers in flight; returns per-call latencies. */
