@@ -24,6 +24,17 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  // A RegExp built at run time may come from caller input and backtrack without bound: globs go through shared/glob.ts.
+  {
+    files: ["functions/**/*.ts", "connector/**/*.ts", "shared/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "NewExpression[callee.name='RegExp']", message: "no RegExp built at run time (caller input could make it backtrack): use shared/glob.ts" },
+        { selector: "CallExpression[callee.name='RegExp']", message: "no RegExp built at run time (caller input could make it backtrack): use shared/glob.ts" },
+      ],
+    },
+  },
   // SST's generated platform types are reached the way SST documents: a triple-slash reference.
   { files: ["sst.config.ts", "infra/aws/**/*.ts"], rules: { "@typescript-eslint/triple-slash-reference": "off" } },
   { files: ["shared/**/*.ts"], rules: restrict([notFunctions, notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "shared/ never imports hono" }], [pkcs11]) },

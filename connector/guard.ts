@@ -1,4 +1,5 @@
 import { KmsError } from "../shared/errors.js";
+import { anyGlob, compileGlob, type Glob } from "../shared/glob.js";
 import type { OpName } from "../shared/protocol/frames.js";
 
 /**
@@ -8,12 +9,10 @@ import type { OpName } from "../shared/protocol/frames.js";
  */
 export type GuardConfig = { allowedOps: readonly string[]; allowedLabels: readonly string[]; ratePerSecond: number; burst: number };
 
-const toPattern = (glob: string): RegExp => new RegExp(`^${glob.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
-
 export class Guard {
   private readonly ops: Set<string>;
   private readonly allOps: boolean;
-  private readonly labels: RegExp[];
+  private readonly labels: Glob[];
   private tokens: number;
   private refilledAt: number;
 
@@ -23,7 +22,7 @@ export class Guard {
   ) {
     this.allOps = config.allowedOps.includes("*");
     this.ops = new Set(config.allowedOps);
-    this.labels = config.allowedLabels.map(toPattern);
+    this.labels = config.allowedLabels.map((l) => compileGlob(l));
     this.tokens = config.burst;
     this.refilledAt = now();
   }
@@ -31,7 +30,7 @@ export class Guard {
   /** Throws AccessDeniedException or ThrottlingException when the request is outside the limits. */
   check(op: OpName, label: string | undefined): void {
     if (op !== "health" && !this.allOps && !this.ops.has(op)) throw new KmsError("AccessDeniedException", `the connector does not allow ${op}`);
-    if (label !== undefined && !this.labels.some((p) => p.test(label))) throw new KmsError("AccessDeniedException", `the connector does not allow HSM key "${label}"`);
+    if (label !== undefined && !anyGlob(this.labels, label)) throw new KmsError("AccessDeniedException", `the connector does not allow HSM key "${label}"`);
     if (!this.take()) throw new KmsError("ThrottlingException", "the connector's rate limit is exceeded");
   }
 

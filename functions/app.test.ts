@@ -73,6 +73,18 @@ describe("POST /v1/random", () => {
     expect(await res.json()).toMatchObject({ __type: "ValidationException", message: expect.stringContaining("exceeds") });
   });
 
+  it("audits a body refused for its size like any other refusal, on both doors", async () => {
+    const t = testDeps();
+    const app = createApp(t.deps);
+    const big = JSON.stringify({ pad: "x".repeat(300 * 1024) });
+    const native = await app.request("/v1/random", jsonInit(big, "tth_0000000000000000_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"));
+    const aws = await app.request("/", { method: "POST", headers: { "x-amz-target": "TrentService.Encrypt", "content-type": "application/x-amz-json-1.1" }, body: big });
+    for (const res of [native, aws]) {
+      const id = res.headers.get("x-request-id");
+      expect(t.audit.records.filter((r) => r.requestId === id)).toEqual([expect.objectContaining({ result: "ValidationException", status: 400, tenant: "-" })]);
+    }
+  });
+
   it("answers 503 HsmUnavailableException when no connector is up", async () => {
     const t = testDeps();
     t.hsm.available = false;

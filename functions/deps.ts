@@ -15,7 +15,7 @@ import { AuthThrottle } from "./identity/auth-throttle.js";
 import { ApiKeyScheme, SchemeAuthenticator, type Authenticator } from "./identity/authenticator.js";
 import { IdentityService } from "./identity/service.js";
 import { PrincipalDirectory } from "./identity/principals.js";
-import { SessionTokenKeys, SessionTokenScheme } from "./identity/session-tokens.js";
+import { MintingCredentials, SessionTokenKeys, SessionTokenScheme } from "./identity/session-tokens.js";
 import { SigV4Scheme } from "./identity/sigv4.js";
 import { OidcScheme } from "./identity/oidc.js";
 import { DynamoTenantStore } from "./tenants/dynamo-store.js";
@@ -108,8 +108,9 @@ export function wireServices(a: {
   const apiKeys = new ApiKeyScheme(a.identity, directory);
   const sigv4 = new SigV4Scheme(a.identity, a.hsm, directory, { region: a.config.region });
   const tokenKeys = new SessionTokenKeys(a.identity, a.hsm);
-  const oidc = new OidcScheme(a.tenantStore, { configTtlMs: a.config.metadataTtlMs });
-  const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory), sigv4, oidc]);
+  const minting = new MintingCredentials(a.identity);
+  const oidc = new OidcScheme(a.tenantStore, { configTtlMs: a.config.metadataTtlMs, allowPrivateAddresses: a.config.stage === "dev" });
+  const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory, minting), sigv4, oidc]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
   const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
@@ -119,7 +120,7 @@ export function wireServices(a: {
     log: a.log,
     identity: a.identity,
     authenticator,
-    identityService: new IdentityService(a.identity, authorizer, a.hsm, directory, { apiKeys, sigv4, tokenKeys }),
+    identityService: new IdentityService(a.identity, authorizer, a.hsm, directory, { apiKeys, sigv4, tokenKeys, minting }),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: a.config.authFailuresPerCredential }),
     audit: auditWriter,
     auditLog: new AuditService(a.auditStore, checkpointSigner, authorizer),
@@ -134,7 +135,7 @@ export function wireServices(a: {
       new EncryptionBudget(a.keyStore, { blockSize: a.config.encryptionBlock, rotateAfter: a.config.rotateAfterEncryptions }, (key, call) => keys.rotateFromBudget(key, call)),
     ),
     policies: new KeyPolicyService(keys, a.keyStore, authorizer),
-    tenants: new TenantService(a.tenantStore, a.identity, authorizer, a.config.operatorTenant, oidc),
+    tenants: new TenantService(a.tenantStore, a.identity, authorizer, { operatorTenant: a.config.operatorTenant, allowPrivateJwks: a.config.stage === "dev" }, oidc),
     grants: new GrantService(a.grantStore, keys, authorizer, grantFinder),
     keyCache,
     sweeper,

@@ -41,7 +41,8 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      // Queued audit records and the last checkpoints go out while the connectors can still sign.
+      // Counts not yet written, queued audit records and the last checkpoints go out while the connectors can still sign.
+      await deps.keys.usageRecorder.close().catch((err: Error) => log.warn("usage counts not written at shutdown", { error: err.message }));
       await deps.audit.close();
       connectors.close();
       await closed;

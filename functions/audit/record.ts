@@ -5,6 +5,8 @@ import * as z from "zod";
 export const AuditEntry = z.object({
   time: z.string(),
   requestId: z.string(),
+  /** The caller's X-Request-Id, as given (a label, not an id Tether relies on). */
+  clientRequestId: z.string().optional(),
   /** "-" when no tenant was authenticated. */
   tenant: z.string(),
   principalId: z.string().optional(),

@@ -109,7 +109,7 @@ export const OPERATIONS: Record<string, Operation> = {
     const all = await s.keys.listAliases(p, i.KeyId);
     const { items, truncated, next } = page(all, i.Limit, i.Marker);
     return {
-      Aliases: items.map((a) => ({ AliasName: a.aliasName, AliasArn: `arn:aws:kms:${s.keys.region}:${a.tenant}:${a.aliasName}`, TargetKeyId: a.keyId, CreationDate: epochSeconds(a.createdAt), LastUpdatedDate: epochSeconds(a.createdAt) })),
+      Aliases: items.map((a) => ({ AliasName: a.aliasName, AliasArn: `arn:aws:kms:${s.keys.region}:${a.tenant}:${a.aliasName}`, TargetKeyId: a.keyId, CreationDate: epochSeconds(a.createdAt), LastUpdatedDate: epochSeconds(a.updatedAt ?? a.createdAt) })),
       Truncated: truncated,
       ...(truncated ? { NextMarker: next } : {}),
     };
@@ -130,7 +130,7 @@ export const OPERATIONS: Record<string, Operation> = {
   RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.keys.rotate(p, i.KeyId, call)).keyId })),
   ListKeyRotations: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);
-    const rotations = (await s.keys.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt) }));
+    const rotations = (await s.keys.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt), ...(v.rotationType ? { RotationType: v.rotationType } : {}) }));
     const { items, truncated, next } = page(rotations, i.Limit, i.Marker);
     return { Rotations: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),

@@ -21,6 +21,7 @@ export const auditTrail = (sink: AuditSink, sourceIp: SourceIp): MiddlewareHandl
     await sink.write({
       time: new Date().toISOString(),
       requestId: c.get("requestId"),
+      clientRequestId: c.get("clientRequestId"),
       tenant: principal?.tenant ?? "-",
       principalId: principal?.principalId,
       credentialId: principal?.credentialId,

@@ -8,6 +8,8 @@ export type AuditNote = { action: string; keyId?: string | undefined; encryption
 export type AppEnv = {
   Variables: {
     requestId: string;
+    /** The caller's own X-Request-Id, if it sent a well-formed one (recorded, never trusted as an id). */
+    clientRequestId: string | undefined;
     log: Logger;
     call: CallOpts;
     principal: Principal | undefined;

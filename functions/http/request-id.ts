@@ -5,12 +5,17 @@ import type { AppEnv } from "./env.js";
 
 const CALLER_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Gives each request an id (the caller's X-Request-Id if well-formed), a child logger and a deadline. */
+/**
+ * Gives each request an id of Tether's own, a child logger and a deadline. The caller's
+ * X-Request-Id (if well-formed) is kept as the client's label only: it never becomes the id
+ * audit records and sealed HSM payloads are bound to, which a caller could otherwise repeat.
+ */
 export const requestContext = (log: Logger, hsmTimeoutMs: number): MiddlewareHandler<AppEnv> =>
   async function requestContext(c, next) {
     const given = c.req.header("x-request-id");
-    const requestId = given && CALLER_ID.test(given) ? given : randomUUID();
+    const requestId = randomUUID();
     c.set("requestId", requestId);
+    c.set("clientRequestId", given && CALLER_ID.test(given) ? given : undefined);
     c.set("log", log.child({ requestId }));
     c.set("call", { requestId, deadline: Date.now() + hsmTimeoutMs });
     c.set("principal", undefined);

@@ -1,10 +1,11 @@
-import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload } from "jose";
 import type { LRUCache } from "lru-cache";
 import { boundedLru } from "../lru.js";
 import type { OidcConfig, TenantStore } from "../tenants/store.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import { Role, type Principal } from "./principal.js";
 import { AuthFailure } from "./principals.js";
+import { publicOnlyFetch } from "./public-fetch.js";
 
 const JWT = /^Bearer (eyJ[A-Za-z0-9_-]{2,4096}\.eyJ[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,2048})$/;
 const refused = (why = "the identity token is invalid or expired") => new AuthFailure("InvalidToken", why);
@@ -27,12 +28,19 @@ export class OidcScheme implements AuthScheme {
   private readonly configs: LRUCache<string, { tenant: string; oidc: OidcConfig }>;
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
-  /** `configTtlMs`: how long a tenant's OIDC config is trusted from cache (a change applies everywhere within it). */
+  private readonly fetchJwks;
+
+  /**
+   * `configTtlMs`: how long a tenant's OIDC config is trusted from cache (a change applies
+   * everywhere within it). `allowPrivateAddresses` (the dev stage only): a JWKS on loopback or a
+   * private network may be fetched; otherwise only public https hosts (see public-fetch.ts).
+   */
   constructor(
     private readonly tenants: TenantStore,
-    private readonly opts: { configTtlMs: number; timeoutMs?: number; now?: () => number },
+    private readonly opts: { configTtlMs: number; allowPrivateAddresses: boolean; timeoutMs?: number; now?: () => number },
   ) {
     this.configs = boundedLru({ max: 1_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
+    this.fetchJwks = publicOnlyFetch({ allowPrivate: opts.allowPrivateAddresses, timeoutMs: opts.timeoutMs ?? 3_000 });
   }
 
   matches(authorization: string): boolean {
@@ -97,7 +105,7 @@ export class OidcScheme implements AuthScheme {
   private keySet(uri: string): ReturnType<typeof createRemoteJWKSet> {
     let set = this.jwks.get(uri);
     if (!set) {
-      set = createRemoteJWKSet(new URL(uri), { timeoutDuration: this.opts.timeoutMs ?? 3_000, cooldownDuration: 30_000 });
+      set = createRemoteJWKSet(new URL(uri), { timeoutDuration: this.opts.timeoutMs ?? 3_000, cooldownDuration: 30_000, [customFetch]: this.fetchJwks });
       this.jwks.set(uri, set);
     }
     return set;

@@ -8,7 +8,7 @@ import { createApp } from "../app.js";
 import { apiKeyFor, jsonInit, requester, testDeps } from "../testing.js";
 import { parseApiKey } from "./api-keys.js";
 import { PrincipalDirectory } from "./principals.js";
-import { issueSessionToken, SessionTokenKeys, SessionTokenScheme } from "./session-tokens.js";
+import { issueSessionToken, MintingCredentials, SessionTokenKeys, SessionTokenScheme } from "./session-tokens.js";
 
 const setup = async (env: Record<string, string> = {}) => {
   const t = testDeps({ env });
@@ -172,12 +172,30 @@ describe("session tokens", () => {
     expect((await call("POST", "/v1/tokens", undefined, issued.body.token)).body.__type).toBe("AccessDeniedException");
   });
 
+  it("a token stops working at once when the credential it was minted from is revoked", async () => {
+    const { call } = await setup();
+    expect((await call("POST", "/v1/principals", { principalId: "app", kind: "service", roles: ["keyUser"] })).status).toBe(201);
+    const apiKey = (await call("POST", "/v1/api-keys", { principalId: "app" })).body;
+    const accessKey = (await call("POST", "/v1/access-keys", { principalId: "app" })).body.accessKey;
+    const fromApiKey = (await call("POST", "/v1/tokens", undefined, apiKey.token)).body.token as string;
+    expect((await call("POST", "/v1/random", { numberOfBytes: 4 }, fromApiKey)).status).toBe(200);
+    expect((await call("DELETE", `/v1/api-keys/${apiKey.apiKey.id}`)).status).toBe(200);
+    expect((await call("POST", "/v1/random", { numberOfBytes: 4 }, fromApiKey)).status).toBe(401);
+    // Minted from an access key (over SigV4): the same.
+    const signer = new SignatureV4({ credentials: accessKey, region: "us-east-1", service: "kms", sha256: Hash.bind(null, "sha256") });
+    const signed = await signer.sign(new HttpRequest({ method: "POST", protocol: "http:", hostname: "localhost", path: "/v1/tokens", headers: { host: "localhost" }, body: "" }));
+    const minted = await call("POST", "/v1/tokens", undefined, "-", signed.headers as Record<string, string>);
+    expect(minted.status).toBe(201);
+    expect((await call("DELETE", `/v1/access-keys/${accessKey.accessKeyId}`)).status).toBe(200);
+    expect((await call("POST", "/v1/random", { numberOfBytes: 4 }, minted.body.token)).status).toBe(401);
+  });
+
   it("refuses expired, forged, alg-none and tampered tokens", async () => {
     const { t } = await setup();
     let now = Date.now();
     const keys = new SessionTokenKeys(t.identity, t.hsm, () => now);
-    const scheme = new SessionTokenScheme(keys, new PrincipalDirectory(t.identity), () => now);
-    const principal = { tenant: "111122223333", principalId: "root", roles: [], credentialId: "x" } as const;
+    const scheme = new SessionTokenScheme(keys, new PrincipalDirectory(t.identity), new MintingCredentials(t.identity), () => now);
+    const principal = { tenant: "111122223333", principalId: "root", roles: [], credentialId: "oidc:https://idp.example" } as const;
     const auth = (token: string) => scheme.authenticate({ method: "GET", url: new URL("http://x/"), headers: new Headers({ authorization: `Bearer ${token}` }), body: async () => new Uint8Array() });
     const { token } = await issueSessionToken(keys, principal, now);
     expect((await auth(token)).principalId).toBe("root");

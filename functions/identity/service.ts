@@ -6,7 +6,7 @@ import { hashApiKeySecret, newApiKey } from "./api-keys.js";
 import type { ApiKeyScheme } from "./authenticator.js";
 import type { Principal, Role } from "./principal.js";
 import type { PrincipalDirectory } from "./principals.js";
-import { issueSessionToken, type SessionTokenKeys } from "./session-tokens.js";
+import { issueSessionToken, type MintingCredentials, type SessionTokenKeys } from "./session-tokens.js";
 import { accessKeyBinding, newAccessKey, type SigV4Scheme } from "./sigv4.js";
 import type { ApiKeyRecord, IdentityStore, PrincipalRecord } from "./store.js";
 
@@ -27,7 +27,7 @@ export class IdentityService {
     private readonly authorizer: Authorizer,
     private readonly hsm: HsmPort,
     private readonly directory: PrincipalDirectory,
-    private readonly schemes: { apiKeys: ApiKeyScheme; sigv4: SigV4Scheme; tokenKeys: SessionTokenKeys },
+    private readonly schemes: { apiKeys: ApiKeyScheme; sigv4: SigV4Scheme; tokenKeys: SessionTokenKeys; minting: MintingCredentials },
   ) {}
 
   async createPrincipal(caller: Principal, input: PrincipalInput): Promise<PrincipalRecord> {
@@ -126,11 +126,13 @@ export class IdentityService {
   private async revokeApiKey(tenant: string, id: string): Promise<void> {
     await this.store.deleteApiKey(tenant, id);
     this.schemes.apiKeys.forget(id);
+    this.schemes.minting.forget(tenant, id);
   }
 
   private async revokeAccessKey(tenant: string, accessKeyId: string): Promise<void> {
     await this.store.deleteAccessKey(tenant, accessKeyId);
     this.schemes.sigv4.forget(accessKeyId);
+    this.schemes.minting.forget(tenant, accessKeyId);
   }
 
   private manage(caller: Principal): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
-import { boundedLru } from "../lru.js";
+import { boundedLru, loadingLru } from "../lru.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -75,14 +75,47 @@ export async function issueSessionToken(keys: SessionTokenKeys, principal: Princ
 type SessionClaims = JWTPayload & { tenant?: unknown; cred?: unknown };
 
 /**
+ * Whether the credential a session token was minted from still exists: revoking an API key or an
+ * access key ends the tokens it minted (at once on the instance that revoked it, within `ttlMs`
+ * elsewhere). Tokens minted from an OIDC identity token are bounded by their own 15 minutes: an
+ * identity provider's tokens cannot be revoked here.
+ */
+export class MintingCredentials {
+  private readonly known;
+
+  constructor(store: IdentityStore, opts: { ttlMs: number; max: number } = { ttlMs: 60_000, max: 10_000 }) {
+    this.known = loadingLru<string, { alive: boolean }, { tenant: string; credentialId: string }>({
+      max: opts.max,
+      ttl: opts.ttlMs,
+      load: async (_id, { tenant, credentialId }) => {
+        if (/^[0-9a-f]{16}$/.test(credentialId)) return { alive: (await store.getApiKey(credentialId))?.tenant === tenant };
+        if (/^TTHA[A-Z2-7]{16}$/.test(credentialId)) return { alive: (await store.getAccessKey(credentialId))?.tenant === tenant };
+        return { alive: credentialId.startsWith("oidc:") };
+      },
+    });
+  }
+
+  async alive(tenant: string, credentialId: string): Promise<boolean> {
+    return (await this.known.get(`${tenant}/${credentialId}`, { tenant, credentialId })).alive;
+  }
+
+  /** After a revocation here. */
+  forget(tenant: string, credentialId: string): void {
+    this.known.cache.delete(`${tenant}/${credentialId}`);
+  }
+}
+
+/**
  * `Authorization: Bearer tts_…`: HS256 only, issuer tether, a known kid at most a day old, not
- * expired. The principal's current roles apply (a deleted principal's tokens stop working within
- * the principal cache's age). The credential is `token:<jti>`, so audit shows which token was used.
+ * expired, minted from a credential that still exists. The principal's current roles apply (a
+ * deleted principal's tokens stop working within the principal cache's age). The credential is
+ * `token:<jti>`, so audit shows which token was used.
  */
 export class SessionTokenScheme implements AuthScheme {
   constructor(
     private readonly keys: SessionTokenKeys,
     private readonly directory: PrincipalDirectory,
+    private readonly minting: MintingCredentials,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -112,7 +145,8 @@ export class SessionTokenScheme implements AuthScheme {
     } catch {
       throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
     }
-    if (typeof claims.tenant !== "string" || typeof claims.sub !== "string") throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    if (typeof claims.tenant !== "string" || typeof claims.sub !== "string" || typeof claims.cred !== "string") throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
+    if (!(await this.minting.alive(claims.tenant, claims.cred))) throw new AuthFailure("InvalidToken", "the credential this session token was minted from has been revoked");
     return this.directory.principalFor(claims.tenant, claims.sub, `token:${claims.jti}`);
   }
 }

@@ -29,6 +29,9 @@ const versionItem = (k: KeyRecord, v: KeyVersion) => ({ pk: pk(k.tenant, k.keyId
 const policySk = (v: number) => `POLICY#${String(v).padStart(6, "0")}`;
 const policyItem = (k: KeyRecord, p: KeyPolicyVersion) => ({ pk: pk(k.tenant, k.keyId), sk: policySk(p.version), ...p });
 
+/** The alias was deleted or re-pointed between the caller's check and the write: nothing changed. */
+const aliasMoved = (aliasName: string) => new KmsError("KMSInvalidStateException", `alias ${aliasName} changed meanwhile; nothing was done, retry`);
+
 const cancelled = (err: unknown) => err instanceof TransactionCanceledException || (err as Error).name === "ConditionalCheckFailedException";
 
 export class DynamoKeyStore implements KeyStore {
@@ -183,24 +186,33 @@ export class DynamoKeyStore implements KeyStore {
     return this.putAlias(alias, "attribute_not_exists(pk)", () => new KmsError("AlreadyExistsException", `alias ${alias.aliasName} exists`));
   }
 
-  updateAlias(alias: AliasRecord): Promise<void> {
-    return this.putAlias(alias, "attribute_exists(pk)", () => new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`));
+  updateAlias(alias: AliasRecord, fromKeyId: string): Promise<void> {
+    return this.putAlias(alias, "keyId = :from", () => aliasMoved(alias.aliasName), { ":from": fromKeyId });
   }
 
-  private async putAlias(alias: AliasRecord, condition: string, refused: () => KmsError): Promise<void> {
+  private async putAlias(alias: AliasRecord, condition: string, refused: () => KmsError, values?: Record<string, string>): Promise<void> {
     try {
-      await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }), ConditionExpression: condition }));
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: marshall({ pk: `ALIAS#${alias.tenant}`, sk: alias.aliasName, ...alias }, { removeUndefinedValues: true }),
+          ConditionExpression: condition,
+          ...(values ? { ExpressionAttributeValues: marshall(values) } : {}),
+        }),
+      );
     } catch (err) {
       if (cancelled(err)) throw refused();
       throw err;
     }
   }
 
-  async deleteAlias(tenant: string, aliasName: string): Promise<void> {
+  async deleteAlias(tenant: string, aliasName: string, keyId: string): Promise<void> {
     try {
-      await this.db.send(new DeleteItemCommand({ TableName: this.table, Key: marshall({ pk: `ALIAS#${tenant}`, sk: aliasName }), ConditionExpression: "attribute_exists(pk)" }));
+      await this.db.send(
+        new DeleteItemCommand({ TableName: this.table, Key: marshall({ pk: `ALIAS#${tenant}`, sk: aliasName }), ConditionExpression: "keyId = :k", ExpressionAttributeValues: marshall({ ":k": keyId }) }),
+      );
     } catch (err) {
-      if (cancelled(err)) throw new KmsError("NotFoundException", `alias ${aliasName} does not exist`);
+      if (cancelled(err)) throw aliasMoved(aliasName);
       throw err;
     }
   }
@@ -265,6 +277,7 @@ const aliasOf = (i: Record<string, unknown>): AliasRecord => ({
   aliasName: String(i.aliasName),
   keyId: String(i.keyId),
   createdAt: String(i.createdAt),
+  ...(typeof i.updatedAt === "string" ? { updatedAt: i.updatedAt } : {}),
 });
 
 /** Opaque cursors: the gsi1 listing's last evaluated key, base64url JSON. */

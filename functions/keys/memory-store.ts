@@ -89,14 +89,16 @@ export class MemoryKeyStore implements KeyStore {
     this.aliases.set(id, alias);
   }
 
-  async updateAlias(alias: AliasRecord) {
+  async updateAlias(alias: AliasRecord, fromKeyId: string) {
     const id = `${alias.tenant}/${alias.aliasName}`;
-    if (!this.aliases.has(id)) throw new KmsError("NotFoundException", `alias ${alias.aliasName} does not exist`);
+    if (this.aliases.get(id)?.keyId !== fromKeyId) throw new KmsError("KMSInvalidStateException", `alias ${alias.aliasName} changed meanwhile; nothing was done, retry`);
     this.aliases.set(id, alias);
   }
 
-  async deleteAlias(tenant: string, aliasName: string) {
-    if (!this.aliases.delete(`${tenant}/${aliasName}`)) throw new KmsError("NotFoundException", `alias ${aliasName} does not exist`);
+  async deleteAlias(tenant: string, aliasName: string, keyId: string) {
+    const id = `${tenant}/${aliasName}`;
+    if (this.aliases.get(id)?.keyId !== keyId) throw new KmsError("KMSInvalidStateException", `alias ${aliasName} changed meanwhile; nothing was done, retry`);
+    this.aliases.delete(id);
   }
 
   async getAlias(tenant: string, aliasName: string) {

@@ -71,9 +71,14 @@ export const KeyPolicyVersion = z.object({
 });
 export type KeyPolicyVersion = z.infer<typeof KeyPolicyVersion>;
 
+export const RotationType = z.enum(["AUTOMATIC", "ON_DEMAND"]);
+export type RotationType = z.infer<typeof RotationType>;
+
 export const KeyVersion = z.object({
   version: z.number().int().min(1),
   createdAt: z.string(),
+  /** How the version came to be (absent for the first, and for versions made before this was recorded). */
+  rotationType: RotationType.optional(),
   /** Removed when the key is destroyed (crypto-shredding). */
   wrapped: WrappedRecord.optional(),
 });

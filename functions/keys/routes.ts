@@ -18,7 +18,7 @@ export const keyRoutes = (svc: KeyService) =>
     .get("/v1/keys", query(ListKeysQuery), async (c) => {
       c.set("audit", { action: "kms:ListKeys" });
       const { limit, cursor, state, keySpec, tag, alias } = c.req.valid("query");
-      const page = await svc.list(principalOf(c), limit, cursor, { state, keySpec, tag, alias });
+      const page = await svc.list(principalOf(c), limit, cursor, { state, keySpec, tag, alias, describable: true });
       return c.json({ keys: page.items.map(keyMetadata), ...(page.cursor ? { nextCursor: page.cursor } : {}) });
     })
     .get("/v1/keys/:keyId", async (c) => {

@@ -33,3 +33,20 @@ describe("KeyService.sweep (with a clock)", () => {
     expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [], rotated: [], dead: [doomed.keyId] });
   });
 });
+
+describe("KeyService: rotation applied on use", () => {
+  it("adds exactly one version however many requests find the rotation due at once", async () => {
+    let now = Date.parse("2026-01-01T00:00:00Z");
+    const store = new MemoryKeyStore();
+    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
+    const key = await svc.create(admin, { rotationPeriodDays: 90 }, call());
+    now += 91 * 86_400_000;
+    const used = await Promise.all(Array.from({ length: 20 }, () => svc.forUse(admin, key.keyId, "kms:Encrypt", call())));
+    expect(new Set(used.map((k) => k.primaryVersion))).toEqual(new Set([2]));
+    const versions = await svc.listVersions(admin, key.keyId);
+    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions[1]?.rotationType).toBe("AUTOMATIC");
+    await svc.rotate(admin, key.keyId, call());
+    expect((await svc.listVersions(admin, key.keyId))[2]?.rotationType).toBe("ON_DEMAND");
+  });
+});

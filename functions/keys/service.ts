@@ -8,7 +8,7 @@ import { inTenant } from "../hsm-keys/labels.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion } from "./model.js";
+import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -16,7 +16,14 @@ import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
 import { checkNewPolicy } from "../policy/lockout.js";
 
-export type KeyFilter = { state?: string | undefined; keySpec?: string | undefined; tag?: [string, string] | undefined; alias?: string | undefined };
+export type KeyFilter = {
+  state?: string | undefined;
+  keySpec?: string | undefined;
+  tag?: [string, string] | undefined;
+  alias?: string | undefined;
+  /** Only keys whose policy lets the caller DescribeKey (a listing that shows metadata); AWS's ListKeys shows every key's id. */
+  describable?: boolean | undefined;
+};
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
 export type CreateKeyInput = {
@@ -197,7 +204,9 @@ export class KeyService {
     const keep = (k: KeyRecord) =>
       (aliased === undefined || k.keyId === aliased) &&
       (!filter.state || k.state === filter.state) && (!filter.keySpec || k.spec === filter.keySpec) && (!filter.tag || k.tags[filter.tag[0]] === filter.tag[1]);
-    return { ...page, items: page.items.filter(keep) };
+    const describable = async (k: KeyRecord) => !filter.describable || (await this.authorizer.decideKey({ principal, action: "kms:DescribeKey", key: k })).allowed;
+    const decided = await Promise.all(page.items.map(async (k) => ((await describable(k)) && keep(k) ? k : undefined)));
+    return { ...page, items: decided.filter((k): k is KeyRecord => k !== undefined) };
   }
 
   updateDescription(principal: Principal, keyId: string, description: string): Promise<KeyRecord> {
@@ -213,7 +222,7 @@ export class KeyService {
   }
 
   untag(principal: Principal, keyId: string, tagKeys: string[]): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:UntagResource", {}, (k) => ({ ...k, tags: Object.fromEntries(Object.entries(k.tags).filter(([t]) => !tagKeys.includes(t))) }));
+    return this.transition(principal, keyId, "kms:UntagResource", { tagKeys }, (k) => ({ ...k, tags: Object.fromEntries(Object.entries(k.tags).filter(([t]) => !tagKeys.includes(t))) }));
   }
 
   async createAlias(principal: Principal, aliasName: string, targetKeyId: string): Promise<AliasRecord> {
@@ -224,20 +233,30 @@ export class KeyService {
     return alias;
   }
 
+  /** As AWS: kms:UpdateAlias on the key the alias names now AND on the new key; the write happens only if the alias still names the key checked. */
   async updateAlias(principal: Principal, aliasName: string, targetKeyId: string): Promise<AliasRecord> {
-    checkAliasName(aliasName);
+    const current = await this.existingAlias(principal, aliasName);
+    await this.authorized(principal, current.keyId, "kms:UpdateAlias");
     const key = await this.authorized(principal, targetKeyId, "kms:UpdateAlias");
-    const alias: AliasRecord = { tenant: principal.tenant, aliasName, keyId: key.keyId, createdAt: new Date(this.now()).toISOString() };
-    await this.store.updateAlias(alias);
+    const alias: AliasRecord = { ...current, keyId: key.keyId, updatedAt: new Date(this.now()).toISOString() };
+    await this.store.updateAlias(alias, current.keyId);
     this.aliases.delete(`${principal.tenant}/${aliasName}`);
     return alias;
   }
 
+  /** As AWS: kms:DeleteAlias on the key the alias names. */
   async deleteAlias(principal: Principal, aliasName: string): Promise<void> {
-    checkAliasName(aliasName);
-    await this.authorizer.authorize(principal, "kms:DeleteAlias", { tenant: principal.tenant });
-    await this.store.deleteAlias(principal.tenant, aliasName);
+    const current = await this.existingAlias(principal, aliasName);
+    await this.authorized(principal, current.keyId, "kms:DeleteAlias");
+    await this.store.deleteAlias(principal.tenant, aliasName, current.keyId);
     this.aliases.delete(`${principal.tenant}/${aliasName}`);
+  }
+
+  private async existingAlias(principal: Principal, aliasName: string): Promise<AliasRecord> {
+    checkAliasName(aliasName);
+    const alias = await this.store.getAlias(principal.tenant, aliasName);
+    if (!alias) throw new KmsError("NotFoundException", `alias ${aliasName} does not exist`);
+    return alias;
   }
 
   async listAliases(principal: Principal, keyId?: string): Promise<AliasRecord[]> {
@@ -295,7 +314,7 @@ export class KeyService {
   /** A new primary version; concurrent rotations each add their own (none is lost). */
   async rotate(principal: Principal, keyId: string, call: CallOpts): Promise<KeyRecord> {
     await this.authorized(principal, keyId, "kms:RotateKeyOnDemand");
-    return this.addVersion(principal.tenant, keyId, call);
+    return this.addVersion(principal.tenant, keyId, call, "ON_DEMAND");
   }
 
   async listVersions(principal: Principal, keyId: string): Promise<KeyVersion[]> {
@@ -311,7 +330,7 @@ export class KeyService {
     let key = await this.cached(principal.tenant, keyId);
     await this.authorizer.authorizeKey({ principal, action, key, encryptionContext });
     if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroy(key);
-    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call);
+    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call, "AUTOMATIC", key.primaryVersion);
     this.usageRecorder.record(key.tenant, key.keyId, action.slice(4));
     return key;
   }
@@ -341,7 +360,7 @@ export class KeyService {
         } else if (k.state === "Destroyed") {
           dead.push(k.keyId);
         } else if (k.state === "Enabled" && k.nextRotationAt && Date.parse(k.nextRotationAt) <= this.now()) {
-          await this.addVersion(k.tenant, k.keyId, call);
+          await this.addVersion(k.tenant, k.keyId, call, "AUTOMATIC", k.primaryVersion);
           rotated.push(k.keyId);
         }
       }
@@ -362,11 +381,14 @@ export class KeyService {
 
   /** Rotates a key whose version used up its encryption budget, unless another instance already did. */
   rotateFromBudget(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
-    return this.addVersion(key.tenant, key.keyId, call, key.primaryVersion);
+    return this.addVersion(key.tenant, key.keyId, call, "AUTOMATIC", key.primaryVersion);
   }
 
-  /** A new primary version; with `onlyFrom`, only if the key is still at that version. */
-  private async addVersion(tenant: string, keyId: string, call: CallOpts, onlyFrom?: number): Promise<KeyRecord> {
+  /**
+   * A new primary version. With `onlyFrom` (automatic rotations: on use, by the sweeper, by the
+   * encryption budget), only if the key is still at that version, so racing rotations add one.
+   */
+  private async addVersion(tenant: string, keyId: string, call: CallOpts, rotationType: RotationType, onlyFrom?: number): Promise<KeyRecord> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(tenant, keyId);
       if (onlyFrom !== undefined && key.primaryVersion !== onlyFrom) return key;
@@ -382,13 +404,13 @@ export class KeyService {
         revision: key.revision + 1,
         ...(key.rotationPeriodDays ? { nextRotationAt: new Date(at.getTime() + key.rotationPeriodDays * DAY_MS).toISOString() } : {}),
       };
-      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), wrapped: wrappedToWire(wrapped) })) return this.remember(next);
+      if (await this.store.addVersion(next, { version, createdAt: at.toISOString(), rotationType, wrapped: wrappedToWire(wrapped) })) return this.remember(next);
     }
     throw new KmsError("ThrottlingException", `too many concurrent changes to key ${keyId}; retry`);
   }
 
   /** Applies `change` to the current record with a conditional write, retrying if another writer won. */
-  private async transition(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags">, change: (k: KeyRecord) => KeyRecord): Promise<KeyRecord> {
+  private async transition(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "tagKeys">, change: (k: KeyRecord) => KeyRecord): Promise<KeyRecord> {
     await this.authorized(principal, keyId, action, facts);
     for (let attempt = 0; attempt < 10; attempt++) {
       const key = await this.fresh(principal.tenant, keyId);
@@ -399,12 +421,12 @@ export class KeyService {
   }
 
   /** The key, read fresh, once its policy (and grants) allow the action: a key that does not exist is NotFound before anything else. */
-  async authorized(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "encryptionContext"> = {}): Promise<KeyRecord> {
+  async authorized(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "tagKeys" | "encryptionContext"> = {}): Promise<KeyRecord> {
     return (await this.access(principal, keyId, action, facts)).key;
   }
 
   /** As `authorized`, with the decision (a policy statement or a grant). */
-  async access(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "encryptionContext"> = {}): Promise<{ key: KeyRecord; decision: Decision }> {
+  async access(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "tagKeys" | "encryptionContext"> = {}): Promise<{ key: KeyRecord; decision: Decision }> {
     const key = await this.fresh(principal.tenant, keyId);
     return { key, decision: await this.authorizer.authorizeKey({ principal, action, key, ...facts }) };
   }

@@ -25,9 +25,10 @@ export interface KeyStore {
 
   /** Aliases are unique per tenant: creating one that exists fails with AlreadyExistsException. */
   createAlias(alias: AliasRecord): Promise<void>;
-  /** Points an existing alias at another key; NotFoundException if it does not exist. */
-  updateAlias(alias: AliasRecord): Promise<void>;
-  deleteAlias(tenant: string, aliasName: string): Promise<void>;
+  /** Points an alias at another key if it still points at `fromKeyId` (KMSInvalidStateException otherwise). */
+  updateAlias(alias: AliasRecord, fromKeyId: string): Promise<void>;
+  /** Deletes an alias if it still points at `keyId` (KMSInvalidStateException otherwise). */
+  deleteAlias(tenant: string, aliasName: string, keyId: string): Promise<void>;
   getAlias(tenant: string, aliasName: string): Promise<AliasRecord | undefined>;
   listAliases(tenant: string): Promise<AliasRecord[]>;
 
@@ -41,4 +42,4 @@ export interface KeyStore {
 
 export type KeyUsageRecord = { counts: Record<string, number>; lastUsedAt?: string };
 
-export type AliasRecord = { tenant: string; aliasName: string; keyId: string; createdAt: string };
+export type AliasRecord = { tenant: string; aliasName: string; keyId: string; createdAt: string; updatedAt?: string | undefined };

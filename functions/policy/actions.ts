@@ -25,6 +25,7 @@ export const KEY_ACTIONS = {
   "kms:DisableKeyRotation": MANAGE,
   "kms:CreateAlias": MANAGE,
   "kms:UpdateAlias": MANAGE,
+  "kms:DeleteAlias": MANAGE,
   "kms:TagResource": MANAGE,
   "kms:UntagResource": MANAGE,
   "kms:UpdateKeyDescription": MANAGE,
@@ -55,7 +56,6 @@ export const TENANT_ACTIONS = {
   "kms:CreateKey": MANAGE,
   "kms:ListKeys": READ,
   "kms:ListAliases": READ,
-  "kms:DeleteAlias": MANAGE,
   "kms:ListRetirableGrants": READ,
   "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
   "tether:ManageCredentials": ["tenantAdmin"],
@@ -69,6 +69,13 @@ export type TenantAction = keyof typeof TENANT_ACTIONS;
 export type Action = KeyAction | TenantAction;
 
 export const isKeyAction = (action: string): action is KeyAction => Object.hasOwn(KEY_ACTIONS, action);
+
+/** Whether these roles allow a key action: what the account root delegates to in a key policy (AWS's IAM policies). */
+export const rolesAllow = (roles: readonly Role[], action: string): boolean => {
+  const allowed = ROLES_BY_ACTION.get(action.toLowerCase()) ?? [];
+  return roles.some((r) => allowed.includes(r));
+};
+const ROLES_BY_ACTION = new Map<string, readonly Role[]>(Object.entries(KEY_ACTIONS).map(([a, roles]) => [a.toLowerCase(), roles]));
 
 /** Operations a grant may allow (AWS's names, without the `kms:` prefix). */
 export const GRANT_OPERATIONS = [

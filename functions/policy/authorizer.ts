@@ -17,6 +17,8 @@ export type KeyAccess = {
   key: KeyRecord;
   encryptionContext?: EncryptionContext | undefined;
   requestTags?: Record<string, string> | undefined;
+  /** The tag keys an UntagResource removes (aws:TagKeys). */
+  tagKeys?: readonly string[] | undefined;
   /** Evaluate as of this instant (simulate); default: now. */
   at?: Date | undefined;
 };
@@ -77,6 +79,7 @@ export class PolicyAuthorizer implements Authorizer {
       now: access.at ?? new Date(this.now()),
       encryptionContext: access.encryptionContext,
       requestTags: access.requestTags,
+      tagKeys: access.tagKeys,
       resourceTags: key.tags,
     });
     if (byPolicy.effect !== "ImplicitDeny") return { allowed: byPolicy.effect === "Allow", decidedBy: { kind: "policy", effect: byPolicy.effect, ...byPolicy.statement }, policyVersion };

@@ -1,4 +1,5 @@
 import { BlockList, isIP } from "node:net";
+import { anyGlob, compileGlob } from "../../shared/glob.js";
 import type { ConditionOperator } from "./document.js";
 
 /** What a request looks like to a policy condition: each key's values (absent key → undefined). */
@@ -8,8 +9,6 @@ export type ConditionContext = (key: string) => readonly string[] | undefined;
 export type ConditionTest = (context: ConditionContext) => boolean;
 
 const NEGATED: ReadonlySet<ConditionOperator> = new Set(["StringNotEquals", "StringNotLike", "NotIpAddress"]);
-
-const globToRegExp = (glob: string): RegExp => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s");
 
 /**
  * A value-level matcher for one operator and its policy values; the negated operators get their
@@ -27,8 +26,8 @@ function valueMatcher(operator: ConditionOperator, values: readonly string[]): (
     }
     case "StringLike":
     case "StringNotLike": {
-      const patterns = values.map(globToRegExp);
-      return (v) => patterns.some((p) => p.test(v));
+      const patterns = values.map((p) => compileGlob(p));
+      return (v) => anyGlob(patterns, v);
     }
     case "IpAddress":
     case "NotIpAddress": {

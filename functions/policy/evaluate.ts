@@ -1,5 +1,7 @@
 import { KmsError } from "../../shared/errors.js";
+import { anyGlob, compileGlob } from "../../shared/glob.js";
 import type { Role } from "../identity/principal.js";
+import { rolesAllow } from "./actions.js";
 import { compileCondition, type ConditionContext, type ConditionTest } from "./conditions.js";
 import { MAX_POLICY_BYTES, PolicyDocument, type Statement } from "./document.js";
 
@@ -13,6 +15,8 @@ export type PolicyRequest = {
   now: Date;
   encryptionContext?: Readonly<Record<string, string>> | undefined;
   requestTags?: Readonly<Record<string, string>> | undefined;
+  /** aws:TagKeys: the tag keys a TagResource sets or an UntagResource removes (default: requestTags' keys). */
+  tagKeys?: readonly string[] | undefined;
   resourceTags: Readonly<Record<string, string>>;
 };
 
@@ -23,7 +27,8 @@ export type PolicyDecision = { effect: "Allow" | "Deny"; statement: DecidingStat
 type CompiledStatement = {
   statement: DecidingStatement;
   effect: "Allow" | "Deny";
-  principal: (p: PolicyRequest["principal"]) => boolean;
+  /** Whether the statement names this principal, for this action (the account root delegates per action). */
+  principal: (p: PolicyRequest["principal"], action: string) => boolean;
   action: (action: string) => boolean;
   resource: (arn: string) => boolean;
   conditions: ConditionTest[];
@@ -33,8 +38,6 @@ type CompiledStatement = {
 export type CompiledPolicy = { readonly text: string; readonly statements: readonly CompiledStatement[] };
 
 const malformed = (why: string) => new KmsError("MalformedPolicyDocumentException", `malformed policy: ${why}`);
-
-const glob = (pattern: string, flags = ""): RegExp => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, flags);
 
 function principalMatcher(p: Statement["Principal"]): CompiledStatement["principal"] {
   if (p === "*") return () => true;
@@ -48,10 +51,12 @@ function principalMatcher(p: Statement["Principal"]): CompiledStatement["princip
     const arn = /^arn:aws:iam::(\d{12}):(root|(?:user|role)\/(.+))$/.exec(entry);
     if (entry === "*") tests.push(() => true);
     else if (!arn) throw malformed(`unknown principal ${entry.slice(0, 64)}`);
-    else if (arn[2] === "root") tests.push((x) => x.tenant === arn[1]);
+    // As in AWS, the account root grants nothing by itself: it lets the account's identity
+    // policies decide, which in Tether are the caller's roles.
+    else if (arn[2] === "root") tests.push((x, action) => x.tenant === arn[1] && rolesAllow(x.roles, action));
     else tests.push((x) => x.tenant === arn[1] && x.principalId === arn[3]);
   }
-  return (x) => tests.some((t) => t(x));
+  return (x, action) => tests.some((t) => t(x, action));
 }
 
 /** Parses and compiles a policy; anything invalid is MalformedPolicyDocumentException, nothing is ignored. */
@@ -69,8 +74,8 @@ export function compilePolicy(text: string): CompiledPolicy {
     throw malformed(`${issue?.path.join(".") || "policy"}: ${issue?.message ?? "invalid"}`);
   }
   const statements = parsed.data.Statement.map((s, index): CompiledStatement => {
-    const actions = s.Action.map((a) => glob(a, "i"));
-    const resources = s.Resource.map((r) => glob(r));
+    const actions = s.Action.map((a) => compileGlob(a, { ignoreCase: true }));
+    const resources = s.Resource.map((r) => compileGlob(r));
     let conditions: ConditionTest[];
     try {
       conditions = (s.Condition ?? []).map((c) => compileCondition(c.set, c.operator, c.keys));
@@ -81,8 +86,8 @@ export function compilePolicy(text: string): CompiledPolicy {
       statement: { ...(s.Sid ? { sid: s.Sid } : {}), index },
       effect: s.Effect,
       principal: principalMatcher(s.Principal),
-      action: (action) => actions.some((a) => a.test(action)),
-      resource: (arn) => resources.some((r) => r.test(arn)),
+      action: (action) => anyGlob(actions, action),
+      resource: (arn) => anyGlob(resources, arn),
       conditions,
     };
   });
@@ -98,7 +103,7 @@ export function conditionContext(r: PolicyRequest): ConditionContext {
     if (key === "kms:CallerAccount") return [r.principal.tenant];
     if (key === "tether:PrincipalId") return [r.principal.principalId];
     if (key === "kms:EncryptionContextKeys") return Object.keys(r.encryptionContext ?? {});
-    if (key === "aws:TagKeys") return Object.keys(r.requestTags ?? {});
+    if (key === "aws:TagKeys") return r.tagKeys ?? Object.keys(r.requestTags ?? {});
     if (key.startsWith("kms:EncryptionContext:")) return one(r.encryptionContext?.[key.slice("kms:EncryptionContext:".length)]);
     if (key.startsWith("aws:RequestTag/")) return one(r.requestTags?.[key.slice("aws:RequestTag/".length)]);
     if (key.startsWith("aws:ResourceTag/")) return one(r.resourceTags[key.slice("aws:ResourceTag/".length)]);
@@ -112,7 +117,7 @@ export function evaluatePolicy(policy: CompiledPolicy, request: PolicyRequest): 
   let allow: DecidingStatement | undefined;
   for (const s of policy.statements) {
     if (s.effect === "Allow" && allow) continue;
-    if (!s.principal(request.principal) || !s.action(request.action) || !s.resource(request.resourceArn) || !s.conditions.every((c) => c(ctx))) continue;
+    if (!s.principal(request.principal, request.action) || !s.action(request.action) || !s.resource(request.resourceArn) || !s.conditions.every((c) => c(ctx))) continue;
     if (s.effect === "Deny") return { effect: "Deny", statement: s.statement };
     allow = s.statement;
   }

@@ -18,6 +18,7 @@ const SimulateBody = z
     sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
     time: z.iso.datetime({ offset: true }).optional(),
     requestTags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
+    tagKeys: z.array(z.string().min(1).max(128)).max(50).optional(),
     grantTokens: z.array(z.string().max(512)).max(10).optional(),
   })
   .strict();

@@ -16,6 +16,7 @@ export type SimulateInput = {
   sourceIp?: string | undefined;
   time?: string | undefined;
   requestTags?: Record<string, string> | undefined;
+  tagKeys?: string[] | undefined;
   grantTokens?: string[] | undefined;
 };
 
@@ -73,7 +74,7 @@ export class KeyPolicyService {
       ...(input.sourceIp ? { sourceIp: input.sourceIp } : {}),
       ...(input.grantTokens ? { grantTokens: input.grantTokens } : {}),
     };
-    return this.authorizer.decideKey({ principal, action: input.action, key, encryptionContext: input.encryptionContext, requestTags: input.requestTags, at });
+    return this.authorizer.decideKey({ principal, action: input.action, key, encryptionContext: input.encryptionContext, requestTags: input.requestTags, tagKeys: input.tagKeys, at });
   }
 
   private async textOf(tenant: string, keyId: string, version: number | undefined): Promise<string> {

@@ -4,6 +4,7 @@ import { hashApiKeySecret, newApiKey } from "../identity/api-keys.js";
 import type { Principal } from "../identity/principal.js";
 import type { IdentityStore } from "../identity/store.js";
 import type { Authorizer } from "../policy/authorizer.js";
+import { jwksUrlProblem } from "../identity/public-fetch.js";
 import type { OidcConfig, TenantRecord, TenantStore } from "./store.js";
 
 const notFound = (id: string) => new KmsError("NotFoundException", `tenant ${id.slice(0, 32)} does not exist`);
@@ -18,7 +19,7 @@ export class TenantService {
     private readonly store: TenantStore,
     private readonly identity: IdentityStore,
     private readonly authorizer: Authorizer,
-    private readonly operatorTenant: string | undefined,
+    private readonly opts: { operatorTenant: string | undefined; allowPrivateJwks: boolean },
     private readonly oidcScheme: { forget(issuer: string): void },
   ) {}
 
@@ -50,6 +51,10 @@ export class TenantService {
 
   async setOidc(caller: Principal, oidc: OidcConfig | undefined): Promise<TenantRecord> {
     await this.authorizer.authorize(caller, "tether:ManageCredentials", { tenant: caller.tenant });
+    for (const [field, url] of [["jwksUri", oidc?.jwksUri], ["issuer", oidc?.issuer]] as const) {
+      const problem = url === undefined ? undefined : jwksUrlProblem(url, this.opts.allowPrivateJwks);
+      if (problem) throw new KmsError("ValidationException", `${field}: must be ${problem} outside the dev stage`);
+    }
     const current = (await this.store.get(caller.tenant)) ?? { tenantId: caller.tenant, name: caller.tenant, createdAt: new Date().toISOString() };
     await this.store.setOidc(current, oidc);
     for (const issuer of [current.oidc?.issuer, oidc?.issuer]) if (issuer) this.oidcScheme.forget(issuer);
@@ -66,7 +71,7 @@ export class TenantService {
   }
 
   private isOperator(caller: Principal): boolean {
-    return this.operatorTenant !== undefined && caller.tenant === this.operatorTenant && caller.roles.includes("tenantAdmin");
+    return this.opts.operatorTenant !== undefined && caller.tenant === this.opts.operatorTenant && caller.roles.includes("tenantAdmin");
   }
 
   private async asOperator(caller: Principal): Promise<void> {

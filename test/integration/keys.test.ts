@@ -182,6 +182,17 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     expect(health.keyCache.loads).toBeGreaterThan(0);
   });
 
+  it("usage counted but not yet written reaches DynamoDB when the functions shut down", async () => {
+    const keyId = (await api(stack)("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    await Promise.all(Array.from({ length: 4 }, () => api(stack)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
+    const port = Number(new URL(stack.url).port);
+    const token = stack.adminToken;
+    await stack.close();
+    expect((await new DynamoKeyStore(db(), stack.tableName).getUsage(stack.tenant, keyId)).counts).toEqual({ Encrypt: 4 });
+    stack = { ...(await startFunctions({ port, tableName: stack.tableName, tenant: stack.tenant, metadataTtlMs: 300 })), adminToken: token };
+    await waitForHealth(stack.url, (h) => h.status === "ok");
+  });
+
   it("BYOK on the real HSM: the import token's private key is wrapped by the root key", async () => {
     const { publicEncrypt, createPublicKey, constants, randomBytes } = await import("node:crypto");
     const call = api(stack);
