@@ -102,17 +102,30 @@ describe("GET /health", () => {
     const app = createApp(t.deps);
     const ok = await app.request("/health");
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ status: "ok", dynamodb: { status: "up" }, hsm: { status: "up", connectors: 1, rootKeyOk: true } });
+    expect(await ok.json()).toEqual({ status: "ok", dynamodb: { status: "up" }, hsm: { status: "up" } });
 
     t.hsm.available = false;
     const degraded = await app.request("/health");
     expect(degraded.status).toBe(200);
-    expect(await degraded.json()).toMatchObject({ status: "degraded", hsm: { status: "down", connectors: 0 } });
+    expect(await degraded.json()).toEqual({ status: "degraded", dynamodb: { status: "up" }, hsm: { status: "down" } });
 
     dbUp = false;
     const down = await app.request("/health");
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: "down", dynamodb: { status: "down", error: expect.stringContaining("connection refused") } });
+    expect(await down.json()).toEqual({ status: "down", dynamodb: { status: "down" }, hsm: { status: "down" } });
+  });
+
+  it("gives the details (latencies, connectors, the HSM's identity, errors) to admins and auditors only", async () => {
+    let dbUp = true;
+    const t = testDeps({ dbUp: () => dbUp });
+    const app = createApp(t.deps);
+    const detail = (token: string) => app.request("/v1/health", { headers: { authorization: `Bearer ${token}` } });
+    const auditor = await apiKeyFor(t.identity, ["auditor"]);
+    expect(await (await detail(auditor)).json()).toMatchObject({ status: "ok", hsm: { status: "up", connectors: 1, rootKeyOk: true }, keyCache: { hits: 0 } });
+    expect((await detail(await apiKeyFor(t.identity, ["keyUser"]))).status).toBe(403);
+    dbUp = false;
+    const down = await (await detail(auditor)).json();
+    expect(down).toMatchObject({ status: "down", dynamodb: { status: "down", error: expect.stringContaining("connection refused") } });
   });
 
   it("answers unknown routes with a JSON 404", async () => {

@@ -12,6 +12,8 @@ const Config = z.object({
   hsmTimeoutMs: z.coerce.number().int().min(100).max(25_000).default(5_000),
   /** How long /health waits for DynamoDB and the HSM before calling them down. */
   healthTimeoutMs: z.coerce.number().int().min(50).max(10_000).default(2_000),
+  /** How long one deep health check answers every /health caller (0: each caller runs one). */
+  healthCacheMs: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** How stale cached key metadata may be: a Disable or a deletion takes effect within this bound. */
   metadataTtlMs: z.coerce.number().int().min(0).max(300_000).default(5_000),
   /** Unwrapped key material: entries, idle age and absolute age. */
@@ -55,6 +57,7 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       dynamoEndpoint: "TETHER_DYNAMO_ENDPOINT",
       hsmTimeoutMs: "TETHER_HSM_TIMEOUT_MS",
       healthTimeoutMs: "TETHER_HEALTH_TIMEOUT_MS",
+      healthCacheMs: "TETHER_HEALTH_CACHE_MS",
       metadataTtlMs: "TETHER_METADATA_TTL_MS",
       keyCacheEntries: "TETHER_KEY_CACHE_ENTRIES",
       keyCacheIdleMs: "TETHER_KEY_CACHE_IDLE_MS",

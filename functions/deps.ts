@@ -124,7 +124,16 @@ export function wireServices(a: {
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: a.config.authFailuresPerCredential }),
     audit: auditWriter,
     auditLog: new AuditService(a.auditStore, checkpointSigner, authorizer),
-    health: new HealthService({ pingDb: a.pingDb, hsm: a.hsm, connectorCount: a.connectorCount, cacheStats: () => keyCache.stats(), timeoutMs: a.config.healthTimeoutMs }),
+    health: new HealthService({
+      pingDb: a.pingDb,
+      hsm: a.hsm,
+      connectorCount: a.connectorCount,
+      cacheStats: () => keyCache.stats(),
+      timeoutMs: a.config.healthTimeoutMs,
+      cacheMs: a.config.healthCacheMs,
+      authorizer,
+      operatorTenant: a.config.operatorTenant,
+    }),
     keys,
     hsmKeys: new HsmKeyService(a.hsm, authorizer),
     crypto: new CryptoService(

@@ -14,7 +14,7 @@ export const TEST_TENANT = "111122223333";
 
 /** Deps on memory stores and MemoryHsm, for route and service unit tests. */
 export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string> } = {}) {
-  const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test", TETHER_METADATA_TTL_MS: "0", TETHER_AUTH_FAILURES_PER_SOURCE: "1000000", ...o.env });
+  const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test", TETHER_METADATA_TTL_MS: "0", TETHER_HEALTH_CACHE_MS: "0", TETHER_AUTH_FAILURES_PER_SOURCE: "1000000", ...o.env });
   const hsm = new MemoryHsm();
   const identity = new MemoryIdentityStore();
   const audit = new MemoryAuditStore();

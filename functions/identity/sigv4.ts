@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
@@ -94,7 +94,14 @@ export class SigV4Scheme implements AuthScheme {
       const prev = query[k];
       query[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v];
     }
-    const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body: await req.body() });
+    const body = await req.body();
+    // The signature covers the body only through its hash: the hash of the body received, never a
+    // hash the client states. A stated one (the JS SDK signs x-amz-content-sha256) must match it.
+    const stated = req.headers.get("x-amz-content-sha256");
+    if (stated !== null && stated !== createHash("sha256").update(body).digest("hex")) {
+      throw new AuthFailure("InvalidSignature", stated === "UNSIGNED-PAYLOAD" || stated.startsWith("STREAMING-") ? "the payload must be signed" : "the body does not match its x-amz-content-sha256");
+    }
+    const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body });
     const signer = new SignatureV4({
       credentials: { accessKeyId, secretAccessKey },
       region: this.opts.region,

@@ -62,6 +62,7 @@ export const TENANT_ACTIONS = {
   "tether:SimulatePolicy": ["tenantAdmin", "keyAdmin", "auditor"],
   "tether:ReadAudit": ["tenantAdmin", "auditor"],
   "tether:ReadTenant": READ,
+  "tether:ReadHealth": ["tenantAdmin", "auditor"],
 } satisfies Record<string, readonly Role[]>;
 
 export type KeyAction = keyof typeof KEY_ACTIONS;

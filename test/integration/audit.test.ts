@@ -15,7 +15,7 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "audit-signer");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await stack?.close();

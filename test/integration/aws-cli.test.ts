@@ -19,7 +19,7 @@ describe("AWS CLI: aws kms encrypt / decrypt --endpoint-url", () => {
     aws = ensureAwsCli();
     stack = await startFunctions();
     connector = await startConnector(stack, "aws-cli");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     const accessKey = await accessKeyFor(stack);
     dir = mkdtempSync(join(tmpdir(), "tether-cli-"));
     writeFileSync(join(dir, "credentials"), `[tether]\naws_access_key_id = ${accessKey.accessKeyId}\naws_secret_access_key = ${accessKey.secretAccessKey}\n`, { mode: 0o600 });

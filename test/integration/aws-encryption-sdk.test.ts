@@ -14,7 +14,7 @@ describe("AWS Encryption SDK (@aws-crypto/client-node) with a KMS keyring on Tet
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "esdk");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     credentials = await accessKeyFor(stack);
   });
   afterAll(async () => {

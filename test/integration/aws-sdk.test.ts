@@ -60,7 +60,7 @@ describe("@aws-sdk/client-kms against Tether (SigV4, the AWS JSON protocol)", ()
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "aws-sdk");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     credentials = await accessKeyFor(stack);
     kms = new KMSClient({ endpoint: stack.url, region: "us-east-1", credentials, maxAttempts: 1 });
   });

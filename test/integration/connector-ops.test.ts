@@ -19,7 +19,7 @@ describe("every connector operation, through the link, on SoftHSM2", () => {
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack);
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     hsm = new WsHsm(stack.server.hub);
   });
   afterAll(async () => {

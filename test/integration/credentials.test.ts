@@ -16,8 +16,8 @@ describe("credentials against the real stack (DynamoDB Local, SoftHSM through th
     stack = await startFunctions();
     second = await startFunctions({ tableName: stack.tableName });
     connectors = [await startConnector(stack, "cred-1"), await startConnector({ ...second, identity: stack.identity }, "cred-2")];
-    await waitForHealth(stack.url, (h) => h.status === "ok");
-    await waitForHealth(second.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
+    await waitForHealth(second, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await stack?.close();

@@ -17,7 +17,7 @@ describe("several connectors: fail-over, outage and return", () => {
   beforeAll(async () => {
     stack = await startFunctions();
     connectors.push(await startConnector(stack, "fo-a"), await startConnector(stack, "fo-b"));
-    await waitForHealth(stack.url, (h) => h.hsm.connectors === 2);
+    await waitForHealth(stack, (h) => h.hsm.connectors === 2);
     hsm = new WsHsm(stack.server.hub);
     const dk = await hsm.generateDataKey(32, binding, { requestId: "setup", deadline: Date.now() + 5_000, returnPlaintext: true });
     wrapped = dk.wrapped;
@@ -59,7 +59,7 @@ describe("several connectors: fail-over, outage and return", () => {
 
   it("with every connector gone, requests fail fast with HsmUnavailableException, never hang", async () => {
     connectors[1]?.child.kill("SIGKILL");
-    await waitForHealth(stack.url, (h) => h.hsm.connectors === 0);
+    await waitForHealth(stack, (h) => h.hsm.connectors === 0);
     const started = Date.now();
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => hsm.unwrap(wrapped, binding, { requestId: `o-${i}`, deadline: Date.now() + 2_000 })));
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -70,7 +70,7 @@ describe("several connectors: fail-over, outage and return", () => {
     const started = Date.now();
     const back = await startConnector(stack, "fo-a");
     connectors.push(back);
-    await waitForHealth(stack.url, (h) => h.hsm.connectors === 1, 15_000).catch((err: Error) => {
+    await waitForHealth(stack, (h) => h.hsm.connectors === 1, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}\nconnector fo-a said:\n${back.output().slice(-3000)}`);
     });
     const ready = Date.now();
@@ -88,7 +88,7 @@ describe("graceful drain", () => {
     const a = await startConnector(stack, "drain-a");
     const b = await startConnector(stack, "drain-b");
     try {
-      await waitForHealth(stack.url, (h) => h.hsm.connectors === 2);
+      await waitForHealth(stack, (h) => h.hsm.connectors === 2);
       const hsm = new WsHsm(stack.server.hub);
       const dk = await hsm.generateDataKey(32, binding, { requestId: "d", deadline: Date.now() + 5_000, returnPlaintext: true });
       let failed = 0;
@@ -126,7 +126,7 @@ describe("deadlines", () => {
     const slowLink = await startTcpProxy(Number(new URL(stack.url).port), { delayMs: 150 });
     const connector = await startConnector({ ...stack, hubUrl: `ws://127.0.0.1:${slowLink.port}/connector` });
     try {
-      await waitForHealth(stack.url, (h) => h.hsm.connectors === 1);
+      await waitForHealth(stack, (h) => h.hsm.connectors === 1);
       const hsm = new WsHsm(stack.server.hub);
       let started = Date.now();
       const err = await hsm.random(8, { requestId: "late", deadline: Date.now() + 100 }).catch((e: unknown) => e);

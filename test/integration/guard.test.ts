@@ -20,7 +20,7 @@ describe("the connector's own guard: allow-lists and rate limit, whatever the cl
       TETHER_RATE_PER_SECOND: "5",
       TETHER_RATE_BURST: "30",
     });
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     hsm = new WsHsm(stack.server.hub);
   });
   afterAll(async () => {

@@ -21,7 +21,7 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack);
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await connector?.stop();

@@ -28,7 +28,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
   beforeAll(async () => {
     stack = await startFunctions({ metadataTtlMs: 300 });
     connector = await startConnector(stack, "keys-1");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await connector?.stop();
@@ -58,7 +58,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const token = stack.adminToken;
     await stack.close();
     stack = { ...(await startFunctions({ port, tableName: stack.tableName, metadataTtlMs: 300 })), adminToken: token };
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
     const before = unwrapsIn(connector.auditFile);
     const back = await api(stack)("POST", "/v1/decrypt", { ciphertextBlob: blob });
     expect(Buffer.from(back.body.plaintext as string, "base64").toString()).toBe("survives restarts");
@@ -70,7 +70,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const other = { ...(await startFunctions({ tableName: stack.tableName, metadataTtlMs: 300 })), adminToken: stack.adminToken };
     const otherConnector = await startConnector(other, "keys-2");
     try {
-      await waitForHealth(other.url, (h) => h.status === "ok");
+      await waitForHealth(other, (h) => h.status === "ok");
       const keyId = (await api(stack)("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
       expect((await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).status).toBe(200);
       await api(stack)("POST", `/v1/keys/${keyId}/disable`);
@@ -177,7 +177,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     await Promise.all(Array.from({ length: 3 }, () => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
     await stack.server.deps.keys.usageRecorder.flush();
     expect((await call("GET", `/v1/keys/${keyId}/usage`)).body.counts).toEqual({ Encrypt: 10 });
-    const health = (await (await fetch(`${stack.url}/health`)).json()) as { keyCache: { hits: number; loads: number } };
+    const health = (await (await fetch(`${stack.url}/v1/health`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).json()) as { keyCache: { hits: number; loads: number } };
     expect(health.keyCache.hits).toBeGreaterThan(0);
     expect(health.keyCache.loads).toBeGreaterThan(0);
   });
@@ -190,7 +190,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     await stack.close();
     expect((await new DynamoKeyStore(db(), stack.tableName).getUsage(stack.tenant, keyId)).counts).toEqual({ Encrypt: 4 });
     stack = { ...(await startFunctions({ port, tableName: stack.tableName, tenant: stack.tenant, metadataTtlMs: 300 })), adminToken: token };
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
 
   it("BYOK on the real HSM: the import token's private key is wrapped by the root key", async () => {

@@ -35,7 +35,7 @@ describe("connector link: only authenticated connectors get requests", () => {
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "good-1");
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await connector?.stop();
@@ -70,7 +70,7 @@ describe("connector link: only authenticated connectors get requests", () => {
       r.ws.send(garbage);
       expect([4400, 1009]).toContain(await r.closed);
     }
-    const h = await waitForHealth(stack.url, (x) => x.status === "ok");
+    const h = await waitForHealth(stack, (x) => x.status === "ok");
     expect(h.hsm.connectors).toBe(1);
     expect((await random(stack)).status).toBe(200);
   });
@@ -81,7 +81,7 @@ describe("connector link: a flood of unauthenticated peers", () => {
     const stack = await startFunctions();
     const connector = await startConnector(stack, "steady-1");
     try {
-      await waitForHealth(stack.url, (h) => h.status === "ok");
+      await waitForHealth(stack, (h) => h.status === "ok");
       const waiting = await Promise.all(Array.from({ length: 32 }, () => rogue(stack.hubUrl)));
       await expect(rogue(stack.hubUrl)).rejects.toThrow(/503/);
       expect((await random(stack)).status).toBe(200);

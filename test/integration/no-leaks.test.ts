@@ -19,7 +19,7 @@ describe("secrets never leak into logs, stored items or the connector's audit", 
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack, "leak-check", { TETHER_LOG_LEVEL: "debug" });
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await connector?.stop();

@@ -20,8 +20,8 @@ describe("policies, grants, tenants and OIDC on DynamoDB Local, across two insta
     a = await startFunctions({ operator: true, metadataTtlMs: 300 });
     b = await startFunctions({ tableName: a.tableName, tenant: a.tenant, operator: true, metadataTtlMs: 300 });
     connectors = [await startConnector(a, "pgt-a"), await startConnector(b, "pgt-b")];
-    await waitForHealth(a.url, (h) => h.status === "ok");
-    await waitForHealth(b.url, (h) => h.status === "ok");
+    await waitForHealth(a, (h) => h.status === "ok");
+    await waitForHealth(b, (h) => h.status === "ok");
     const pair = await generateKeyPair("ES256", { extractable: true });
     idpKey = pair.privateKey;
     const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "ES256" }] });

@@ -19,7 +19,7 @@ describe("sealed transport: the link never carries plaintext key material", () =
     stack = await startFunctions();
     proxy = await startTcpProxy(Number(new URL(stack.url).port), { record: true });
     connector = await startConnector({ ...stack, hubUrl: `ws://127.0.0.1:${proxy.port}/connector` });
-    await waitForHealth(stack.url, (h) => h.status === "ok");
+    await waitForHealth(stack, (h) => h.status === "ok");
   });
   afterAll(async () => {
     await connector?.stop();

@@ -92,7 +92,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     connector = await startConnector({ identity, hubUrl: wsApi.wsUrl, tableName }, "apigw-1", { TETHER_MAX_IN_FLIGHT: "512" });
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      const health = await a("GET", "/health");
+      const health = await a("GET", "/v1/health");
       if ((health.body as { hsm?: { connectors?: number; status?: string } }).hsm?.status === "up") break;
       await sleep(100);
     }
@@ -108,7 +108,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const connections = await new DynamoHubStore(client, tableName).listConnections();
     expect(connections.map((c) => [c.connectorId, c.state])).toEqual([["apigw-1", "ready"]]);
     expect(connections[0]?.connectionId).toBe(wsApi.connectionIds()[0]);
-    const health = (await a("GET", "/health")).body as { status: string; hsm: { connectors: number; rootKeyOk: boolean } };
+    const health = (await a("GET", "/v1/health")).body as { status: string; hsm: { connectors: number; rootKeyOk: boolean } };
     expect(health).toMatchObject({ status: "ok", hsm: { connectors: 1, rootKeyOk: true } });
     expect(wsApi.unsigned()).toBe(0);
     client.destroy();

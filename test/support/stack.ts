@@ -139,22 +139,24 @@ export async function startConnector(
   };
 }
 
-export type Health = { status: string; dynamodb: { status: string }; hsm: { status: string; connectors: number; rootKeyOk?: boolean } };
+/** The detailed health report (GET /v1/health, an admin's credential). */
+export type Health = { status: string; dynamodb: { status: string; latencyMs: number }; hsm: { status: string; connectors: number; rootKeyOk?: boolean; identity?: string } };
 
-export const getHealth = async (url: string): Promise<{ code: number; body: Health }> => {
-  const res = await fetch(`${url}/health`);
+/** GET /v1/health as the stack's admin. */
+export const getHealth = async (stack: Pick<TestStack, "url" | "adminToken">): Promise<{ code: number; body: Health }> => {
+  const res = await fetch(`${stack.url}/v1/health`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
   return { code: res.status, body: (await res.json()) as Health };
 };
 
-/** Waits until /health satisfies `ok`, or fails naming the last report. */
-export async function waitForHealth(url: string, ok: (h: Health) => boolean, timeoutMs = 20_000): Promise<Health> {
+/** Waits until the detailed health report satisfies `ok`, or fails naming the last report. */
+export async function waitForHealth(stack: Pick<TestStack, "url" | "adminToken">, ok: (h: Health) => boolean, timeoutMs = 20_000): Promise<Health> {
   let last: Health | undefined;
   await waitFor(
     async () => {
-      last = (await getHealth(url)).body;
+      last = (await getHealth(stack)).body;
       if (!ok(last)) throw new Error(JSON.stringify(last));
     },
-    { timeoutMs, what: "/health", intervalMs: 50 },
+    { timeoutMs, what: "/v1/health", intervalMs: 50 },
   );
   return last as Health;
 }
