@@ -43,7 +43,7 @@ describe("attack: replaying a captured SigV4 signature with another body", () =>
     const kms = new KMSClient({ endpoint: stack.url, region: "us-east-1", credentials, maxAttempts: 1 });
     let captured: Captured | undefined;
     kms.middlewareStack.add(
-      (next) => async (args) => {
+      (_next) => async (args) => {
         const req = args.request as HttpRequest;
         captured = { headers: { ...req.headers }, body: String(req.body) };
         throw new Error("captured, not sent");
