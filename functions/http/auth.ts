@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { isKmsError, KmsError } from "../../shared/errors.js";
 import { MAX_GRANT_TOKENS } from "../grants/tokens.js";
 import type { AuthThrottle } from "../identity/auth-throttle.js";
@@ -11,21 +11,27 @@ import { timePhase } from "./request-id.js";
 /**
  * Authenticates every request it guards; the principal (with the request's source address)
  * lands in c.var.principal. Failed attempts count against the source and the (credential,
- * source) pair (see AuthThrottle).
+ * source) pair; the expensive part of verifying runs through the throttle's gate (see AuthThrottle).
  */
 export const authenticate = (authenticator: Authenticator, throttle: AuthThrottle, sourceIp: SourceIp): MiddlewareHandler<AppEnv> =>
   async function authenticate(c, next) {
     const started = performance.now();
-    const req = authRequestOf(c);
-    const source = sourceIp(c);
-    const credential = authenticator.credentialIdOf(req);
-    throttle.check(source ?? "unknown", credential);
+    const source = sourceIp(c) ?? "unknown";
+    const credential = authenticator.credentialIdOf(c.req.raw.headers);
+    const req: AuthRequest = {
+      method: c.req.method,
+      url: new URL(c.req.url),
+      headers: c.req.raw.headers,
+      body: async () => new Uint8Array(await c.req.arrayBuffer()),
+      gate: throttle.gate(source, credential),
+    };
     try {
       const principal = await authenticator.authenticate(req);
+      throttle.succeeded(credential);
       const grantTokens = grantTokensOf(c.req.header("x-tether-grant-tokens"));
-      c.set("principal", { ...principal, ...(source ? { sourceIp: source } : {}), ...(grantTokens.length ? { grantTokens } : {}) });
+      c.set("principal", { ...principal, ...(source !== "unknown" ? { sourceIp: source } : {}), ...(grantTokens.length ? { grantTokens } : {}) });
     } catch (err) {
-      if (isKmsError(err, "AuthenticationFailedException")) throttle.failed(source ?? "unknown", credential);
+      if (isKmsError(err, "AuthenticationFailedException")) throttle.failed(source, credential);
       throw err;
     } finally {
       timePhase(c, "auth", started);
@@ -40,12 +46,7 @@ function grantTokensOf(header: string | undefined): string[] {
   return tokens;
 }
 
-const authRequestOf = (c: Context<AppEnv>): AuthRequest => ({
-  method: c.req.method,
-  url: new URL(c.req.url),
-  headers: c.req.raw.headers,
-  body: async () => new Uint8Array(await c.req.arrayBuffer()),
-});
+
 
 /** The authenticated principal; only reachable behind `authenticate`. */
 export const principalOf = (c: { get(key: "principal"): Principal | undefined }): Principal => {

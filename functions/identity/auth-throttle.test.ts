@@ -4,18 +4,49 @@ import { apiKeyFor, jsonInit, testDeps } from "../testing.js";
 import { AuthThrottle } from "./auth-throttle.js";
 
 describe("AuthThrottle", () => {
-  it("blocks a credential only from the source that failed with it, and a source that fails too often", () => {
+  it("blocks a credential only from the source that failed with it, and a failing source except for credentials known good", async () => {
     let t = 1_000_000; // lru-cache reads a start time of 0 as "no TTL"
     const throttle = new AuthThrottle({ windowMs: 60_000, maxPerSource: 20, maxPerCredentialAndSource: 5, now: () => t });
+    const attempt = (source: string, credential: string) => throttle.gate(source, credential).run(async () => "verified");
     for (let i = 0; i < 5; i++) throttle.failed("10.0.0.1", "alice");
-    expect(() => throttle.check("10.0.0.1", "alice")).toThrow(/too many failed/);
-    expect(() => throttle.check("10.0.0.2", "alice")).not.toThrow();
-    expect(() => throttle.check("10.0.0.1", "bob")).not.toThrow();
+    await expect(attempt("10.0.0.1", "alice")).rejects.toThrow(/too many failed/);
+    await expect(attempt("10.0.0.2", "alice")).resolves.toBe("verified");
+    await expect(attempt("10.0.0.1", "bob")).resolves.toBe("verified");
+    throttle.succeeded("dave");
     for (let i = 0; i < 20; i++) throttle.failed("10.0.0.3", `guess-${i}`);
-    expect(() => throttle.check("10.0.0.3", "carol")).toThrow(/too many failed/);
+    await expect(attempt("10.0.0.3", "carol")).rejects.toThrow(/too many failed/);
+    await expect(attempt("10.0.0.3", "dave")).resolves.toBe("verified");
     t += 60_001;
-    expect(() => throttle.check("10.0.0.1", "alice")).not.toThrow();
-    expect(() => throttle.check("10.0.0.3", "carol")).not.toThrow();
+    await expect(attempt("10.0.0.1", "alice")).resolves.toBe("verified");
+    await expect(attempt("10.0.0.3", "carol")).resolves.toBe("verified");
+  });
+
+  it("runs admitted work a few at a time per source and in total, in order, and bounds the line", async () => {
+    const throttle = new AuthThrottle({ windowMs: 60_000, maxPerSource: 1_000, maxPerCredentialAndSource: 1_000, perSourceInFlight: 2, totalInFlight: 3, queuePerSource: 4 });
+    let running = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const gates: Array<() => void> = [];
+    const work = (name: string) => async () => {
+      peak = Math.max(peak, ++running);
+      order.push(name);
+      await new Promise<void>((r) => gates.push(r));
+      running -= 1;
+      return name;
+    };
+    const a = Array.from({ length: 6 }, (_, i) => throttle.gate("A", `a${i}`).run(work(`a${i}`)));
+    const b = Array.from({ length: 2 }, (_, i) => throttle.gate("B", `b${i}`).run(work(`b${i}`)));
+    await expect(throttle.gate("A", "a6").run(work("a6"))).rejects.toThrow(/in progress/);
+    await expect.poll(() => order.length).toBe(3);
+    expect(order).toEqual(["a0", "a1", "b0"]);
+    // Finish the oldest running work, one at a time; each freed slot goes to the next in line with room.
+    while (gates.length) {
+      gates.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all([...a, ...b])).toEqual(["a0", "a1", "a2", "a3", "a4", "a5", "b0", "b1"]);
+    expect(peak).toBe(3);
+    expect(order.slice(0, 4)).toEqual(["a0", "a1", "b0", "a2"]);
   });
 });
 

@@ -3,6 +3,7 @@ import { loadingLru } from "../lru.js";
 import { parseApiKey, verifyApiKeySecret } from "./api-keys.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
+import type { AuthGate } from "./auth-throttle.js";
 import type { IdentityStore } from "./store.js";
 
 /** What an authenticator may look at: the whole request, since SigV4 signs method, path, headers and body. */
@@ -12,13 +13,15 @@ export type AuthRequest = {
   headers: Headers;
   /** The raw body (read once, cached by the caller). */
   body: () => Promise<Uint8Array>;
+  /** Where the expensive part of verifying runs (a database read, a slow hash, an HSM unwrap): throttled per source. */
+  gate: AuthGate;
 };
 
 /** Turns a request's credential into a Principal, or throws AuthenticationFailedException. */
 export interface Authenticator {
   authenticate(req: AuthRequest): Promise<Principal>;
-  /** The credential the request names (an API key id, an access key id, …), never a secret: what failed attempts are counted against. */
-  credentialIdOf(req: AuthRequest): string;
+  /** The credential a request's headers name (an API key id, an access key id, …), never a secret: what failed attempts are counted against. */
+  credentialIdOf(headers: Headers): string;
 }
 
 /** One credential scheme (API keys, SigV4, session tokens, OIDC): claims the requests whose Authorization header has its form. */
@@ -39,8 +42,8 @@ export class SchemeAuthenticator implements Authenticator {
     return scheme.authenticate(req);
   }
 
-  credentialIdOf(req: AuthRequest): string {
-    const authorization = req.headers.get("authorization") ?? "";
+  credentialIdOf(headers: Headers): string {
+    const authorization = headers.get("authorization") ?? "";
     return this.schemes.find((s) => s.matches(authorization))?.credentialIdOf(authorization) ?? "unnamed";
   }
 }
@@ -57,16 +60,18 @@ export class ApiKeyScheme implements AuthScheme {
   constructor(
     store: IdentityStore,
     private readonly directory: PrincipalDirectory,
-    opts: { verifiedTtlMs: number; maxVerified: number } = { verifiedTtlMs: 60_000, maxVerified: 10_000 },
+    opts: { verifiedTtlMs: number; maxVerified: number; verify?: typeof verifyApiKeySecret } = { verifiedTtlMs: 60_000, maxVerified: 10_000 },
   ) {
-    this.verified = loadingLru<string, { tenant: string; principalId: string; id: string }, { id: string; secret: string }>({
+    const verify = opts.verify ?? verifyApiKeySecret;
+    this.verified = loadingLru<string, { tenant: string; principalId: string; id: string }, { id: string; secret: string; gate: AuthGate }>({
       max: opts.maxVerified,
       ttl: opts.verifiedTtlMs,
-      load: async (_fingerprint, parsed) => {
-        const record = await store.getApiKey(parsed.id);
-        if (!record || !(await verifyApiKeySecret(parsed.secret, record))) throw new AuthFailure("UnrecognizedClient");
-        return { tenant: record.tenant, principalId: record.principalId, id: record.id };
-      },
+      load: (_fingerprint, { id, secret, gate }) =>
+        gate.run(async () => {
+          const record = await store.getApiKey(id);
+          if (!record || !(await verify(secret, record))) throw new AuthFailure("UnrecognizedClient");
+          return { tenant: record.tenant, principalId: record.principalId, id: record.id };
+        }),
     });
   }
 
@@ -87,7 +92,7 @@ export class ApiKeyScheme implements AuthScheme {
     const token = /^Bearer (\S+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
     const parsed = token ? parseApiKey(token) : undefined;
     if (!token || !parsed) throw new AuthFailure("UnrecognizedClient");
-    const known = await this.verified.get(createHash("sha256").update(token).digest("base64"), parsed);
+    const known = await this.verified.get(createHash("sha256").update(token).digest("base64"), { ...parsed, gate: req.gate });
     return this.directory.principalFor(known.tenant, known.principalId, known.id);
   }
 }

@@ -8,6 +8,7 @@ import { createApp } from "../app.js";
 import { apiKeyFor, jsonInit, requester, testDeps } from "../testing.js";
 import { parseApiKey } from "./api-keys.js";
 import { PrincipalDirectory } from "./principals.js";
+import { openGate } from "./auth-throttle.js";
 import { issueSessionToken, MintingCredentials, SessionTokenKeys, SessionTokenScheme } from "./session-tokens.js";
 
 const setup = async (env: Record<string, string> = {}) => {
@@ -196,7 +197,7 @@ describe("session tokens", () => {
     const keys = new SessionTokenKeys(t.identity, t.hsm, () => now);
     const scheme = new SessionTokenScheme(keys, new PrincipalDirectory(t.identity), new MintingCredentials(t.identity), () => now);
     const principal = { tenant: "111122223333", principalId: "root", roles: [], credentialId: "oidc:https://idp.example" } as const;
-    const auth = (token: string) => scheme.authenticate({ method: "GET", url: new URL("http://x/"), headers: new Headers({ authorization: `Bearer ${token}` }), body: async () => new Uint8Array() });
+    const auth = (token: string) => scheme.authenticate({ method: "GET", url: new URL("http://x/"), headers: new Headers({ authorization: `Bearer ${token}` }), body: async () => new Uint8Array(), gate: openGate });
     const { token } = await issueSessionToken(keys, principal, now);
     expect((await auth(token)).principalId).toBe("root");
     const jwt = token.slice(4);

@@ -5,6 +5,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { boundedLru, loadingLru } from "../lru.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
+import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -44,11 +45,11 @@ export class SigV4Scheme implements AuthScheme {
     private readonly directory: PrincipalDirectory,
     private readonly opts: { region: string; service?: string; now?: () => number; secretTtlMs?: number },
   ) {
-    this.secrets = loadingLru<string, { record: AccessKeyRecord; secret: Buffer }, undefined>({
+    this.secrets = loadingLru<string, { record: AccessKeyRecord; secret: Buffer }, AuthGate>({
       max: 10_000,
       ttl: opts.secretTtlMs ?? 300_000,
       dispose: (v) => v.secret.fill(0),
-      load: (accessKeyId) => this.unwrapSecret(accessKeyId),
+      load: (accessKeyId, gate) => gate.run(() => this.unwrapSecret(accessKeyId)),
     });
   }
 
@@ -80,7 +81,7 @@ export class SigV4Scheme implements AuthScheme {
     const signedHeaders = signedHeaderList.split(";");
     if (!signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date")) throw new AuthFailure("IncompleteSignature", "host and x-amz-date must be signed");
 
-    const { record, secret } = await this.secrets.get(accessKeyId, undefined);
+    const { record, secret } = await this.secrets.get(accessKeyId, req.gate);
     // Read now: the cached buffer is zeroed when its entry leaves the cache, which may happen while this request awaits its body.
     const secretAccessKey = secret.toString("utf8");
     const headers: Record<string, string> = {};
