@@ -32,6 +32,14 @@ const Config = z.object({
    * DynamoDB Local one lane with bigger batches is fastest (measured); raise it on DynamoDB.
    */
   auditLanes: z.coerce.number().int().min(1).max(64).default(1),
+  /** How often each writer signs its chains' heads (also every 100 records). */
+  auditCheckpointMs: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  /** Records older than this must be vouched for by a signed checkpoint: verify reports them otherwise. */
+  auditSignedWithinMs: z.coerce.number().int().min(1_000).max(7 * 86_400_000).default(15 * 60_000),
+  /** The sweeper signs a chain left unsigned this long (its writer froze or died). */
+  auditSignIdleMs: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /** How often the Node server runs the sweeper (on AWS a schedule does); 0 never. */
+  sweepIntervalMs: z.coerce.number().int().min(0).max(86_400_000).default(5 * 60_000),
   /**
    * The API Gateway WebSocket API's management endpoint (https://<api>.execute-api.<region>.amazonaws.com/<stage>),
    * for the `apigw` transport (Lambda); unused by the Node server, which hosts its own hub.
@@ -68,6 +76,10 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       authFailuresPerCredential: "TETHER_AUTH_FAILURES_PER_CREDENTIAL",
       operatorTenant: "TETHER_OPERATOR_TENANT",
       auditLanes: "TETHER_AUDIT_LANES",
+      auditCheckpointMs: "TETHER_AUDIT_CHECKPOINT_MS",
+      auditSignedWithinMs: "TETHER_AUDIT_SIGNED_WITHIN_MS",
+      auditSignIdleMs: "TETHER_AUDIT_SIGN_IDLE_MS",
+      sweepIntervalMs: "TETHER_SWEEP_INTERVAL_MS",
       hubEndpoint: "TETHER_HUB_ENDPOINT",
       logLevel: "TETHER_LOG_LEVEL",
     },

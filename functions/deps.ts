@@ -4,6 +4,7 @@ import type { Logger } from "../shared/log.js";
 import { HsmCheckpointSigner } from "./audit/checkpoints.js";
 import { DynamoAuditStore } from "./audit/dynamo-store.js";
 import { AuditService } from "./audit/service.js";
+import { SystemChanges } from "./audit/system-changes.js";
 import type { AuditStore } from "./audit/store.js";
 import { AuditLanes, AuditWriter } from "./audit/writer.js";
 import type { FunctionsConfig } from "./config.js";
@@ -101,7 +102,7 @@ export function wireServices(a: {
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const checkpointSigner = new HsmCheckpointSigner(a.hsm);
-  const auditWriter = new AuditLanes(Array.from({ length: a.config.auditLanes }, () => new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }))));
+  const auditWriter = new AuditLanes(Array.from({ length: a.config.auditLanes }, () => new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }), { checkpointMs: a.config.auditCheckpointMs })));
   const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
   const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
   const directory = new PrincipalDirectory(a.identity);
@@ -113,8 +114,9 @@ export function wireServices(a: {
   const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory, minting), sigv4, oidc]);
   const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
   setInterval(() => keyCache.sweep(), 60_000).unref();
-  const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries });
-  const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys, grants: a.grantStore, tokenKeys, log: a.log.child({ component: "sweeper" }) });
+  const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries, changes: new SystemChanges(auditWriter) });
+  const auditLog = new AuditService(a.auditStore, checkpointSigner, authorizer, { signedWithinMs: a.config.auditSignedWithinMs, signIdleMs: a.config.auditSignIdleMs });
+  const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys, grants: a.grantStore, tokenKeys, audit: auditLog, log: a.log.child({ component: "sweeper" }) });
   return {
     config: a.config,
     log: a.log,
@@ -123,7 +125,7 @@ export function wireServices(a: {
     identityService: new IdentityService(a.identity, authorizer, a.hsm, directory, { apiKeys, sigv4, tokenKeys, minting }),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: a.config.authFailuresPerCredential }),
     audit: auditWriter,
-    auditLog: new AuditService(a.auditStore, checkpointSigner, authorizer),
+    auditLog,
     health: new HealthService({
       pingDb: a.pingDb,
       hsm: a.hsm,

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
@@ -33,12 +34,19 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
     if (path === CONNECTOR_PATH) connectors.handleUpgrade(req, socket, head);
     else socket.destroy();
   });
+  // On AWS a schedule runs the sweeper; here the server does (each instance: its work is idempotent).
+  const sweeps = config.sweepIntervalMs
+    ? setInterval(() => {
+        void deps.sweeper.run(() => ({ requestId: `sweep-${randomUUID()}`, deadline: Date.now() + config.hsmTimeoutMs })).catch((err: Error) => log.error("sweep failed", { error: err.message }));
+      }, config.sweepIntervalMs).unref()
+    : undefined;
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${config.host}:${port}`,
     deps,
     hub: connectors,
     close: async () => {
+      clearInterval(sweeps);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       // Counts not yet written, queued audit records and the last checkpoints go out while the connectors can still sign.

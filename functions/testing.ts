@@ -1,6 +1,9 @@
 import { MemoryHsm } from "../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../shared/log.js";
+import { HsmCheckpointSigner } from "./audit/checkpoints.js";
 import { MemoryAuditStore } from "./audit/memory-store.js";
+import { SystemChanges } from "./audit/system-changes.js";
+import { AuditWriter } from "./audit/writer.js";
 import { loadFunctionsConfig } from "./config.js";
 import { wireServices, type Deps } from "./deps.js";
 import { hashApiKeySecret, newApiKey } from "./identity/api-keys.js";
@@ -11,6 +14,12 @@ import { MemoryGrantStore } from "./grants/memory-store.js";
 import { MemoryTenantStore } from "./tenants/memory-store.js";
 
 export const TEST_TENANT = "111122223333";
+
+/** Changes Tether makes by itself, recorded into an audit store in memory (for KeyService unit tests). */
+export function recordedChanges() {
+  const audit = new MemoryAuditStore();
+  return { audit, changes: new SystemChanges(new AuditWriter(audit, new HsmCheckpointSigner(new MemoryHsm()), silentLogger)) };
+}
 
 /** Deps on memory stores and MemoryHsm, for route and service unit tests. */
 export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string> } = {}) {

@@ -1,13 +1,14 @@
 import { verify as verifySignature } from "node:crypto";
 import { isKmsError } from "../../shared/errors.js";
 import { AUDIT_CHECKPOINT_KEY_LABEL, type HsmKeyRef, type HsmPort } from "../../shared/hsm/port.js";
-import { checkpointMessage, type Checkpoint } from "./record.js";
+import { checkpointGenesis, checkpointHash, checkpointMessage, type ChainHead, type Checkpoint } from "./record.js";
+import type { AuditStore } from "./store.js";
 
 /** The HSM-resident key that signs checkpoints, provisioned with the root key (see AUDIT_CHECKPOINT_KEY_LABEL). */
 export const CHECKPOINT_KEY: HsmKeyRef = { slot: "0", label: AUDIT_CHECKPOINT_KEY_LABEL };
 
 export interface CheckpointSigner {
-  sign(head: Omit<Checkpoint, "signature">): Promise<string>;
+  sign(body: Omit<Checkpoint, "signature">): Promise<string>;
   /** The signing key's public half (SPKI DER), read from the HSM. */
   publicKey(): Promise<Uint8Array>;
 }
@@ -27,9 +28,9 @@ export class HsmCheckpointSigner implements CheckpointSigner {
     private readonly key: HsmKeyRef = CHECKPOINT_KEY,
   ) {}
 
-  async sign(head: Omit<Checkpoint, "signature">): Promise<string> {
+  async sign(body: Omit<Checkpoint, "signature">): Promise<string> {
     await this.publicKey();
-    return Buffer.from(await this.hsm.sign(this.key, "ECDSA_SHA_256", checkpointMessage(head), "RAW", call())).toString("base64");
+    return Buffer.from(await this.hsm.sign(this.key, "ECDSA_SHA_256", checkpointMessage(body), "RAW", call())).toString("base64");
   }
 
   publicKey(): Promise<Uint8Array> {
@@ -50,6 +51,40 @@ export class HsmCheckpointSigner implements CheckpointSigner {
       if (!isKmsError(err, "AlreadyExistsException")) throw err;
     });
     return this.hsm.getPublicKey(this.key, call());
+  }
+}
+
+/**
+ * A tenant's checkpoint log: each checkpoint takes the next number after the last and links to
+ * it (a number another writer took meanwhile is retried with the next). Each signer remembers the
+ * highest number it has seen per tenant and signs it into its next checkpoint, so a log whose tail
+ * was deleted (and then continued) still shows it.
+ */
+export class CheckpointLog {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly signer: CheckpointSigner,
+  ) {}
+
+  async append(head: ChainHead): Promise<Checkpoint> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const last = await this.store.lastCheckpoint(head.tenant);
+      const seen = this.seen.get(head.tenant);
+      const body: Omit<Checkpoint, "signature"> = {
+        ...head,
+        n: (last?.n ?? 0) + 1,
+        prev: last ? checkpointHash(last) : checkpointGenesis(head.tenant),
+        ...(seen !== undefined ? { seen } : {}),
+      };
+      const checkpoint = { ...body, signature: await this.signer.sign(body) };
+      if (await this.store.putCheckpoint(checkpoint)) {
+        this.seen.set(head.tenant, Math.max(seen ?? 0, checkpoint.n));
+        return checkpoint;
+      }
+    }
+    throw new Error(`the checkpoint log of tenant ${head.tenant} is contended; retried later`);
   }
 }
 

@@ -10,7 +10,7 @@ import type { AuditQuery, AuditStore } from "./store.js";
  *   pk AUDIT#<tenant>#<writer>        sk <first seq, 12 digits>   a segment: consecutive records of one chain, written
  *                                                                  together (gsi1: AUDITDAY#<tenant>#<day> / <first time>#<writer>#<first seq>)
  *   pk AUDITCHAINS#<tenant>           sk <writer>                 every writer that wrote for the tenant
- *   pk AUDITCP#<tenant>#<writer>      sk <seq, 12 digits>         a signed checkpoint of that chain
+ *   pk AUDITCP#<tenant>               sk <n, 12 digits>           checkpoint n of the tenant's log (each names a chain and its head)
  *
  * Why segments: a group-committed batch is one conditional PutItem per chain (the records as one
  * JSON attribute), not one item per record in a transaction. On DynamoDB Local that is 8 ms
@@ -116,8 +116,22 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
-  async putCheckpoint(c: Checkpoint): Promise<void> {
-    await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `AUDITCP#${c.tenant}#${c.writer}`, sk: pad(c.seq), ...c }) }));
+  async lastCheckpoint(tenant: string): Promise<Checkpoint | undefined> {
+    const out = await this.db.send(
+      new QueryCommand({ TableName: this.table, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: marshall({ ":p": `AUDITCP#${tenant}` }), ScanIndexForward: false, Limit: 1, ConsistentRead: true }),
+    );
+    const item = out.Items?.[0];
+    return item ? Checkpoint.parse(stripKeys(unmarshall(item))) : undefined;
+  }
+
+  async putCheckpoint(c: Checkpoint): Promise<boolean> {
+    try {
+      await this.db.send(new PutItemCommand({ TableName: this.table, Item: marshall({ pk: `AUDITCP#${c.tenant}`, sk: pad(c.n), ...c }), ConditionExpression: "attribute_not_exists(pk)" }));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === "ConditionalCheckFailedException") return false;
+      throw err;
+    }
   }
 
   async writers(tenant: string): Promise<string[]> {
@@ -128,8 +142,12 @@ export class DynamoAuditStore implements AuditStore {
     return (await this.partition(`AUDIT#${tenant}#${writer}`)).flatMap(recordsOf);
   }
 
-  async checkpoints(tenant: string, writer: string): Promise<Checkpoint[]> {
-    return (await this.partition(`AUDITCP#${tenant}#${writer}`)).map((i) => Checkpoint.parse(stripKeys(i)));
+  /** An item that does not parse is left out: verify reports its number missing. */
+  async checkpoints(tenant: string): Promise<Checkpoint[]> {
+    return (await this.partition(`AUDITCP#${tenant}`)).flatMap((i) => {
+      const parsed = Checkpoint.safeParse(stripKeys(i));
+      return parsed.success ? [parsed.data] : [];
+    });
   }
 
   /**
@@ -141,7 +159,10 @@ export class DynamoAuditStore implements AuditStore {
     const earliest = new Date(Date.parse(q.from) - SEGMENT_SPAN_MS).toISOString();
     const lastDay = q.to.slice(0, 10);
     const matches = (r: AuditRecord) =>
-      r.time >= q.from && r.time <= q.to && (["keyId", "principalId", "action", "result"] as const).every((f) => q[f] === undefined || r[f] === q[f]);
+      r.time >= q.from &&
+      r.time <= q.to &&
+      (q.keyId === undefined || r.keyId === q.keyId || (r.keys ?? []).includes(q.keyId)) &&
+      (["principalId", "action", "result"] as const).every((f) => q[f] === undefined || r[f] === q[f]);
     let { day, from, skip } = q.cursor ? decodeCursor(q.cursor) : { day: earliest.slice(0, 10), from: earliest, skip: 0 };
     const records: AuditRecord[] = [];
     while (day <= lastDay) {

@@ -15,8 +15,14 @@ export class MemoryAuditStore implements AuditStore {
     this.records.push(...records);
   }
 
+  async lastCheckpoint(tenant: string) {
+    return (await this.checkpoints(tenant)).at(-1);
+  }
+
   async putCheckpoint(checkpoint: Checkpoint) {
+    if (this.checkpointList.some((c) => c.tenant === checkpoint.tenant && c.n === checkpoint.n)) return false;
     this.checkpointList.push(checkpoint);
+    return true;
   }
 
   async writers(tenant: string) {
@@ -27,14 +33,14 @@ export class MemoryAuditStore implements AuditStore {
     return this.records.filter((r) => r.tenant === tenant && r.writer === writer).sort((a, b) => a.seq - b.seq);
   }
 
-  async checkpoints(tenant: string, writer: string) {
-    return this.checkpointList.filter((c) => c.tenant === tenant && c.writer === writer);
+  async checkpoints(tenant: string) {
+    return this.checkpointList.filter((c) => c.tenant === tenant).sort((a, b) => a.n - b.n);
   }
 
   async query(tenant: string, q: AuditQuery) {
     const matching = this.records
       .filter((r) => r.tenant === tenant && r.time >= q.from && r.time <= q.to)
-      .filter((r) => (!q.keyId || r.keyId === q.keyId) && (!q.principalId || r.principalId === q.principalId) && (!q.action || r.action === q.action) && (!q.result || r.result === q.result))
+      .filter((r) => (!q.keyId || r.keyId === q.keyId || (r.keys ?? []).includes(q.keyId)) && (!q.principalId || r.principalId === q.principalId) && (!q.action || r.action === q.action) && (!q.result || r.result === q.result))
       .sort((a, b) => a.time.localeCompare(b.time));
     const start = q.cursor ? Number(Buffer.from(q.cursor, "base64url").toString()) : 0;
     const records = matching.slice(start, start + q.limit);

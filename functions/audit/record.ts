@@ -7,19 +7,30 @@ export const AuditEntry = z.object({
   requestId: z.string(),
   /** The caller's X-Request-Id, as given (a label, not an id Tether relies on). */
   clientRequestId: z.string().optional(),
+  /**
+   * "intent": written, durably, before a request that changes state does so; the request's own
+   * record (no phase) follows with its outcome. An intent without an outcome is a change that may
+   * or may not have happened (its outcome could not be recorded): the resource's state tells.
+   */
+  phase: z.literal("intent").optional(),
   /** "-" when no tenant was authenticated. */
   tenant: z.string(),
   principalId: z.string().optional(),
   credentialId: z.string().optional(),
   action: z.string(),
+  /** The key as the caller named it (an id, an ARN, an alias). */
   keyId: z.string().optional(),
-  /** "ok" or the error code. */
+  /** Every key the request resolved and used, by id: batch items, re-encryption's source and destination, a key named by alias or only by its ciphertext. */
+  keys: z.array(z.string()).optional(),
+  /** "ok", "pending" (an intent) or the error code. */
   result: z.string(),
   status: z.number().int(),
   sourceIp: z.string().optional(),
   durationMs: z.number(),
-  /** The request's encryption context (not secret, as in AWS CloudTrail). */
+  /** The request's encryption context (not secret, as in AWS CloudTrail); large values are recorded by their SHA-256. */
   encryptionContext: z.record(z.string(), z.string()).optional(),
+  /** Fields recorded in reduced form to keep the record bounded (see boundEntry). */
+  reduced: z.array(z.string()).optional(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
@@ -34,17 +45,30 @@ export const AuditRecord = AuditEntry.extend({
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
-/** A signed statement that a chain reached `seq` with head `hash`. */
+/**
+ * A signed statement that a chain reached `seq` with head `hash`. Checkpoints of all a tenant's
+ * chains form one log of their own, numbered (`n`) and linked (`prev`, the hash of checkpoint
+ * n-1): a checkpoint deleted from the middle leaves a gap, one altered breaks the link, and every
+ * chain a checkpoint names is found by verify even if its registry entry is gone.
+ */
 export const Checkpoint = z.object({
   tenant: z.string(),
+  n: z.number().int().min(1),
+  /** checkpointHash of checkpoint n-1 (the log's genesis value for n = 1). */
+  prev: z.string(),
   writer: z.string(),
   seq: z.number().int().min(1),
   hash: z.string(),
   time: z.string(),
+  /** Who signed: the writer itself, or the sweeper for a chain its writer left unsigned. */
+  by: z.enum(["writer", "sweeper"]),
+  /** The highest checkpoint number its signer had seen in this log before: above n-1, entries were deleted. */
+  seen: z.number().int().min(0).optional(),
   /** ECDSA P-256 / SHA-256 (DER, base64) by the HSM-resident checkpoint key over checkpointMessage(). */
   signature: z.string(),
 });
 export type Checkpoint = z.infer<typeof Checkpoint>;
+export type ChainHead = Pick<Checkpoint, "tenant" | "writer" | "seq" | "hash" | "time" | "by">;
 
 /**
  * The canonical encoding hashed for a record: JSON with keys sorted at every level and absent
@@ -67,5 +91,54 @@ export const genesis = (tenant: string, writer: string): string => sha256(`tethe
 /** The hash of a record: over everything but the hash itself (prev included, which links the chain). */
 export const recordHash = (r: Omit<AuditRecord, "hash">): string => sha256(canonical(r));
 
-/** What a checkpoint signs. */
-export const checkpointMessage = (c: Omit<Checkpoint, "signature">): Uint8Array => Buffer.from(canonical({ hash: c.hash, seq: c.seq, tenant: c.tenant, time: c.time, writer: c.writer, v: "tether-audit-checkpoint/1" }));
+/** The value `prev` holds for a tenant's first checkpoint. */
+export const checkpointGenesis = (tenant: string): string => sha256(`tether-audit-checkpoint-genesis\n${tenant}`);
+
+/** What a checkpoint signs: everything but the signature. */
+export const checkpointMessage = (c: Omit<Checkpoint, "signature">): Uint8Array =>
+  Buffer.from(canonical({ by: c.by, hash: c.hash, n: c.n, prev: c.prev, seen: c.seen, seq: c.seq, tenant: c.tenant, time: c.time, writer: c.writer, v: "tether-audit-checkpoint/2" }));
+
+/** What the next checkpoint's `prev` holds: a hash of this one, signature included. */
+export const checkpointHash = (c: Checkpoint): string => sha256(canonical(c));
+
+/** The most a record may weigh once bounded (DynamoDB takes 400 KB an item and 4 MB a transaction; a batch holds ≤ 100 records). */
+export const MAX_RECORD_BYTES = 8 * 1024;
+const MAX_CONTEXT_BYTES = 4 * 1024;
+const MAX_FIELD = 256;
+
+const digest = (value: string) => `sha256:${sha256(value)}`;
+
+/**
+ * A record bounded in size whatever the request: an encryption context over 4 KB keeps its keys
+ * with each long value replaced by its SHA-256 (and, if still too large, becomes one digest of
+ * its canonical form); over-long identifiers are replaced by their SHA-256. `reduced` names what
+ * was reduced, so an auditor can still match a known value by hashing it.
+ */
+export function boundEntry(e: AuditEntry): AuditEntry {
+  const reduced = new Set(e.reduced ?? []);
+  const short = (field: "action" | "keyId" | "principalId" | "credentialId" | "clientRequestId" | "sourceIp"): string | undefined => {
+    const value = e[field];
+    if (value === undefined || value.length <= MAX_FIELD) return value;
+    reduced.add(field);
+    return digest(value);
+  };
+  let context = e.encryptionContext;
+  if (context && Buffer.byteLength(canonical(context)) > MAX_CONTEXT_BYTES) {
+    reduced.add("encryptionContext");
+    const hashed = Object.fromEntries(Object.entries(context).map(([k, v]) => [k.length > 128 ? digest(k) : k, v.length > 64 ? digest(v) : v]));
+    context = Buffer.byteLength(canonical(hashed)) <= MAX_CONTEXT_BYTES ? hashed : { "tether:digest": digest(canonical(context)) };
+  }
+  const keys = e.keys && e.keys.length > 64 ? (reduced.add("keys"), [...e.keys.slice(0, 64), `…${e.keys.length - 64} more`]) : e.keys;
+  return {
+    ...e,
+    action: short("action") ?? e.action,
+    keyId: short("keyId"),
+    principalId: short("principalId"),
+    credentialId: short("credentialId"),
+    clientRequestId: short("clientRequestId"),
+    sourceIp: short("sourceIp"),
+    encryptionContext: context,
+    keys,
+    reduced: reduced.size ? [...reduced].sort() : undefined,
+  };
+}

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import { query } from "../http/validate.js";
 import type { AuditService } from "./service.js";
 
@@ -28,11 +29,11 @@ const RecordsQuery = z
 export const auditRoutes = (svc: AuditService) =>
   new Hono<AppEnv>()
     .get("/v1/audit/records", query(RecordsQuery), async (c) => {
-      c.set("audit", { action: "tether:ReadAudit" });
+      await note(c, { action: "tether:ReadAudit" });
       const page = await svc.query(principalOf(c), c.req.valid("query"));
       return c.json({ records: page.records, ...(page.cursor ? { nextCursor: page.cursor } : {}) });
     })
     .post("/v1/audit/verify", async (c) => {
-      c.set("audit", { action: "tether:VerifyAudit" });
+      await note(c, { action: "tether:VerifyAudit" });
       return c.json(await svc.verify(principalOf(c)));
     });

@@ -11,16 +11,20 @@ export type AuditQuery = {
   cursor?: string | undefined;
 };
 
-/** Hash-chained audit records, their writers' chains and signed checkpoints. */
+/** Hash-chained audit records, their writers' chains and the tenant's log of signed checkpoints. */
 export interface AuditStore {
   /** Writes a batch atomically (all or nothing): records in chain order, plus the chains they start. */
   append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string; createdAt: string }[]): Promise<void>;
-  putCheckpoint(checkpoint: Checkpoint): Promise<void>;
-  /** Every writer that ever wrote a record for the tenant (kept even if its records are deleted). */
+  /** Every writer registered as having written for the tenant. */
   writers(tenant: string): Promise<string[]>;
   /** One chain's records, in the order of their place (seq) in it. */
   chain(tenant: string, writer: string): Promise<AuditRecord[]>;
-  checkpoints(tenant: string, writer: string): Promise<Checkpoint[]>;
+  /** The last checkpoint of the tenant's log, read consistently. */
+  lastCheckpoint(tenant: string): Promise<Checkpoint | undefined>;
+  /** Adds checkpoint `n` to the tenant's log; false if another writer took `n` first. */
+  putCheckpoint(checkpoint: Checkpoint): Promise<boolean>;
+  /** The tenant's whole checkpoint log, in order of `n`. */
+  checkpoints(tenant: string): Promise<Checkpoint[]>;
   /** The tenant's records in a time range, filtered, oldest first, a page at a time. */
   query(tenant: string, q: AuditQuery): Promise<{ records: AuditRecord[]; cursor?: string }>;
 }

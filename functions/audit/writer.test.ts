@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../../shared/log.js";
-import { HsmCheckpointSigner } from "./checkpoints.js";
 import { MemoryAuditStore } from "./memory-store.js";
 import { canonical, genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
 import type { AuditStore } from "./store.js";
-import { verifyChain } from "./verify.js";
+import { CheckpointLog, HsmCheckpointSigner, type CheckpointSigner } from "./checkpoints.js";
+import type { Checkpoint } from "./record.js";
+import { verifyChain, verifyCheckpointLog } from "./verify.js";
 import { AuditLanes, AuditWriter } from "./writer.js";
 
 const entry = (i: number, tenant = "111122223333"): AuditEntry => ({
@@ -18,6 +19,14 @@ const entry = (i: number, tenant = "111122223333"): AuditEntry => ({
   status: 200,
   durationMs: 1,
 });
+
+/** Verifies the tenant's checkpoint log, then one writer's chain against the checkpoints that verified. */
+async function verifyWriter(store: MemoryAuditStore, signer: CheckpointSigner, writer: string, o: { records?: AuditRecord[]; log?: Checkpoint[] } = {}) {
+  const tenant = "111122223333";
+  const log = verifyCheckpointLog(tenant, o.log ?? (await store.checkpoints(tenant)), await signer.publicKey());
+  const chain = verifyChain(tenant, writer, o.records ?? (await store.chain(tenant, writer)), { checkpoints: log.valid.filter((c) => c.writer === writer), registered: true, signedBy: "" });
+  return { ...chain, problems: [...log.problems, ...chain.problems] };
+}
 
 const setup = (store: AuditStore = new MemoryAuditStore(), opts = {}) => {
   const hsm = new MemoryHsm();
@@ -57,6 +66,22 @@ describe("AuditWriter", () => {
     await writer.close();
   });
 
+  it("a write made as the previous batch completes is written too (it does not wait forever in the queue)", async () => {
+    // The caller's next write lands a few turns of the microtask queue after its first resolves:
+    // try each, since the window between the queue's last check and the drain's end is a few turns.
+    for (let turns = 0; turns < 8; turns++) {
+      const { writer } = setup();
+      const later = async () => {
+        for (let i = 0; i < turns; i++) await null;
+        await writer.write(entry(2));
+        return "written";
+      };
+      const second = await Promise.race([writer.write(entry(1)).then(later), new Promise((r) => setTimeout(() => r("stuck in the queue"), 1_000))]);
+      expect(second, `${turns} turns later`).toBe("written");
+      await writer.close();
+    }
+  });
+
   it("a batch that cannot be written fails its requests and leaves no hole in the chain", async () => {
     const store = new MemoryAuditStore();
     const { writer, signer } = setup(store, { retries: 2 });
@@ -68,7 +93,7 @@ describe("AuditWriter", () => {
     await writer.close();
     const chain = await store.chain("111122223333", writer.writer);
     expect(chain.map((r) => r.requestId)).toEqual(["req-1", "req-3"]);
-    const report = verifyChain("111122223333", writer.writer, chain, await store.checkpoints("111122223333", writer.writer), await signer.publicKey());
+    const report = await verifyWriter(store, signer, writer.writer);
     expect(report.problems).toEqual([]);
     expect(report.checkpointedSeq).toBe(2);
   });
@@ -83,7 +108,7 @@ describe("AuditLanes", () => {
     await lanes.close();
     const writers = await store.writers("111122223333");
     expect(writers).toHaveLength(3);
-    const reports = await Promise.all(writers.map(async (w) => verifyChain("111122223333", w, await store.chain("111122223333", w), await store.checkpoints("111122223333", w), await signer.publicKey())));
+    const reports = await Promise.all(writers.map((w) => verifyWriter(store, signer, w)));
     expect(reports.reduce((n, r) => n + r.records, 0)).toBe(90);
     expect(reports.every((r) => r.records > 0 && r.problems.length === 0 && r.uncheckpointed === 0)).toBe(true);
   });
@@ -96,7 +121,7 @@ describe("verify: every kind of tampering is detected and named", () => {
     for (let i = 1; i <= 10; i++) await writer.write(entry(i));
     await writer.close();
     const tenant = "111122223333";
-    const check = (records: AuditRecord[], checkpoints = store.checkpointList) => signer.publicKey().then((pk) => verifyChain(tenant, writer.writer, records, checkpoints, pk));
+    const check = (records: AuditRecord[], log = store.checkpointList) => verifyWriter(store, signer, writer.writer, { records, log });
     return { records: await store.chain(tenant, writer.writer), check, store };
   };
 
@@ -140,7 +165,28 @@ describe("verify: every kind of tampering is detected and named", () => {
     const { records, check, store } = await written();
     const last = store.checkpointList.at(-1);
     if (!last) throw new Error("no checkpoint");
-    const forged = [...store.checkpointList, { ...last, seq: 12, hash: "0".repeat(64) }];
-    expect((await check(records, forged)).problems).toEqual([expect.objectContaining({ seq: 12, problem: "forged-checkpoint" })]);
+    const forged = [...store.checkpointList, { ...last, n: last.n + 1, seq: 12, hash: "0".repeat(64) }];
+    expect((await check(records, forged)).problems).toEqual([expect.objectContaining({ seq: last.n + 1, problem: "forged-checkpoint" })]);
+  });
+
+  it("a checkpoint deleted from the log, and a log whose tail was deleted and then continued", async () => {
+    const { records, check, store } = await written();
+    const log = store.checkpointList;
+    expect(log.length).toBeGreaterThanOrEqual(2);
+    expect((await check(records, log.filter((c) => c.n !== 1))).problems).toEqual([expect.objectContaining({ seq: 1, problem: "missing-checkpoint" })]);
+  });
+
+  it("a log whose tail was deleted and then continued shows it: the signer had seen more", async () => {
+    const store = new MemoryAuditStore();
+    const { signer } = setup(store);
+    const log = new CheckpointLog(store, signer);
+    const head = { tenant: "111122223333", writer: "w", hash: "h".repeat(64), time: new Date().toISOString(), by: "writer" as const };
+    await log.append({ ...head, seq: 1 });
+    await log.append({ ...head, seq: 2 });
+    store.checkpointList.splice(1); // an attacker deletes checkpoint 2; the writer carries on
+    const continued = await log.append({ ...head, seq: 3 });
+    expect(continued).toMatchObject({ n: 2, seen: 2 });
+    const { problems } = verifyCheckpointLog("111122223333", store.checkpointList, await signer.publicKey());
+    expect(problems).toEqual([expect.objectContaining({ seq: 2, problem: "missing-checkpoint" })]);
   });
 });

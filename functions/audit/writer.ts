@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { KmsError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/log.js";
-import type { CheckpointSigner } from "./checkpoints.js";
-import { genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
+import { CheckpointLog, type CheckpointSigner } from "./checkpoints.js";
+import { boundEntry, genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
 import type { AuditStore } from "./store.js";
 
 /** Where audit entries go; `write` resolves once the entry is durable. */
@@ -20,8 +20,11 @@ export type AuditWriterOptions = { maxBatch?: number; checkpointEvery?: number; 
  * instance). Entries are group-committed: while one batch is being written, new entries queue
  * and go out together in the next, one atomic write per batch (at most `maxBatch`); each caller
  * is answered once its own entry is durable. A batch that cannot be written fails every request
- * in it and leaves the chain as it was, so a chain never has a hole. Chain heads are signed by an
- * HSM-resident key every `checkpointEvery` records or `checkpointMs`, off the request path.
+ * in it and leaves the chain as it was, so a chain never has a hole. Entries are bounded in size
+ * (boundEntry), so a batch always fits DynamoDB's limits. Chain heads are signed by an
+ * HSM-resident key into the tenant's checkpoint log every `checkpointEvery` records or
+ * `checkpointMs`, off the request path: by a timer, and by the next write after the interval
+ * (a frozen Lambda instance runs no timers; the sweeper signs what a writer never got to).
  */
 export class AuditWriter implements AuditSink {
   readonly writer = `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
@@ -29,24 +32,39 @@ export class AuditWriter implements AuditSink {
   private queue: Waiting[] = [];
   private flushing: Promise<void> | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
+  private lastRound = Date.now();
+  private readonly checkpoints: CheckpointLog;
   private readonly timer: NodeJS.Timeout;
   private readonly opts: Required<AuditWriterOptions>;
 
   constructor(
     private readonly store: AuditStore,
-    private readonly signer: CheckpointSigner,
+    signer: CheckpointSigner,
     private readonly log: Logger,
     opts: AuditWriterOptions = {},
   ) {
     this.opts = { maxBatch: 100, checkpointEvery: 100, checkpointMs: 5_000, retries: 3, ...opts };
+    this.checkpoints = new CheckpointLog(store, signer);
     this.timer = setInterval(() => void this.checkpoint(() => true), this.opts.checkpointMs);
     this.timer.unref();
   }
 
   write(entry: AuditEntry): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+      this.queue.push({ entry: boundEntry(entry), resolve, reject });
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts draining unless a drain runs. A write can land after a drain's last look at the queue
+   * and before it is marked finished: the drain's end looks again, or that write would wait forever.
+   */
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length) this.kick();
     });
   }
 
@@ -97,7 +115,8 @@ export class AuditWriter implements AuditSink {
       return;
     }
     for (const w of batch) w.resolve();
-    void this.checkpoint((c) => c.seq - c.checkpointedSeq >= this.opts.checkpointEvery);
+    const overdue = Date.now() - this.lastRound >= this.opts.checkpointMs;
+    void this.checkpoint((c) => overdue || c.seq - c.checkpointedSeq >= this.opts.checkpointEvery);
   }
 
   private async withRetries(write: () => Promise<void>): Promise<void> {
@@ -114,11 +133,12 @@ export class AuditWriter implements AuditSink {
   /** Signs the heads of the chains that `due` picks, one at a time, never two rounds at once. */
   private checkpoint(due: (c: Chain) => boolean): Promise<void> {
     this.checkpointing = this.checkpointing.then(async () => {
+      this.lastRound = Date.now();
       for (const [tenant, chain] of this.chains) {
         if (chain.seq === chain.checkpointedSeq || !due(chain)) continue;
-        const head = { tenant, writer: this.writer, seq: chain.seq, hash: chain.head, time: new Date().toISOString() };
+        const head = { tenant, writer: this.writer, seq: chain.seq, hash: chain.head, time: new Date().toISOString(), by: "writer" as const };
         try {
-          await this.store.putCheckpoint({ ...head, signature: await this.signer.sign(head) });
+          await this.checkpoints.append(head);
           const current = this.chains.get(tenant);
           if (current) current.checkpointedSeq = Math.max(current.checkpointedSeq, head.seq);
         } catch (err) {

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { KmsError } from "../../shared/errors.js";
+import { note } from "../http/audit.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { AwsOutcome, OPERATIONS, type Operation } from "./operations.js";
@@ -32,7 +33,7 @@ export const awsKmsRoutes = (services: Services) =>
       throw new KmsError("ValidationException", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
     }
     const input = parsed.data as { KeyId?: unknown; EncryptionContext?: Record<string, string>; GrantTokens?: string[] };
-    c.set("audit", { action: `kms:${name}`, ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) });
+    await note(c, { action: `kms:${name}`, ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) });
     const principal = { ...principalOf(c), ...(input.GrantTokens?.length ? { grantTokens: input.GrantTokens } : {}) };
     const out = await operation.run(services, principal, parsed.data, c.var.call);
     return c.body(JSON.stringify(out), 200, { "content-type": AWS_JSON });

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import { json, query } from "../http/validate.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
 import type { GrantService } from "./service.js";
@@ -26,24 +27,24 @@ const view = ({ tenant: _t, ...g }: GrantRecord) => g;
 export const grantRoutes = (svc: GrantService) =>
   new Hono<AppEnv>()
     .post("/v1/keys/:keyId/grants", json(CreateGrantBody), async (c) => {
-      c.set("audit", { action: "kms:CreateGrant", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:CreateGrant", keyId: c.req.param("keyId") });
       return c.json(await svc.create(principalOf(c), c.req.param("keyId"), c.req.valid("json")), 201);
     })
     .get("/v1/keys/:keyId/grants", async (c) => {
-      c.set("audit", { action: "kms:ListGrants", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:ListGrants", keyId: c.req.param("keyId") });
       return c.json({ grants: (await svc.list(principalOf(c), c.req.param("keyId"))).map(view) });
     })
     .delete("/v1/keys/:keyId/grants/:grantId", async (c) => {
-      c.set("audit", { action: "kms:RevokeGrant", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:RevokeGrant", keyId: c.req.param("keyId") });
       await svc.revoke(principalOf(c), c.req.param("keyId"), c.req.param("grantId"));
       return c.json({ revoked: c.req.param("grantId") });
     })
     .post("/v1/grants/retire", json(RetireBody), async (c) => {
-      c.set("audit", { action: "kms:RetireGrant" });
+      await note(c, { action: "kms:RetireGrant" });
       await svc.retire(principalOf(c), c.req.valid("json"));
       return c.json({ retired: true });
     })
     .get("/v1/grants/retirable", query(RetirableQuery), async (c) => {
-      c.set("audit", { action: "kms:ListRetirableGrants" });
+      await note(c, { action: "kms:ListRetirableGrants" });
       return c.json({ grants: (await svc.listRetirable(principalOf(c), c.req.valid("query").retiringPrincipal)).map(view) });
     });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import type { HealthService } from "./service.js";
 
 /**
@@ -15,7 +16,7 @@ export const healthRoutes = (svc: HealthService) =>
       return c.json(summary, summary.status === "down" ? 503 : 200);
     })
     .get("/v1/health", async (c) => {
-      c.set("audit", { action: "tether:ReadHealth" });
+      await note(c, { action: "tether:ReadHealth" });
       const report = await svc.detail(principalOf(c));
       return c.json(report, report.status === "down" ? 503 : 200);
     });

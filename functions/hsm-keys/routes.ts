@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { toB64 } from "../../shared/protocol/codec.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import { json, query } from "../http/validate.js";
 import { CreateHsmKeyBody, HsmDecryptBody, HsmEncryptBody, ListHsmKeysQuery, SignBody, VerifyBody } from "./schemas.js";
 import type { HsmKeyService } from "./service.js";
@@ -10,44 +11,44 @@ import type { HsmKeyService } from "./service.js";
 export const hsmKeyRoutes = (svc: HsmKeyService) =>
   new Hono<AppEnv>()
     .post("/v1/hsm-keys", json(CreateHsmKeyBody), async (c) => {
-      c.set("audit", { action: "kms:CreateKey" });
+      await note(c, { action: "kms:CreateKey" });
       const key = await svc.create(principalOf(c), c.req.valid("json"), c.var.call);
-      c.set("audit", { action: "kms:CreateKey", keyId: key.keyId });
+      await note(c, { action: "kms:CreateKey", keyId: key.keyId });
       return c.json({ key }, 201);
     })
     .get("/v1/hsm-keys", query(ListHsmKeysQuery), async (c) => {
-      c.set("audit", { action: "kms:ListKeys" });
+      await note(c, { action: "kms:ListKeys" });
       return c.json({ keys: await svc.list(principalOf(c), c.req.valid("query").slot, c.var.call) });
     })
     .delete("/v1/hsm-keys/:keyId", async (c) => {
-      c.set("audit", { action: "kms:DeleteKey", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:DeleteKey", keyId: c.req.param("keyId") });
       await svc.destroy(principalOf(c), c.req.param("keyId"), c.var.call);
       return c.json({ keyId: c.req.param("keyId"), destroyed: true });
     })
     .get("/v1/hsm-keys/:keyId/public-key", async (c) => {
-      c.set("audit", { action: "kms:GetPublicKey", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:GetPublicKey", keyId: c.req.param("keyId") });
       return c.json({ keyId: c.req.param("keyId"), publicKey: toB64(await svc.publicKey(principalOf(c), c.req.param("keyId"), c.var.call)) });
     })
     .post("/v1/hsm-keys/:keyId/encrypt", json(HsmEncryptBody), async (c) => {
-      c.set("audit", { action: "kms:Encrypt", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:Encrypt", keyId: c.req.param("keyId") });
       const b = c.req.valid("json");
       const ct = await svc.encrypt(principalOf(c), c.req.param("keyId"), b.algorithm, b.plaintext, b.encryptionContext, c.var.call);
       return c.json({ keyId: c.req.param("keyId"), ciphertextBlob: toB64(ct), algorithm: b.algorithm });
     })
     .post("/v1/hsm-keys/:keyId/decrypt", json(HsmDecryptBody), async (c) => {
-      c.set("audit", { action: "kms:Decrypt", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:Decrypt", keyId: c.req.param("keyId") });
       const b = c.req.valid("json");
       const pt = await svc.decrypt(principalOf(c), c.req.param("keyId"), b.algorithm, b.ciphertextBlob, b.encryptionContext, c.var.call);
       return c.json({ keyId: c.req.param("keyId"), plaintext: toB64(pt) });
     })
     .post("/v1/hsm-keys/:keyId/sign", json(SignBody), async (c) => {
-      c.set("audit", { action: "kms:Sign", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:Sign", keyId: c.req.param("keyId") });
       const b = c.req.valid("json");
       const sig = await svc.sign(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, c.var.call);
       return c.json({ keyId: c.req.param("keyId"), signature: toB64(sig), signingAlgorithm: b.signingAlgorithm });
     })
     .post("/v1/hsm-keys/:keyId/verify", json(VerifyBody), async (c) => {
-      c.set("audit", { action: "kms:Verify", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:Verify", keyId: c.req.param("keyId") });
       const b = c.req.valid("json");
       const valid = await svc.verify(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, b.signature, c.var.call);
       return c.json({ keyId: c.req.param("keyId"), signatureValid: valid, signingAlgorithm: b.signingAlgorithm });

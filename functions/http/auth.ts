@@ -29,7 +29,7 @@ export const authenticate = (authenticator: Authenticator, throttle: AuthThrottl
       const principal = await authenticator.authenticate(req);
       throttle.succeeded(credential);
       const grantTokens = grantTokensOf(c.req.header("x-tether-grant-tokens"));
-      c.set("principal", { ...principal, ...(source !== "unknown" ? { sourceIp: source } : {}), ...(grantTokens.length ? { grantTokens } : {}) });
+      c.set("principal", { ...principal, keysUsed: new Set(), ...(source !== "unknown" ? { sourceIp: source } : {}), ...(grantTokens.length ? { grantTokens } : {}) });
     } catch (err) {
       if (isKmsError(err, "AuthenticationFailedException")) throttle.failed(source, credential);
       throw err;

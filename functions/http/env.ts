@@ -14,6 +14,8 @@ export type AppEnv = {
     call: CallOpts;
     principal: Principal | undefined;
     audit: AuditNote;
+    /** Makes the request's intent record durable (once); see http/audit.ts `note`. */
+    intend: () => Promise<void>;
     /** Server-Timing entries of this request (see timePhase). */
     timings: string[];
   };

@@ -21,6 +21,7 @@ export const requestContext = (log: Logger, hsmTimeoutMs: number): MiddlewareHan
     c.set("principal", undefined);
     // Until a route names its action (and for requests refused before it does): what was asked.
     c.set("audit", { action: `${c.req.method} ${c.req.path.slice(0, 256)}` });
+    c.set("intend", () => Promise.reject(new Error("a state change outside the audit trail")));
     c.set("timings", []);
     c.header("x-request-id", requestId);
     const started = performance.now();

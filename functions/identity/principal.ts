@@ -19,4 +19,6 @@ export type Principal = {
   sourceIp?: string;
   /** Grant tokens the request carries (X-Tether-Grant-Tokens, or the AWS protocol's GrantTokens). */
   grantTokens?: readonly string[];
+  /** The keys this request resolved (by id), whatever named them: its audit record lists them. */
+  keysUsed?: Set<string>;
 };

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import { json } from "../http/validate.js";
 import { Role } from "./principal.js";
 import type { IdentityService } from "./service.js";
@@ -17,55 +18,55 @@ const ForPrincipalBody = z.object({ principalId: PrincipalId }).strict();
 export const identityRoutes = (svc: IdentityService) =>
   new Hono<AppEnv>()
     .post("/v1/principals", json(CreatePrincipalBody), async (c) => {
-      c.set("audit", { action: "tether:CreatePrincipal" });
+      await note(c, { action: "tether:CreatePrincipal" });
       return c.json({ principal: await svc.createPrincipal(principalOf(c), c.req.valid("json")) }, 201);
     })
     .get("/v1/principals", async (c) => {
-      c.set("audit", { action: "tether:ListPrincipals" });
+      await note(c, { action: "tether:ListPrincipals" });
       return c.json({ principals: await svc.listPrincipals(principalOf(c)) });
     })
     .get("/v1/principals/:id", async (c) => {
-      c.set("audit", { action: "tether:GetPrincipal" });
+      await note(c, { action: "tether:GetPrincipal" });
       return c.json({ principal: await svc.getPrincipal(principalOf(c), c.req.param("id")) });
     })
     .patch("/v1/principals/:id", json(UpdatePrincipalBody), async (c) => {
-      c.set("audit", { action: "tether:UpdatePrincipal" });
+      await note(c, { action: "tether:UpdatePrincipal" });
       return c.json({ principal: await svc.updatePrincipal(principalOf(c), c.req.param("id"), c.req.valid("json")) });
     })
     .delete("/v1/principals/:id", async (c) => {
-      c.set("audit", { action: "tether:DeletePrincipal" });
+      await note(c, { action: "tether:DeletePrincipal" });
       await svc.deletePrincipal(principalOf(c), c.req.param("id"));
       return c.json({ deleted: c.req.param("id") });
     })
     .post("/v1/api-keys", json(ForPrincipalBody), async (c) => {
-      c.set("audit", { action: "tether:CreateApiKey" });
+      await note(c, { action: "tether:CreateApiKey" });
       const out = await svc.createApiKey(principalOf(c), c.req.valid("json"));
       return c.json({ apiKey: out.apiKey, token: out.token, note: "the token is shown once; keep it" }, 201);
     })
     .get("/v1/api-keys", async (c) => {
-      c.set("audit", { action: "tether:ListApiKeys" });
+      await note(c, { action: "tether:ListApiKeys" });
       return c.json({ apiKeys: await svc.listApiKeys(principalOf(c)) });
     })
     .delete("/v1/api-keys/:id", async (c) => {
-      c.set("audit", { action: "tether:DeleteApiKey" });
+      await note(c, { action: "tether:DeleteApiKey" });
       await svc.deleteApiKey(principalOf(c), c.req.param("id"));
       return c.json({ deleted: c.req.param("id") });
     })
     .post("/v1/access-keys", json(ForPrincipalBody), async (c) => {
-      c.set("audit", { action: "tether:CreateAccessKey" });
+      await note(c, { action: "tether:CreateAccessKey" });
       const key = await svc.createAccessKey(principalOf(c), c.req.valid("json"), c.var.call);
       return c.json({ accessKey: key, note: "the secret access key is shown once; keep it" }, 201);
     })
     .get("/v1/access-keys", async (c) => {
-      c.set("audit", { action: "tether:ListAccessKeys" });
+      await note(c, { action: "tether:ListAccessKeys" });
       return c.json({ accessKeys: await svc.listAccessKeys(principalOf(c)) });
     })
     .delete("/v1/access-keys/:id", async (c) => {
-      c.set("audit", { action: "tether:DeleteAccessKey" });
+      await note(c, { action: "tether:DeleteAccessKey" });
       await svc.deleteAccessKey(principalOf(c), c.req.param("id"));
       return c.json({ deleted: c.req.param("id") });
     })
     .post("/v1/tokens", async (c) => {
-      c.set("audit", { action: "tether:CreateSessionToken" });
+      await note(c, { action: "tether:CreateSessionToken" });
       return c.json(await svc.issueToken(principalOf(c)), 201);
     });

@@ -5,6 +5,7 @@ import { PolicyAuthorizer, storedPolicies } from "../policy/authorizer.js";
 import { EncryptionBudget } from "./encryption-budget.js";
 import { MemoryKeyStore } from "./memory-store.js";
 import { KeyService } from "./service.js";
+import { recordedChanges } from "../testing.js";
 
 const admin: Principal = { tenant: "111122223333", principalId: "admin", roles: ["tenantAdmin"], credentialId: "c" };
 const call = () => ({ requestId: "r", deadline: Date.now() + 5_000 });
@@ -18,7 +19,7 @@ describe("EncryptionBudget", () => {
       writes += 1;
       return reserve(...args);
     };
-    const keys = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 10 });
+    const keys = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 10, changes: recordedChanges().changes });
     const budget = new EncryptionBudget(store, { blockSize: 10, rotateAfter: 25 }, (k, c) => keys.rotateFromBudget(k, c));
     const key = await keys.create(admin, {}, call());
 

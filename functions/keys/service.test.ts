@@ -4,6 +4,7 @@ import { PolicyAuthorizer, storedPolicies } from "../policy/authorizer.js";
 import type { Principal } from "../identity/principal.js";
 import { MemoryKeyStore } from "./memory-store.js";
 import { KeyService } from "./service.js";
+import { recordedChanges } from "../testing.js";
 
 const admin: Principal = { tenant: "111122223333", principalId: "admin", roles: ["tenantAdmin"], credentialId: "c" };
 const call = () => ({ requestId: "r", deadline: Date.now() + 5_000 });
@@ -11,8 +12,9 @@ const call = () => ({ requestId: "r", deadline: Date.now() + 5_000 });
 describe("KeyService.sweep (with a clock)", () => {
   it("destroys keys past their deletion window and rotates keys whose period is due", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
+    const recorded = recordedChanges();
     const store = new MemoryKeyStore();
-    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
+    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, changes: recorded.changes, now: () => now });
     const doomed = await svc.create(admin, {}, call());
     const rotating = await svc.create(admin, { rotationPeriodDays: 90 }, call());
     const untouched = await svc.create(admin, {}, call());
@@ -25,6 +27,11 @@ describe("KeyService.sweep (with a clock)", () => {
     expect(await svc.sweep(admin.tenant, call())).toEqual({ destroyed: [doomed.keyId], rotated: [], dead: [doomed.keyId] });
     expect((await store.get(admin.tenant, doomed.keyId))?.state).toBe("Destroyed");
     expect((await store.getVersion(admin.tenant, doomed.keyId, 1))?.wrapped).toBeUndefined();
+    // Tether's own change, recorded as a request's would be: intent first, then the outcome.
+    expect(recorded.audit.records.filter((r) => r.keyId === doomed.keyId).map((r) => [r.action, r.phase ?? "outcome", r.result, r.principalId])).toEqual([
+      ["kms:DeleteKey", "intent", "pending", "tether:system"],
+      ["kms:DeleteKey", "outcome", "ok", "tether:system"],
+    ]);
 
     now += 83 * 86_400_000;
     expect((await svc.sweep(admin.tenant, call())).rotated).toEqual([rotating.keyId]);
@@ -37,8 +44,9 @@ describe("KeyService.sweep (with a clock)", () => {
 describe("KeyService: rotation applied on use", () => {
   it("adds exactly one version however many requests find the rotation due at once", async () => {
     let now = Date.parse("2026-01-01T00:00:00Z");
+    const recorded = recordedChanges();
     const store = new MemoryKeyStore();
-    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, now: () => now });
+    const svc = new KeyService(store, new MemoryHsm(), new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined), { region: "us-east-1", metadataTtlMs: 0, maxCachedKeys: 100, changes: recorded.changes, now: () => now });
     const key = await svc.create(admin, { rotationPeriodDays: 90 }, call());
     now += 91 * 86_400_000;
     const used = await Promise.all(Array.from({ length: 20 }, () => svc.forUse(admin, key.keyId, "kms:Encrypt", call())));

@@ -15,6 +15,7 @@ import { newImportParameters, openImportedMaterial } from "./import.js";
 import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
 import { checkNewPolicy } from "../policy/lockout.js";
+import type { SystemChanges } from "../audit/system-changes.js";
 
 export type KeyFilter = {
   state?: string | undefined;
@@ -44,7 +45,15 @@ export type CreateKeyInput = {
   bypassPolicyLockoutSafetyCheck?: boolean | undefined;
 };
 
-export type KeyServiceOptions = { region: string; metadataTtlMs: number; maxCachedKeys: number; usageFlushMs?: number; now?: () => number };
+export type KeyServiceOptions = {
+  region: string;
+  metadataTtlMs: number;
+  maxCachedKeys: number;
+  /** Where changes Tether makes by itself (destruction after the window, automatic rotation) are recorded first. */
+  changes: Pick<SystemChanges, "record">;
+  usageFlushMs?: number;
+  now?: () => number;
+};
 
 const DAY_MS = 86_400_000;
 const notFound = (keyId: string) => new KmsError("NotFoundException", `key ${keyId} does not exist`);
@@ -328,9 +337,10 @@ export class KeyService {
    */
   async forUse(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, encryptionContext?: EncryptionContext): Promise<KeyRecord> {
     let key = await this.cached(principal.tenant, keyId);
+    principal.keysUsed?.add(key.keyId);
     await this.authorizer.authorizeKey({ principal, action, key, encryptionContext });
-    if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroy(key);
-    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.addVersion(key.tenant, key.keyId, call, "AUTOMATIC", key.primaryVersion);
+    if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroyDue(key, call);
+    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.rotateDue(key, call);
     this.usageRecorder.record(key.tenant, key.keyId, action.slice(4));
     return key;
   }
@@ -354,19 +364,31 @@ export class KeyService {
       const page = await this.store.list(tenant, 100, cursor);
       for (const k of page.items) {
         if (k.state === "PendingDeletion" && k.deletionDate && Date.parse(k.deletionDate) <= this.now()) {
-          await this.destroy(k);
+          await this.destroyDue(k, call);
           destroyed.push(k.keyId);
           dead.push(k.keyId);
         } else if (k.state === "Destroyed") {
           dead.push(k.keyId);
         } else if (k.state === "Enabled" && k.nextRotationAt && Date.parse(k.nextRotationAt) <= this.now()) {
-          await this.addVersion(k.tenant, k.keyId, call, "AUTOMATIC", k.primaryVersion);
+          await this.rotateDue(k, call);
           rotated.push(k.keyId);
         }
       }
       cursor = page.cursor;
     } while (cursor);
     return { destroyed, rotated, dead };
+  }
+
+  /** Destruction after the deletion window, recorded as Tether's own change. */
+  private destroyDue(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
+    return this.opts.changes.record({ tenant: key.tenant, action: "kms:DeleteKey", keyId: key.keyId, requestId: call.requestId }, () => this.destroy(key));
+  }
+
+  /** Automatic rotation (its period came, or its version's encryption budget ran out), recorded as Tether's own change. */
+  private rotateDue(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
+    return this.opts.changes.record({ tenant: key.tenant, action: "kms:RotateKey", keyId: key.keyId, requestId: call.requestId }, () =>
+      this.addVersion(key.tenant, key.keyId, call, "AUTOMATIC", key.primaryVersion),
+    );
   }
 
   private async destroy(key: KeyRecord): Promise<KeyRecord> {
@@ -381,7 +403,7 @@ export class KeyService {
 
   /** Rotates a key whose version used up its encryption budget, unless another instance already did. */
   rotateFromBudget(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
-    return this.addVersion(key.tenant, key.keyId, call, "AUTOMATIC", key.primaryVersion);
+    return this.rotateDue(key, call);
   }
 
   /**
@@ -428,6 +450,7 @@ export class KeyService {
   /** As `authorized`, with the decision (a policy statement or a grant). */
   async access(principal: Principal, keyId: string, action: KeyAction, facts: Pick<KeyAccess, "requestTags" | "tagKeys" | "encryptionContext"> = {}): Promise<{ key: KeyRecord; decision: Decision }> {
     const key = await this.fresh(principal.tenant, keyId);
+    principal.keysUsed?.add(key.keyId);
     return { key, decision: await this.authorizer.authorizeKey({ principal, action, key, ...facts }) };
   }
 

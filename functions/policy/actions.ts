@@ -78,6 +78,44 @@ export const rolesAllow = (roles: readonly Role[], action: string): boolean => {
 };
 const ROLES_BY_ACTION = new Map<string, readonly Role[]>(Object.entries(KEY_ACTIONS).map(([a, roles]) => [a.toLowerCase(), roles]));
 
+/**
+ * Actions that change state. A request for one is recorded in the audit trail, durably, before it
+ * changes anything (an "intent" record), so that no change happens unrecorded.
+ */
+export const STATE_CHANGING: ReadonlySet<string> = new Set([
+  "kms:CreateKey",
+  "kms:UpdateKeyDescription",
+  "kms:EnableKey",
+  "kms:DisableKey",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+  "kms:DeleteKey",
+  "kms:CreateAlias",
+  "kms:UpdateAlias",
+  "kms:DeleteAlias",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:EnableKeyRotation",
+  "kms:DisableKeyRotation",
+  "kms:RotateKeyOnDemand",
+  "kms:PutKeyPolicy",
+  "kms:CreateGrant",
+  "kms:RevokeGrant",
+  "kms:RetireGrant",
+  "kms:ImportKeyMaterial",
+  "kms:DeleteImportedKeyMaterial",
+  "tether:CreatePrincipal",
+  "tether:UpdatePrincipal",
+  "tether:DeletePrincipal",
+  "tether:CreateApiKey",
+  "tether:DeleteApiKey",
+  "tether:CreateAccessKey",
+  "tether:DeleteAccessKey",
+  "tether:CreateSessionToken",
+  "tether:CreateTenant",
+  "tether:SetOidcProvider",
+]);
+
 /** Operations a grant may allow (AWS's names, without the `kms:` prefix). */
 export const GRANT_OPERATIONS = [
   "Encrypt",

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { note } from "../http/audit.js";
 import { EncryptionContext, json, PolicyJson } from "../http/validate.js";
 import { Role } from "../identity/principal.js";
 import { KEY_ACTIONS, type KeyAction } from "./actions.js";
@@ -29,27 +30,27 @@ const parsed = (text: string): unknown => JSON.parse(text);
 export const policyRoutes = (svc: KeyPolicyService) =>
   new Hono<AppEnv>()
     .get("/v1/keys/:keyId/policy", async (c) => {
-      c.set("audit", { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
       const { policy, policyVersion } = await svc.get(principalOf(c), c.req.param("keyId"));
       return c.json({ policy: parsed(policy), policyVersion });
     })
     .put("/v1/keys/:keyId/policy", json(PutPolicyBody), async (c) => {
-      c.set("audit", { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
       return c.json({ policyVersion: await svc.put(principalOf(c), c.req.param("keyId"), body.policy, body.bypassPolicyLockoutSafetyCheck) });
     })
     .get("/v1/keys/:keyId/policy/versions", async (c) => {
-      c.set("audit", { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
       return c.json(await svc.versions(principalOf(c), c.req.param("keyId")));
     })
     .post("/v1/keys/:keyId/policy/rollback", json(RollbackBody), async (c) => {
-      c.set("audit", { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
+      await note(c, { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
       return c.json({ policyVersion: await svc.rollback(principalOf(c), c.req.param("keyId"), body.version, body.bypassPolicyLockoutSafetyCheck) });
     })
     .post("/v1/policy/simulate", json(SimulateBody), async (c) => {
       const body = c.req.valid("json");
-      c.set("audit", { action: "tether:SimulatePolicy", keyId: body.keyId });
+      await note(c, { action: "tether:SimulatePolicy", keyId: body.keyId });
       const decision = await svc.simulate(principalOf(c), { ...body, action: body.action as KeyAction });
       return c.json({ decision: decision.allowed ? "Allow" : "Deny", decidedBy: decision.decidedBy, policyVersion: decision.policyVersion });
     });

@@ -11,6 +11,8 @@ export type SweepReport = {
   rotated: string[];
   grantsRemoved: number;
   tokenKeysRetired: string[];
+  /** Audit chains signed because their writers left them unsigned. */
+  chainsSigned: number;
   /** Tenants whose sweep failed (the next run tries again); the others are done. */
   failed: string[];
 };
@@ -22,6 +24,7 @@ export type SweeperDeps = {
   keys: KeyService;
   grants: GrantStore;
   tokenKeys: SessionTokenKeys;
+  audit: { signIdleChains(tenant: string): Promise<string[]> };
   log: Logger;
 };
 
@@ -31,7 +34,8 @@ export type SweeperDeps = {
  * - destroys keys whose deletion window has passed (crypto-shredding) and rotates keys whose
  *   automatic-rotation period is due;
  * - removes the grants of destroyed keys;
- * - retires session-token signing keys no unexpired token can need.
+ * - retires session-token signing keys no unexpired token can need;
+ * - signs the audit chains their writers left unsigned (a frozen Lambda instance, a crash).
  */
 export class Sweeper {
   constructor(private readonly d: SweeperDeps) {}
@@ -39,7 +43,7 @@ export class Sweeper {
   async run(call: () => CallOpts): Promise<SweepReport> {
     const tenantIds = new Set((await this.d.tenants.list()).map((t) => t.tenantId));
     if (this.d.operatorTenant) tenantIds.add(this.d.operatorTenant);
-    const report: SweepReport = { tenants: tenantIds.size, destroyed: [], rotated: [], grantsRemoved: 0, tokenKeysRetired: [], failed: [] };
+    const report: SweepReport = { tenants: tenantIds.size, destroyed: [], rotated: [], grantsRemoved: 0, tokenKeysRetired: [], chainsSigned: 0, failed: [] };
     for (const tenant of tenantIds) {
       try {
         const swept = await this.d.keys.sweep(tenant, call());
@@ -50,6 +54,7 @@ export class Sweeper {
             if (await this.d.grants.delete(tenant, keyId, g.grantId)) report.grantsRemoved += 1;
           }
         }
+        report.chainsSigned += (await this.d.audit.signIdleChains(tenant)).length;
       } catch (err) {
         report.failed.push(tenant);
         this.d.log.error("sweep failed for a tenant", { tenant, error: (err as Error).message });

@@ -1,5 +1,5 @@
 /// <reference path="../../.sst/platform/config.d.ts" />
-import { manageConnections, tableItems, tableReadWrite } from "./permissions";
+import { manageConnections, tableAccess } from "./permissions";
 
 export type TetherFunctions = { http: sst.aws.Function; hub: sst.aws.Function; sweeper: sst.aws.Function };
 
@@ -31,7 +31,7 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
       handler: "functions/lambda.handler",
       memory: "1024 MB",
       timeout: "29 seconds",
-      permissions: [tableReadWrite(a.table), manageConnections(a.connectors)],
+      permissions: [tableAccess(a.table, "http"), manageConnections(a.connectors)],
     }),
     hub: new sst.aws.Function("Hub", {
       ...common,
@@ -39,7 +39,7 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
       handler: "functions/lambda-hub.handler",
       memory: "256 MB",
       timeout: "10 seconds",
-      permissions: [tableItems(a.table), manageConnections(a.connectors)],
+      permissions: [tableAccess(a.table, "hub"), manageConnections(a.connectors)],
     }),
     sweeper: new sst.aws.Function("Sweeper", {
       ...common,
@@ -47,7 +47,7 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
       handler: "functions/lambda-sweeper.handler",
       memory: "512 MB",
       timeout: "5 minutes",
-      permissions: [tableReadWrite(a.table), manageConnections(a.connectors)],
+      permissions: [tableAccess(a.table, "sweeper"), manageConnections(a.connectors)],
     }),
   };
 }

@@ -4,27 +4,15 @@
  * Least-privilege IAM statements, one builder per capability, so each function gets exactly the
  * ones it uses (see functions.ts). Typechecked by `npm run typecheck:infra`; nothing is deployed here.
  */
+import type { LambdaName } from "./bundle";
+import { TABLE_ACTIONS } from "./iam-actions";
+
 type Statement = { actions: string[]; resources: $util.Input<string>[] };
 
-/** Reads and writes of items (transactions are authorised per item action); listings on the table and its indexes. */
-export const tableReadWrite = (table: sst.aws.Dynamo): Statement => ({
-  actions: [
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-  ],
-  resources: [table.arn, $interpolate`${table.arn}/index/*`],
-});
-
-/** The connector hub's own items: connections and replies (no listings, no transactions). */
-export const tableItems = (table: sst.aws.Dynamo): Statement => ({
-  actions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
-  resources: [table.arn],
+/** A function's DynamoDB actions (iam-actions.ts) on the table, and on its indexes for those that list. */
+export const tableAccess = (table: sst.aws.Dynamo, fn: LambdaName): Statement => ({
+  actions: [...TABLE_ACTIONS[fn]],
+  resources: TABLE_ACTIONS[fn].includes("dynamodb:Query") ? [table.arn, $interpolate`${table.arn}/index/*`] : [table.arn],
 });
 
 /** PostToConnection and DeleteConnection on the connectors' WebSocket API, and nothing else. */

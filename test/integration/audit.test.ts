@@ -5,7 +5,8 @@ import { localClient } from "../../infra/local/dynamodb.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
-type Report = { ok: boolean; chains: { writer: string; records: number; lastSeq: number; checkpointedSeq: number; problems: { seq: number; requestId?: string; problem: string }[] }[] };
+type Problem = { seq: number; requestId?: string; problem: string };
+type Report = { ok: boolean; problems: Problem[]; chains: { writer: string; records: number; lastSeq: number; checkpointedSeq: number; problems: Problem[] }[] };
 
 describe("audit: one record per request, hash-chained, HSM-signed checkpoints, tampering named (DynamoDB Local, SoftHSM)", () => {
   let stack: TestStack;
@@ -142,11 +143,14 @@ describe("audit: one record per request, hash-chained, HSM-signed checkpoints, t
       await restore();
       expect(await problems()).toEqual([]);
 
-      const checkpoints = await client.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: `AUDITCP#${stack.tenant}#${chain.writer}` } } }));
+      // A checkpoint appended to the tenant's log with an edited head: its signature no longer verifies.
+      const checkpoints = await client.send(new QueryCommand({ TableName: stack.tableName, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: { ":p": { S: `AUDITCP#${stack.tenant}` } }, ConsistentRead: true }));
       const last = checkpoints.Items?.at(-1) as Record<string, { S?: string; N?: string }>;
-      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...last, sk: { S: "999999999999" }, seq: { N: "999999" } } as never }));
-      const forged = (await verify()).chains.find((c) => c.writer === chain.writer)?.problems ?? [];
-      expect(forged).toEqual([expect.objectContaining({ seq: 999999, problem: "forged-checkpoint" })]);
+      const n = Number(last.n?.N) + 1;
+      await client.send(new PutItemCommand({ TableName: stack.tableName, Item: { ...last, sk: { S: String(n).padStart(12, "0") }, n: { N: String(n) }, seq: { N: "999999" } } as never }));
+      const forged = await verify();
+      expect(forged.problems).toEqual([expect.objectContaining({ seq: n, problem: "forged-checkpoint" })]);
+      expect(forged.chains.find((c) => c.writer === chain.writer)?.problems).toEqual([]);
     } finally {
       client.destroy();
     }

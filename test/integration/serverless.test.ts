@@ -15,13 +15,15 @@ import { buildHubEvents } from "../../functions/deps.js";
 import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
-import { bundleForNode, LAMBDA_ENTRIES } from "../../infra/aws/bundle.js";
+import { bundleForNode, LAMBDA_ENTRIES, type LambdaName } from "../../infra/aws/bundle.js";
+import { TABLE_ACTIONS } from "../../infra/aws/iam-actions.js";
 import { runAdmin } from "../../infra/admin.js";
 import { randomTenantId } from "../../infra/local/bootstrap.js";
 import { decodeHeader } from "../../shared/crypto/envelope.js";
 import { createLogger } from "../../shared/log.js";
 import { challengeMessage, PROTOCOL_VERSION } from "../../shared/protocol/frames.js";
 import { startHttpApi, startWebSocketApi, type HttpHandler, type WebSocketApi } from "../support/apigw-emulator.js";
+import { recordDynamo, type DynamoRecorder } from "../support/dynamo-recorder.js";
 import { rememberOutput, rememberSecrets } from "../support/leak-ledger.js";
 import { accessKeyFor, backends, freshTables, startConnector, type ConnectorProcess } from "../support/stack.js";
 
@@ -54,8 +56,11 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
   };
   let a: Caller;
   let b: Caller;
+  /** Each function's DynamoDB traffic goes through its own recorder: what it calls must be what infra/aws grants it. */
+  const recorders = {} as Record<LambdaName, DynamoRecorder>;
 
   beforeAll(async () => {
+    for (const fn of Object.keys(LAMBDA_ENTRIES) as LambdaName[]) recorders[fn] = await recordDynamo(backends().dynamoEndpoint);
     tableName = await freshTables();
     tenant = randomTenantId();
     let hub: (event: Record<string, unknown>) => Promise<{ statusCode: number }> = async () => ({ statusCode: 503 });
@@ -73,12 +78,13 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
       AWS_SECRET_ACCESS_KEY: "function-role-secret",
     });
     config = loadFunctionsConfig();
+    const through = (fn: LambdaName) => loadFunctionsConfig({ ...process.env, TETHER_DYNAMO_ENDPOINT: recorders[fn].endpoint });
     const log = createLogger({ name: "lambda", level: "debug", destination: { write: (line) => rememberOutput("lambda", line) } });
-    hub = createHubHandler(buildHubEvents(config, log));
+    hub = createHubHandler(buildHubEvents(through("hub"), log));
     const { createHttpHandler } = await import("../../functions/lambda.js");
     // Two instances of the HTTP function, each with its own caches, as Lambda runs them.
     for (let i = 0; i < 2; i++) {
-      const handle = createHttpHandler(config, log);
+      const handle = createHttpHandler(through("http"), log);
       httpApis.push(await startHttpApi((event) => handle(event as never) as ReturnType<HttpHandler>));
     }
     a = callerFor(httpApis[0]?.url as string);
@@ -101,6 +107,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     await connector?.stop();
     for (const api of httpApis) await api.close();
     await wsApi?.close();
+    for (const r of Object.values(recorders)) await r.close();
   });
 
   it("a connector authenticates through the WebSocket API and is registered ready in DynamoDB", async () => {
@@ -255,7 +262,11 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
       );
     }
     client.destroy();
+    // The sweeper's module reads its configuration from the environment when it loads.
+    const shared = process.env.TETHER_DYNAMO_ENDPOINT;
+    process.env.TETHER_DYNAMO_ENDPOINT = recorders.sweeper.endpoint;
     const { handler } = await import("../../functions/lambda-sweeper.js");
+    process.env.TETHER_DYNAMO_ENDPOINT = shared;
     const report = await handler();
     expect(report.destroyed).toContain(doomed);
     expect(report.rotated).toContain(rotating);
@@ -288,7 +299,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
         isBase64Encoded: false,
       });
       expect(health.statusCode).toBe(200);
-      expect(JSON.parse(health.body ?? "{}")).toMatchObject({ status: "ok", hsm: { connectors: 1, rootKeyOk: true } });
+      expect(JSON.parse(health.body ?? "{}")).toEqual({ status: "ok", dynamodb: { status: "up" }, hsm: { status: "up" } });
       expect(await invoke(LAMBDA_ENTRIES.hub, { requestContext: { eventType: "MESSAGE" } })).toMatchObject({ statusCode: 400 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -313,5 +324,15 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const t0 = Date.now();
     expect((await a("POST", "/v1/random", { numberOfBytes: 8 })).body.__type).toBe("HsmUnavailableException");
     expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
+  // Last: by now every function has served its part of the suite above.
+  it("every DynamoDB action each function called is granted to it in infra/aws (least privilege holds in practice)", () => {
+    for (const fn of Object.keys(LAMBDA_ENTRIES) as LambdaName[]) {
+      const called = [...recorders[fn].actions()].sort();
+      expect(called.length, `${fn} made no DynamoDB call through its recorder`).toBeGreaterThan(0);
+      expect(called.filter((action) => !TABLE_ACTIONS[fn].includes(action)), `${fn} calls actions it is not granted`).toEqual([]);
+    }
+    expect([...recorders.http.actions()]).toContain("dynamodb:BatchWriteItem");
   });
 });

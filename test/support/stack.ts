@@ -41,7 +41,7 @@ export type TestStack = {
  * `dynamoEndpoint` points the server (only) elsewhere, e.g. at a port where nothing listens.
  */
 export async function startFunctions(
-  o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number; tenant?: string; operator?: boolean } = {},
+  o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number; tenant?: string; operator?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const b = backends();
   const tableName = o.tableName ?? (await freshTables());
@@ -54,6 +54,7 @@ export async function startFunctions(
     TETHER_HSM_TIMEOUT_MS: String(o.hsmTimeoutMs ?? 5_000),
     TETHER_HEALTH_TIMEOUT_MS: "1000",
     TETHER_METADATA_TTL_MS: String(o.metadataTtlMs ?? 1000),
+    ...o.env,
   });
   const log = createLogger({
     name: "functions",
