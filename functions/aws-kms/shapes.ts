@@ -40,7 +40,7 @@ export function awsKeyMetadata(k: KeyRecord) {
     KeyState: k.state,
     ...(k.deletionDate ? { DeletionDate: epochSeconds(k.deletionDate) } : {}),
     ...(k.expiresAt ? { ValidTo: epochSeconds(k.expiresAt), ExpirationModel: "KEY_MATERIAL_EXPIRES" } : {}),
-    Origin: k.origin === "EXTERNAL" ? "EXTERNAL" : "AWS_KMS",
+    Origin: k.origin === "EXTERNAL" ? "EXTERNAL" : k.origin === "HSM" ? "AWS_CLOUDHSM" : "AWS_KMS",
     KeyManager: "CUSTOMER",
     CustomerMasterKeySpec: k.spec,
     KeySpec: k.spec,

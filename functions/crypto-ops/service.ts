@@ -8,7 +8,7 @@ import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial, PrefetchedVersion } from "../keys/material.js";
-import type { KeyRecord } from "../keys/model.js";
+import { assertUsable, type KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { rsaDecrypt, rsaEncrypt, signWith, verifyWith, type RsaEncryptionAlg } from "./asymmetric.js";
@@ -96,7 +96,7 @@ export class CryptoService {
   /** The material of every version that still has it, for keys created exportable. */
   async exportKey(principal: Principal, keyId: string, call: CallOpts) {
     const key = await this.keys.forUse(principal, keyId, "kms:ExportKey", call);
-    checkState(key);
+    assertUsable(key);
     if (!key.exportable) throw new KmsError("KMSInvalidStateException", `key ${key.keyId} was not created exportable`);
     const versions = [];
     // Copies: the response is built after further awaits, by when a cached entry may have been evicted and zeroed.
@@ -118,7 +118,7 @@ export class CryptoService {
   async getPublicKey(principal: Principal, keyId: string, call: CallOpts) {
     const key = await this.keys.forUse(principal, keyId, "kms:GetPublicKey", call);
     if (!key.publicKey) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
-    checkState(key);
+    assertUsable(key);
     return { key, publicKey: fromB64(key.publicKey), signingAlgorithms: key.usage === "SIGN_VERIFY" ? (SIGNING[key.spec] ?? []) : [] };
   }
 
@@ -141,7 +141,7 @@ export class CryptoService {
 
   private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call);
-    checkState(key);
+    assertUsable(key);
     if (key.usage !== "SIGN_VERIFY") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not signing`);
     if (!SIGNING[key.spec]?.includes(alg)) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
     return key;
@@ -149,7 +149,7 @@ export class CryptoService {
 
   private async forMac(principal: Principal, keyId: string, alg: MacAlgorithm, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call);
-    checkState(key);
+    assertUsable(key);
     if (key.usage !== "GENERATE_VERIFY_MAC") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not MACs`);
     if (MAC_FOR[key.spec] !== alg) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
     return key;
@@ -252,7 +252,7 @@ export class CryptoService {
     if (expectedKeyId !== undefined && expectedKeyId !== key.keyId && expectedKeyId !== key.arn) {
       throw new KmsError("IncorrectKeyException", "the ciphertext was not encrypted under the key you named");
     }
-    checkState(key);
+    assertUsable(key);
     if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
     const plaintext = await this.withKey(
       key,
@@ -275,22 +275,9 @@ export class CryptoService {
 
   private async usable(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, context?: EncryptionContext): Promise<KeyRecord> {
     const key = await this.keys.forUse(principal, keyId, action, call, context);
-    checkState(key);
+    assertUsable(key);
     if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not encryption`);
     return key;
-  }
-}
-
-function checkState(key: KeyRecord): void {
-  switch (key.state) {
-    case "Enabled":
-      return;
-    case "Disabled":
-      throw new KmsError("DisabledException", `key ${key.arn} is disabled`);
-    case "Destroyed":
-      throw new KmsError("NotFoundException", `key ${key.arn} has been destroyed`);
-    default:
-      throw new KmsError("KMSInvalidStateException", `key ${key.arn} is ${key.state}`);
   }
 }
 

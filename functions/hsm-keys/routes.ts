@@ -4,7 +4,8 @@ import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
 import { json, query } from "../http/validate.js";
-import { CreateHsmKeyBody, HsmDecryptBody, HsmEncryptBody, ListHsmKeysQuery, SignBody, VerifyBody } from "./schemas.js";
+import { keyMetadata } from "../keys/schemas.js";
+import { CreateHsmKeyBody, DeleteHsmKeyQuery, HsmDecryptBody, HsmEncryptBody, ListHsmKeysQuery, SignBody, VerifyBody } from "./schemas.js";
 import type { HsmKeyService } from "./service.js";
 
 /** HSM-resident keys: /v1/hsm-keys and /v1/hsm-keys/hsm::<slot>::<label>/… */
@@ -18,12 +19,12 @@ export const hsmKeyRoutes = (svc: HsmKeyService) =>
     })
     .get("/v1/hsm-keys", query(ListHsmKeysQuery), async (c) => {
       await note(c, { action: "kms:ListKeys" });
-      return c.json({ keys: await svc.list(principalOf(c), c.req.valid("query").slot, c.var.call) });
+      return c.json({ keys: await svc.list(principalOf(c), c.req.valid("query").slot) });
     })
-    .delete("/v1/hsm-keys/:keyId", async (c) => {
-      await note(c, { action: "kms:DeleteKey", keyId: c.req.param("keyId") });
-      await svc.destroy(principalOf(c), c.req.param("keyId"), c.var.call);
-      return c.json({ keyId: c.req.param("keyId"), destroyed: true });
+    .delete("/v1/hsm-keys/:keyId", query(DeleteHsmKeyQuery), async (c) => {
+      await note(c, { action: "kms:ScheduleKeyDeletion", keyId: c.req.param("keyId") });
+      const key = await svc.scheduleDeletion(principalOf(c), c.req.param("keyId"), c.req.valid("query").pendingWindowInDays);
+      return c.json({ keyMetadata: keyMetadata(key) });
     })
     .get("/v1/hsm-keys/:keyId/public-key", async (c) => {
       await note(c, { action: "kms:GetPublicKey", keyId: c.req.param("keyId") });

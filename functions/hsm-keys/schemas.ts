@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES } from "../../shared/hsm/port.js";
-import { Blob, EncryptionContext } from "../http/validate.js";
+import { Blob, EncryptionContext, PolicyJson } from "../http/validate.js";
+import { KeyUsage } from "../keys/model.js";
 
 const Slot = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "a slot name");
 
@@ -11,10 +12,17 @@ export const CreateHsmKeyBody = z
     label: z.string().regex(/^[A-Za-z0-9_-]{1,51}$/, "letters, digits, _ or - (1-51)"),
     keySpec: z.enum(HSM_KEY_SPECS),
     sensitive: z.boolean().default(true),
+    keyUsage: KeyUsage.optional(),
+    description: z.string().max(8192).optional(),
+    policy: PolicyJson.optional(),
+    bypassPolicyLockoutSafetyCheck: z.boolean().optional(),
   })
   .strict();
 
 export const ListHsmKeysQuery = z.object({ slot: Slot.default("0") });
+
+/** As ScheduleKeyDeletion: 7–30 days, 30 by default. */
+export const DeleteHsmKeyQuery = z.object({ pendingWindowInDays: z.coerce.number().int().min(7).max(30).default(30) });
 
 export const HsmEncryptBody = z.object({ plaintext: Blob(MAX_HSM_DATA_BYTES), algorithm: z.enum(ENCRYPTION_ALGS).default("AES_GCM"), encryptionContext: EncryptionContext }).strict();
 export const HsmDecryptBody = z

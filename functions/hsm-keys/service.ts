@@ -1,74 +1,85 @@
 import { KmsError } from "../../shared/errors.js";
 import { canonicalContext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import type { CallOpts, EncryptionAlg, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg } from "../../shared/hsm/port.js";
-import { hsmKeyId, parseHsmKeyId } from "../../shared/hsm/port.js";
+import { parseHsmKeyId, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmKeySpec, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
 import type { Principal } from "../identity/principal.js";
-import type { Action, Authorizer } from "../policy/authorizer.js";
-import { inTenant, outOfTenant } from "./labels.js";
+import { assertUsable, type KeyRecord, type KeyState, type KeyUsage } from "../keys/model.js";
+import type { CreateHsmKeyInput, KeyService } from "../keys/service.js";
+import type { KeyAction } from "../policy/authorizer.js";
+import { inTenant } from "./labels.js";
+
+export type HsmKeyView = { keyId: string; slot: string; label: string; keySpec: HsmKeySpec; keyUsage: KeyUsage; sensitive: boolean; keyState: KeyState };
 
 /**
  * HSM-resident keys, `hsm::<slot>::<label>`: they live only in the HSM and every operation is
- * proxied to a connector. Tenants share the HSM, so each tenant's labels are kept apart inside it:
- * the PKCS#11 label is `<tenant>.<label>`, and a tenant sees and reaches only its own.
+ * proxied to a connector. Each is also a KMS key of origin HSM (KeyService): its key policy and
+ * grants decide who may use it, it is Enabled, Disabled or PendingDeletion like any key, and it is
+ * destroyed only after a deletion window. Tenants share the HSM, so each tenant's labels are kept
+ * apart inside it: the PKCS#11 label is `<tenant>.<label>`, and a tenant sees and reaches only its own.
  */
-export type HsmKeyView = { keyId: string; slot: string; label: string; keySpec: HsmKeySpec; sensitive: boolean };
-
 export class HsmKeyService {
   constructor(
     private readonly hsm: HsmPort,
-    private readonly authorizer: Authorizer,
+    private readonly keys: KeyService,
   ) {}
 
-  async create(principal: Principal, input: { slot: string; label: string; keySpec: HsmKeySpec; sensitive: boolean }, call: CallOpts): Promise<HsmKeyView> {
-    await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
-    const info = await this.hsm.createKey(this.inHsm(principal, { slot: input.slot, label: input.label }), input.keySpec, { sensitive: input.sensitive }, call);
-    return this.view(principal, info);
+  async create(principal: Principal, input: CreateHsmKeyInput, call: CallOpts): Promise<HsmKeyView> {
+    return view(await this.keys.createHsmKey(principal, input, call));
   }
 
-  async destroy(principal: Principal, keyId: string, call: CallOpts): Promise<void> {
-    const ref = await this.authorized(principal, keyId, "kms:ScheduleKeyDeletion");
-    await this.hsm.destroyKey(ref, call);
+  /** Schedules the key's destruction (7–30 days, as any KMS key; cancel with cancel-deletion). */
+  async scheduleDeletion(principal: Principal, keyId: string, pendingWindowInDays: number): Promise<KeyRecord> {
+    this.refNamed(keyId);
+    return this.keys.scheduleDeletion(principal, keyId, pendingWindowInDays);
   }
 
-  async list(principal: Principal, slot: string, call: CallOpts): Promise<HsmKeyView[]> {
-    await this.authorizer.authorize(principal, "kms:ListKeys", { tenant: principal.tenant });
-    const prefix = `${principal.tenant}.`;
-    return (await this.hsm.listKeys(slot, call)).filter((k) => k.label.startsWith(prefix)).map((k) => this.view(principal, k));
+  /** The tenant's HSM-resident keys in a slot that the caller may describe. */
+  async list(principal: Principal, slot: string): Promise<HsmKeyView[]> {
+    const out: HsmKeyView[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.keys.list(principal, 1000, cursor, { describable: true });
+      out.push(...page.items.filter((k) => k.hsm?.slot === slot && k.state !== "Destroyed").map(view));
+      cursor = page.cursor;
+    } while (cursor);
+    return out.sort((a, b) => a.label.localeCompare(b.label));
   }
 
   async publicKey(principal: Principal, keyId: string, call: CallOpts): Promise<Uint8Array> {
-    return this.hsm.getPublicKey(await this.authorized(principal, keyId, "kms:GetPublicKey"), call);
+    return this.hsm.getPublicKey(await this.usable(principal, keyId, "kms:GetPublicKey", undefined, call), call);
   }
 
   async encrypt(principal: Principal, keyId: string, alg: EncryptionAlg, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts) {
-    return this.hsm.encrypt(await this.authorized(principal, keyId, "kms:Encrypt"), alg, plaintext, canonicalContext(context), call);
+    return this.hsm.encrypt(await this.usable(principal, keyId, "kms:Encrypt", "ENCRYPT_DECRYPT", call, context), alg, plaintext, canonicalContext(context), call);
   }
 
   async decrypt(principal: Principal, keyId: string, alg: EncryptionAlg, ciphertext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts) {
-    return this.hsm.decrypt(await this.authorized(principal, keyId, "kms:Decrypt"), alg, ciphertext, canonicalContext(context), call);
+    return this.hsm.decrypt(await this.usable(principal, keyId, "kms:Decrypt", "ENCRYPT_DECRYPT", call, context), alg, ciphertext, canonicalContext(context), call);
   }
 
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
-    return this.hsm.sign(await this.authorized(principal, keyId, "kms:Sign"), alg, message, type, call);
+    return this.hsm.sign(await this.usable(principal, keyId, "kms:Sign", "SIGN_VERIFY", call), alg, message, type, call);
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
-    return this.hsm.verify(await this.authorized(principal, keyId, "kms:Verify"), alg, message, type, signature, call);
+    return this.hsm.verify(await this.usable(principal, keyId, "kms:Verify", "SIGN_VERIFY", call), alg, message, type, signature, call);
   }
 
-  private async authorized(principal: Principal, keyId: string, action: Action): Promise<HsmKeyRef> {
-    const ref = parseHsmKeyId(keyId);
-    if (!ref) throw new KmsError("NotFoundException", `key ${keyId} does not exist`);
-    await this.authorizer.authorize(principal, action, { tenant: principal.tenant });
-    return this.inHsm(principal, ref);
+  /** The key as the HSM names it, once its policy allows the action and its state and usage allow use. */
+  private async usable(principal: Principal, keyId: string, action: KeyAction, usage: KeyUsage | undefined, call: CallOpts, context?: EncryptionContext): Promise<HsmKeyRef> {
+    this.refNamed(keyId);
+    const key = await this.keys.forUse(principal, keyId, action, call, context);
+    if (!key.hsm) throw new KmsError("NotFoundException", `key ${keyId} does not exist`);
+    assertUsable(key);
+    if (usage && key.usage !== usage) throw new KmsError("InvalidKeyUsageException", `key ${keyId} is for ${key.usage}`);
+    return inTenant(key.tenant, key.hsm);
   }
 
-  private inHsm(principal: Principal, ref: HsmKeyRef): HsmKeyRef {
-    return inTenant(principal.tenant, ref);
-  }
-
-  private view(principal: Principal, info: HsmKeyInfo): HsmKeyView {
-    const label = outOfTenant(principal.tenant, info.label);
-    return { keyId: hsmKeyId({ slot: info.slot, label }), slot: info.slot, label, keySpec: info.spec, sensitive: info.sensitive };
+  private refNamed(keyId: string): void {
+    if (!parseHsmKeyId(keyId)) throw new KmsError("NotFoundException", `key ${keyId.slice(0, 128)} does not exist`);
   }
 }
+
+const view = (k: KeyRecord): HsmKeyView => {
+  const hsm = k.hsm as NonNullable<KeyRecord["hsm"]>;
+  return { keyId: k.keyId, slot: hsm.slot, label: hsm.label, keySpec: hsm.spec, keyUsage: k.usage, sensitive: hsm.sensitive, keyState: k.state };
+};

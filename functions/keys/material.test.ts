@@ -19,7 +19,7 @@ describe("KeyMaterial.prefetch", () => {
         return keyStore.getVersion(tenant, keyId, version);
       },
     });
-    const material = new KeyMaterial(counting, hsm, new KeyMaterialCache({ maxEntries: 10, idleMs: 60_000, maxAgeMs: 60_000 }));
+    const material = new KeyMaterial(counting, hsm, new KeyMaterialCache({ maxEntries: 10, idleMs: 60_000, maxAgeMs: 60_000 }), deps.keys);
 
     const prefetched = material.prefetch(key.tenant, key.keyId, 1);
     expect(reads).toBe(1);
@@ -35,7 +35,7 @@ describe("KeyMaterial.prefetch", () => {
   it("a read prefetched for another version is not used", async () => {
     const { deps, keyStore, hsm } = testDeps();
     const key = await deps.keys.create(admin, {}, call());
-    const material = new KeyMaterial(keyStore, hsm, new KeyMaterialCache({ maxEntries: 10, idleMs: 60_000, maxAgeMs: 60_000 }));
+    const material = new KeyMaterial(keyStore, hsm, new KeyMaterialCache({ maxEntries: 10, idleMs: 60_000, maxAgeMs: 60_000 }), deps.keys);
     const elsewhere = { id: "other", read: Promise.reject(new Error("not this one")) };
     elsewhere.read.catch(() => undefined);
     expect(await material.forVersion(key, 1, call(), elsewhere)).toHaveLength(32);

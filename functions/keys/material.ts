@@ -19,6 +19,7 @@ export class KeyMaterial {
     private readonly store: KeyStore,
     private readonly hsm: HsmPort,
     private readonly cache: KeyMaterialCache,
+    private readonly wrappers: { wrapperOf(key: KeyRecord): Promise<KeyRecord | undefined> },
   ) {}
 
   /**
@@ -35,12 +36,30 @@ export class KeyMaterial {
     return { id, read };
   }
 
-  forVersion(key: KeyRecord, version: number, call: CallOpts, prefetched?: PrefetchedVersion): Promise<Uint8Array> {
+  /**
+   * A KMS key wrapped by an HSM-resident key is usable only while that key is Enabled (its state
+   * cached ≤ the metadata TTL): otherwise its cached material is dropped (and zeroed) at once, on
+   * every instance, instead of serving until it ages out.
+   */
+  async forVersion(key: KeyRecord, version: number, call: CallOpts, prefetched?: PrefetchedVersion): Promise<Uint8Array> {
+    if (key.hsm) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} lives in the HSM: use it through /v1/hsm-keys/${key.keyId}`);
+    const wrapper = await this.wrappers.wrapperOf(key).catch((err: unknown) => {
+      this.forget(key);
+      throw err;
+    });
+    if (wrapper && wrapper.state !== "Enabled") {
+      this.forget(key);
+      throw new KmsError("KMSInvalidStateException", `key ${key.keyId} is wrapped by ${wrapper.keyId}, which is ${wrapper.state}`);
+    }
     const id = versionId(key.tenant, key.keyId, version);
     return this.cache.getOrLoad(id, String(key.wrapEpoch), async () => {
       const v = await (prefetched?.id === id ? prefetched.read : this.store.getVersion(key.tenant, key.keyId, version));
       if (!v?.wrapped) throw new KmsError("InvalidCiphertextException", "the ciphertext is invalid, was made with another key, or its encryption context does not match");
       return this.hsm.unwrap(wrappedFromWire(v.wrapped), wrapBinding(key.tenant, key.keyId, version), call);
     });
+  }
+
+  private forget(key: KeyRecord): void {
+    for (let v = 1; v <= key.primaryVersion; v++) this.cache.delete(versionId(key.tenant, key.keyId, v));
   }
 }

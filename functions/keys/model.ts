@@ -1,4 +1,6 @@
 import * as z from "zod";
+import { KmsError } from "../../shared/errors.js";
+import { HSM_KEY_SPECS, parseHsmKeyId } from "../../shared/hsm/port.js";
 import { TenantId } from "../identity/principal.js";
 
 export const KeySpec = z.enum([
@@ -24,15 +26,23 @@ export const WrappedRecord = z.object({ rootKeyLabel: z.string(), slot: z.string
 export type WrappedRecord = z.infer<typeof WrappedRecord>;
 
 
+/** A KMS key's id: a UUID, or `hsm::<slot>::<label>` for an HSM-resident key. */
+export const KeyId = z.union([z.uuid(), z.string().refine((id) => parseHsmKeyId(id) !== undefined, "hsm::<slot>::<label>")]);
+
+/** What an HSM-resident key is inside the HSM (its PKCS#11 label there is `<tenant>.<label>`). */
+export const HsmResident = z.object({ slot: z.string(), label: z.string(), spec: z.enum(HSM_KEY_SPECS), sensitive: z.boolean() });
+export type HsmResident = z.infer<typeof HsmResident>;
+
 /** A KMS key's metadata (one item); its versions are items of their own. */
 export const KeyRecord = z.object({
   tenant: TenantId,
-  keyId: z.uuid(),
+  keyId: KeyId,
   arn: z.string(),
   description: z.string(),
   spec: KeySpec,
   usage: KeyUsage,
-  origin: z.enum(["TETHER", "EXTERNAL"]),
+  /** TETHER: material made by Tether, wrapped by the HSM; EXTERNAL: imported; HSM: the key lives only in the HSM (`hsm`). */
+  origin: z.enum(["TETHER", "EXTERNAL", "HSM"]),
   state: KeyState,
   createdAt: z.string(),
   deletionDate: z.string().optional(),
@@ -56,6 +66,8 @@ export const KeyRecord = z.object({
   materialCheck: z.string().optional(),
   /** The key policy in force (a stored, immutable version); absent: the default policy. */
   policyVersion: z.number().int().min(1).optional(),
+  /** Origin HSM: the HSM object this key is (every operation on it is proxied to a connector). */
+  hsm: HsmResident.optional(),
   /** Increases on every change: every state transition is a conditional write on it. */
   revision: z.number().int().min(0),
 });
@@ -83,6 +95,20 @@ export const KeyVersion = z.object({
   wrapped: WrappedRecord.optional(),
 });
 export type KeyVersion = z.infer<typeof KeyVersion>;
+
+/** A key can be used for cryptography only when Enabled; each other state has its own refusal. */
+export function assertUsable(key: KeyRecord): void {
+  switch (key.state) {
+    case "Enabled":
+      return;
+    case "Disabled":
+      throw new KmsError("DisabledException", `key ${key.arn} is disabled`);
+    case "Destroyed":
+      throw new KmsError("NotFoundException", `key ${key.arn} has been destroyed`);
+    default:
+      throw new KmsError("KMSInvalidStateException", `key ${key.arn} is ${key.state}`);
+  }
+}
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
 

@@ -1,14 +1,14 @@
 import { createHmac, randomUUID } from "node:crypto";
 import type { LRUCache } from "lru-cache";
 import { boundedLru } from "../lru.js";
-import { KmsError } from "../../shared/errors.js";
+import { isKmsError, KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
-import { parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
+import { hsmKeyId, parseHsmKeyId, type CallOpts, type HsmKeyRef, type HsmKeySpec, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
 import { inTenant } from "../hsm-keys/labels.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
+import { assertUsable, keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -41,6 +41,18 @@ export type CreateKeyInput = {
   /** `hsm::<slot>::<label>`: an HSM-resident AES key of the tenant's that wraps this key instead of the root key. */
   wrappingKeyId?: string | undefined;
   /** The key's first policy (JSON text); absent: the default policy. */
+  policy?: string | undefined;
+  bypassPolicyLockoutSafetyCheck?: boolean | undefined;
+};
+
+export type CreateHsmKeyInput = {
+  slot: string;
+  label: string;
+  keySpec: HsmKeySpec;
+  sensitive: boolean;
+  keyUsage?: KeyUsage | undefined;
+  description?: string | undefined;
+  tags?: Record<string, string> | undefined;
   policy?: string | undefined;
   bypassPolicyLockoutSafetyCheck?: boolean | undefined;
 };
@@ -110,6 +122,7 @@ export class KeyService {
     const arn = keyArn(this.opts.region, principal.tenant, keyId);
     if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
     const created = new Date(this.now());
+    if (input.wrappingKeyId) await this.wrapperFor(principal, input.wrappingKeyId);
     const wrappingKey = wrappingKeyOf(principal.tenant, input.wrappingKeyId);
     const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), { ...call, wrappingKey });
     const key: KeyRecord = {
@@ -139,6 +152,69 @@ export class KeyService {
     const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
     await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: wrappedToWire(material.wrapped) } : undefined, policy);
     return key;
+  }
+
+  /**
+   * An HSM-resident key (`hsm::<slot>::<label>`): created in the HSM (as `<tenant>.<label>`), then
+   * recorded as a KMS key of origin HSM — described, governed by its key policy and grants,
+   * scheduled for deletion like any other. If the record cannot be written, the HSM object goes.
+   */
+  async createHsmKey(principal: Principal, input: CreateHsmKeyInput, call: CallOpts): Promise<KeyRecord> {
+    await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
+    const keyId = hsmKeyId({ slot: input.slot, label: input.label });
+    const spec: KeySpec = input.keySpec === "AES_256" ? "SYMMETRIC_DEFAULT" : input.keySpec;
+    const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
+    if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${input.keySpec}`);
+    const arn = keyArn(this.opts.region, principal.tenant, keyId);
+    if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
+    if (await this.store.get(principal.tenant, keyId)) throw new KmsError("AlreadyExistsException", `an HSM key ${keyId} exists`);
+    const hsm = { slot: input.slot, label: input.label, spec: input.keySpec, sensitive: input.sensitive };
+    await this.hsm.createKey(inTenant(principal.tenant, hsm), input.keySpec, { sensitive: input.sensitive }, call);
+    const key: KeyRecord = {
+      tenant: principal.tenant,
+      keyId,
+      arn,
+      description: input.description ?? "",
+      spec,
+      usage,
+      origin: "HSM",
+      state: "Enabled",
+      createdAt: new Date(this.now()).toISOString(),
+      primaryVersion: 1,
+      wrapEpoch: 0,
+      tags: input.tags ?? {},
+      hsm,
+      ...(input.policy !== undefined ? { policyVersion: 1 } : {}),
+      revision: 0,
+    };
+    const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
+    try {
+      await this.store.create(key, undefined, policy);
+    } catch (err) {
+      await this.hsm.destroyKey(inTenant(principal.tenant, hsm), call).catch(() => undefined);
+      throw err;
+    }
+    return this.remember(key);
+  }
+
+  /**
+   * The HSM-resident key that wraps a KMS key, as it is now (cached ≤ the metadata TTL): a KMS key
+   * wrapped by one that is no longer Enabled cannot be used (see KeyMaterial).
+   */
+  async wrapperOf(key: KeyRecord): Promise<KeyRecord | undefined> {
+    if (!key.wrappingKeyId) return undefined;
+    return this.cached(key.tenant, key.wrappingKeyId).catch((err: unknown) => {
+      throw isKmsError(err, "NotFoundException") ? new KmsError("KMSInvalidStateException", `key ${key.keyId}'s wrapping key ${key.wrappingKeyId} no longer exists`) : err;
+    });
+  }
+
+  /** A wrapping key for a new KMS key: an Enabled AES HSM-resident key of the tenant the caller may encrypt with. */
+  private async wrapperFor(principal: Principal, wrappingKeyId: string): Promise<KeyRecord> {
+    if (!parseHsmKeyId(wrappingKeyId)) throw new KmsError("ValidationException", "wrappingKeyId is an HSM key id, hsm::<slot>::<label>");
+    const wrapper = await this.authorized(principal, wrappingKeyId, "kms:Encrypt");
+    if (wrapper.hsm?.spec !== "AES_256") throw new KmsError("ValidationException", `${wrappingKeyId} is not an AES HSM-resident key`);
+    assertUsable(wrapper);
+    return wrapper;
   }
 
   /** A wrapping public key and an import token for a key awaiting imported material (BYOK). */
@@ -313,7 +389,7 @@ export class KeyService {
   setAutomaticRotation(principal: Principal, keyId: string, periodDays: number | undefined): Promise<KeyRecord> {
     if (periodDays !== undefined && (!Number.isInteger(periodDays) || periodDays < 90 || periodDays > 2560)) throw new KmsError("ValidationException", "RotationPeriodInDays must be 90 to 2560");
     return this.transition(principal, keyId, periodDays ? "kms:EnableKeyRotation" : "kms:DisableKeyRotation", {}, (k) => {
-      if (k.spec !== "SYMMETRIC_DEFAULT" || k.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${k.keyId} does not rotate automatically (${k.spec}, ${k.origin})`);
+      if (k.spec !== "SYMMETRIC_DEFAULT" || k.origin !== "TETHER") throw new KmsError("UnsupportedOperationException", `key ${k.keyId} does not rotate automatically (${k.spec}, ${k.origin})`);
       if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
       const { rotationPeriodDays: _p, nextRotationAt: _n, ...rest } = k;
       return periodDays ? { ...rest, rotationPeriodDays: periodDays, nextRotationAt: new Date(this.now() + periodDays * DAY_MS).toISOString() } : rest;
@@ -381,7 +457,7 @@ export class KeyService {
 
   /** Destruction after the deletion window, recorded as Tether's own change. */
   private destroyDue(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
-    return this.opts.changes.record({ tenant: key.tenant, action: "kms:DeleteKey", keyId: key.keyId, requestId: call.requestId }, () => this.destroy(key));
+    return this.opts.changes.record({ tenant: key.tenant, action: "kms:DeleteKey", keyId: key.keyId, requestId: call.requestId }, () => this.destroy(key, call));
   }
 
   /** Automatic rotation (its period came, or its version's encryption budget ran out), recorded as Tether's own change. */
@@ -391,7 +467,17 @@ export class KeyService {
     );
   }
 
-  private async destroy(key: KeyRecord): Promise<KeyRecord> {
+  /**
+   * Crypto-shredding: the key's record says Destroyed and its wrapped material is gone. An
+   * HSM-resident key's object is destroyed in the HSM first (one already gone is fine), so a
+   * failure leaves it PendingDeletion, to be destroyed by the next use or sweep.
+   */
+  private async destroy(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
+    if (key.hsm) {
+      await this.hsm.destroyKey(inTenant(key.tenant, key.hsm), call).catch((err: unknown) => {
+        if (!isKmsError(err, "NotFoundException")) throw err;
+      });
+    }
     for (;;) {
       const next: KeyRecord = { ...key, state: "Destroyed", revision: key.revision + 1 };
       if (await this.store.shred(next)) return this.remember(next);
@@ -415,7 +501,7 @@ export class KeyService {
       const key = await this.fresh(tenant, keyId);
       if (onlyFrom !== undefined && key.primaryVersion !== onlyFrom) return key;
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
-      if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin === "EXTERNAL") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
+      if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin !== "TETHER") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
       const version = key.primaryVersion + 1;
       const wrappingKey = wrappingKeyOf(tenant, key.wrappingKeyId);
       const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false, wrappingKey });
@@ -515,10 +601,10 @@ const materialCheck = (material: Uint8Array): string => createHmac("sha256", mat
 
 const invalidState = (k: KeyRecord) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);
 
-/** A key id or a key ARN of the caller's own tenant; anything else does not exist for the caller. */
+/** A key id (a UUID, or `hsm::<slot>::<label>`) or a key ARN of the caller's own tenant; anything else does not exist for the caller. */
 function resolveKeyId(tenant: string, keyIdOrArn: string): string {
   const arn = /^arn:aws:kms:[a-z0-9-]+:(\d{12}):key\/(.+)$/.exec(keyIdOrArn);
   const keyId = arn ? (arn[1] === tenant ? (arn[2] as string) : "") : keyIdOrArn;
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(keyId)) throw notFound(keyIdOrArn);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(keyId) && !parseHsmKeyId(keyId)) throw notFound(keyIdOrArn);
   return keyId;
 }

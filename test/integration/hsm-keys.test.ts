@@ -1,6 +1,10 @@
 import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
+import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
 
@@ -18,8 +22,28 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     return { status: res.status, body: (await res.json()) as Json };
   };
 
+  /** Moves a key's deletion date into the past (as DynamoDB holds it days later), then lets the sweeper run. */
+  const windowPassed = async (keyId: string) => {
+    const client = localClient(backends().dynamoEndpoint);
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: stack.tableName,
+          Key: marshall({ pk: `KEY#${stack.tenant}#${keyId}`, sk: "META" }),
+          UpdateExpression: "SET deletionDate = :past",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: marshall({ ":past": new Date(Date.now() - 1000).toISOString() }),
+        }),
+      );
+    } finally {
+      client.destroy();
+    }
+    const swept = await stack.server.deps.sweeper.run(() => ({ requestId: "hsm-keys-sweep", deadline: Date.now() + 10_000 }));
+    expect(swept.destroyed).toContain(keyId);
+  };
+
   beforeAll(async () => {
-    stack = await startFunctions();
+    stack = await startFunctions({ operator: true });
     connector = await startConnector(stack);
     await waitForHealth(stack, (h) => h.status === "ok");
   });
@@ -44,8 +68,14 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     const wrongContext = await api("POST", "/v1/hsm-keys/hsm::0::orders/decrypt", { ciphertextBlob: enc.body.ciphertextBlob, encryptionContext: { a: "2" } });
     expect(wrongContext).toMatchObject({ status: 400, body: { __type: "InvalidCiphertextException" } });
 
-    expect((await api("DELETE", "/v1/hsm-keys/hsm::0::orders")).status).toBe(200);
+    // Deletion is scheduled: unusable at once, destroyed in the HSM once the window has passed.
+    expect((await api("DELETE", "/v1/hsm-keys/hsm::0::orders")).body.keyMetadata).toMatchObject({ keyState: "PendingDeletion" });
+    expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("KMSInvalidStateException");
+    await windowPassed("hsm::0::orders");
     expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
+    expect((await stack.server.deps.hsmKeys.list({ tenant: stack.tenant, principalId: "admin", roles: ["tenantAdmin"], credentialId: "t" }, "0")).map((k) => k.keyId)).not.toContain("hsm::0::orders");
+    const inHsm = await new WsHsm(stack.server.hub).listKeys("0", { requestId: "hsm-keys-test", deadline: Date.now() + 5_000 });
+    expect(inHsm.map((k) => k.label)).not.toContain(`${stack.tenant}.orders`);
   });
 
   it("RSA and ECC: public key, sign and verify (checked with node:crypto too)", async () => {
@@ -54,7 +84,7 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
       ["signer-rsa", "RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256"],
       ["signer-ec", "ECC_NIST_P256", "ECDSA_SHA_256"],
     ] as const) {
-      await api("POST", "/v1/hsm-keys", { label, keySpec });
+      expect((await api("POST", "/v1/hsm-keys", { label, keySpec, keyUsage: "SIGN_VERIFY" })).status).toBe(201);
       const spki = createPublicKey({ key: Buffer.from((await api("GET", `/v1/hsm-keys/hsm::0::${label}/public-key`)).body.publicKey as string, "base64"), format: "der", type: "spki" });
       const message = Buffer.from("release v1.2.3").toString("base64");
       const sig = (await api("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message, signingAlgorithm: alg })).body.signature as string;
@@ -84,14 +114,20 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     expect((await api("POST", "/v1/hsm-keys/not-an-hsm-id/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
   });
 
-  it("a KMS key wrapped by a chosen HSM key (wrappingKeyId): usable while that key exists, dead once it is destroyed", async () => {
+  it("a KMS key wrapped by a chosen HSM key (wrappingKeyId): usable while that key is Enabled, dead once it is destroyed", async () => {
     const api = call(stack.adminToken);
     await api("POST", "/v1/hsm-keys", { label: "kek", keySpec: "AES_256" });
+    expect((await api("POST", "/v1/keys", { wrappingKeyId: "hsm::0::missing" })).body.__type).toBe("NotFoundException");
     const keyId = ((await api("POST", "/v1/keys", { wrappingKeyId: "hsm::0::kek" })).body.keyMetadata as { keyId: string }).keyId;
     const blob = (await api("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: Buffer.from("kek-wrapped").toString("base64") })).body.ciphertextBlob;
     expect(Buffer.from((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.plaintext as string, "base64").toString()).toBe("kek-wrapped");
+    await api("POST", "/v1/keys/hsm::0::kek/disable");
+    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("KMSInvalidStateException");
+    await api("POST", "/v1/keys/hsm::0::kek/enable");
+    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).status).toBe(200);
     await api("DELETE", "/v1/hsm-keys/hsm::0::kek");
-    stack.server.deps.keyCache.clear();
-    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("NotFoundException");
+    await windowPassed("hsm::0::kek");
+    expect((await api("POST", "/v1/keys/hsm::0::kek/enable")).body.__type).toBe("KMSInvalidStateException");
+    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("KMSInvalidStateException");
   });
 });

@@ -308,7 +308,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
 
   it("killing the connector mid-request fails the requests in flight with HsmUnavailable within their deadline", async () => {
     const label = `kill-${randomBytes(3).toString("hex")}`;
-    expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "RSA_3072" })).status).toBe(201);
+    expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY" })).status).toBe(201);
     const started = Date.now();
     const inFlight = Array.from({ length: 150 }, (_, i) =>
       (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => ({ ...r, ms: Date.now() - started })),
