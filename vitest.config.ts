@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/attacks/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/attacks/**/*.test.ts", "test/faults/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -2,38 +2,56 @@ import pkcs11js from "pkcs11js";
 import { describe, expect, it } from "vitest";
 import { KmsError } from "../../shared/errors.js";
 import { faultKind, toKmsError, type HsmOperation } from "./ckr.js";
+import { quirksFor } from "./vendors/index.js";
 
-const ckrError = (name: string) => new pkcs11js.Pkcs11Error(name, (pkcs11js as unknown as Record<string, number>)[name], "C_Test");
+const code = (name: string) => (pkcs11js as unknown as Record<string, number>)[name] as number;
+const ckrError = (name: string) => new pkcs11js.Pkcs11Error(name, code(name), "C_Test");
+const softhsm = quirksFor("SoftHSM project");
 
 describe("CK_RV → KmsErrorCode (known answers)", () => {
   it.each<[string, HsmOperation, string]>([
     ["CKR_ENCRYPTED_DATA_INVALID", "decrypt", "InvalidCiphertextException"],
+    ["CKR_ENCRYPTED_DATA_INVALID", "gcm-open", "InvalidCiphertextException"],
+    ["CKR_ENCRYPTED_DATA_LEN_RANGE", "decrypt", "InvalidCiphertextException"],
     ["CKR_WRAPPED_KEY_INVALID", "unwrap", "InvalidCiphertextException"],
     ["CKR_SIGNATURE_INVALID", "verify", "InvalidCiphertextException"],
     ["CKR_PIN_INCORRECT", "login", "AuthenticationFailedException"],
     ["CKR_DEVICE_ERROR", "encrypt", "HsmUnavailableException"],
+    ["CKR_DEVICE_ERROR", "gcm-open", "HsmUnavailableException"],
     ["CKR_TOKEN_NOT_PRESENT", "random", "HsmUnavailableException"],
     ["CKR_SESSION_HANDLE_INVALID", "sign", "HsmUnavailableException"],
+    ["CKR_SESSION_HANDLE_INVALID", "decrypt", "HsmUnavailableException"],
+    ["CKR_DEVICE_MEMORY", "generate", "HsmUnavailableException"],
+    ["CKR_SESSION_COUNT", "generate", "ThrottlingException"],
     ["CKR_KEY_HANDLE_INVALID", "encrypt", "NotFoundException"],
     ["CKR_MECHANISM_INVALID", "encrypt", "UnsupportedOperationException"],
     ["CKR_KEY_UNEXTRACTABLE", "unwrap", "AccessDeniedException"],
     ["CKR_DATA_LEN_RANGE", "encrypt", "ValidationException"],
-    ["CKR_DEVICE_MEMORY", "generate", "LimitExceededException"],
-    ["CKR_ENCRYPTED_DATA_INVALID", "encrypt", "KMSInternalException"],
-    ["CKR_FUNCTION_FAILED", "encrypt", "KMSInternalException"],
-  ])("%s during %s → %s", (name, op, code) => {
+    // An answer about a ciphertext means nothing outside decryption; an unknown refusal is the HSM's, not Tether's bug.
+    ["CKR_ENCRYPTED_DATA_INVALID", "encrypt", "HsmUnavailableException"],
+    ["CKR_FUNCTION_FAILED", "encrypt", "HsmUnavailableException"],
+    ["CKR_GENERAL_ERROR", "gcm-open", "HsmUnavailableException"],
+  ])("%s during %s → %s", (name, op, expected) => {
     const err = toKmsError(ckrError(name), op);
     expect(err).toBeInstanceOf(KmsError);
-    expect(err.code).toBe(code);
+    expect(err.code).toBe(expected);
     expect(err.ckr).toBe(name);
   });
 
+  it("SoftHSM's CKR_GENERAL_ERROR on a GCM decryption is a tag that did not verify: InvalidCiphertext, not a fault", () => {
+    expect(toKmsError(ckrError("CKR_GENERAL_ERROR"), "gcm-open", softhsm).code).toBe("InvalidCiphertextException");
+    expect(faultKind(code("CKR_GENERAL_ERROR"), "gcm-open", softhsm)).toBe("none");
+    // Anywhere else it is still a device fault.
+    expect(toKmsError(ckrError("CKR_GENERAL_ERROR"), "encrypt", softhsm).code).toBe("HsmUnavailableException");
+    expect(faultKind(code("CKR_GENERAL_ERROR"), "encrypt", softhsm)).toBe("module");
+  });
+
   it("classifies faults that need a new session or a module re-initialisation", () => {
-    const code = (name: string) => (pkcs11js as unknown as Record<string, number>)[name] as number;
-    expect(faultKind(code("CKR_SESSION_HANDLE_INVALID"))).toBe("session");
-    expect(faultKind(code("CKR_DEVICE_ERROR"))).toBe("module");
-    expect(faultKind(code("CKR_TOKEN_NOT_PRESENT"))).toBe("module");
-    expect(faultKind(code("CKR_DATA_LEN_RANGE"))).toBe("none");
+    expect(faultKind(code("CKR_SESSION_HANDLE_INVALID"), "sign")).toBe("session");
+    expect(faultKind(code("CKR_OPERATION_ACTIVE"), "decrypt")).toBe("session");
+    expect(faultKind(code("CKR_DEVICE_ERROR"), "gcm-open", softhsm)).toBe("module");
+    expect(faultKind(code("CKR_TOKEN_NOT_PRESENT"), "random")).toBe("module");
+    expect(faultKind(code("CKR_DATA_LEN_RANGE"), "encrypt")).toBe("none");
   });
 
   it("wraps non-PKCS#11 errors without leaking their message", () => {

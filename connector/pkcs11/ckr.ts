@@ -1,7 +1,14 @@
 import pkcs11js from "pkcs11js";
 import { KmsError, type KmsErrorCode } from "../../shared/errors.js";
+import { STANDARD_QUIRKS, type VendorQuirks } from "./vendors/index.js";
 
-/** The one CK_RV → KmsErrorCode table. Raw CK_RVs stay in connector logs. */
+/**
+ * The one CK_RV → KmsErrorCode table, and which CK_RVs are faults of the HSM (a dead session, a
+ * device that needs the module re-initialised) rather than answers about the request. Raw CK_RVs
+ * stay in connector logs. A fault is never reported as InvalidCiphertextException (a caller told
+ * its ciphertext is invalid may throw its data away); an answer about a caller's ciphertext is
+ * never treated as a fault (re-initialising the module for everyone).
+ */
 
 export type FaultKind = "session" | "module" | "none";
 
@@ -12,29 +19,31 @@ const rv = (name: string): number => {
   return value;
 };
 
-/** CK_RVs after which the session is unusable: drop it and open another. */
-const SESSION_FAULTS = new Set(["CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_USER_NOT_LOGGED_IN"].map(rv));
+/**
+ * CK_RVs after which the session is unusable: drop it and open another. CKR_OPERATION_ACTIVE: an
+ * earlier call on this session left an operation unfinished (a module that does not end it on
+ * failure, as PKCS#11 requires): the session cannot start another.
+ */
+const SESSION_FAULTS = new Set(["CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_USER_NOT_LOGGED_IN", "CKR_OPERATION_ACTIVE"].map(rv));
 /** CK_RVs after which the whole module must be finalized and initialised again. */
 const MODULE_FAULTS = new Set(
   ["CKR_DEVICE_ERROR", "CKR_DEVICE_REMOVED", "CKR_TOKEN_NOT_PRESENT", "CKR_CRYPTOKI_NOT_INITIALIZED", "CKR_GENERAL_ERROR", "CKR_SLOT_ID_INVALID"].map(rv),
 );
 
-export const faultKind = (code: number): FaultKind =>
-  MODULE_FAULTS.has(code) ? "module" : SESSION_FAULTS.has(code) ? "session" : "none";
+/** `gcm-open`: an AES-GCM decryption (an unwrap, or a resident key's AES_GCM decrypt), whose tag a vendor may report oddly. */
+export type HsmOperation = "login" | "random" | "health" | "generate" | "wrap" | "unwrap" | "gcm-open" | "encrypt" | "decrypt" | "sign" | "verify" | "find" | "destroy";
 
-export type HsmOperation = "login" | "random" | "health" | "generate" | "wrap" | "unwrap" | "encrypt" | "decrypt" | "sign" | "verify" | "find" | "destroy";
+const CIPHERTEXT_REFUSED: Record<string, KmsErrorCode> = {
+  CKR_ENCRYPTED_DATA_INVALID: "InvalidCiphertextException",
+  CKR_ENCRYPTED_DATA_LEN_RANGE: "InvalidCiphertextException",
+  CKR_WRAPPED_KEY_INVALID: "InvalidCiphertextException",
+  CKR_WRAPPED_KEY_LEN_RANGE: "InvalidCiphertextException",
+};
 
 const BY_OPERATION: Partial<Record<HsmOperation, Record<string, KmsErrorCode>>> = {
-  decrypt: {
-    CKR_ENCRYPTED_DATA_INVALID: "InvalidCiphertextException",
-    CKR_ENCRYPTED_DATA_LEN_RANGE: "InvalidCiphertextException",
-    CKR_WRAPPED_KEY_INVALID: "InvalidCiphertextException",
-  },
-  unwrap: {
-    CKR_ENCRYPTED_DATA_INVALID: "InvalidCiphertextException",
-    CKR_WRAPPED_KEY_INVALID: "InvalidCiphertextException",
-    CKR_WRAPPED_KEY_LEN_RANGE: "InvalidCiphertextException",
-  },
+  decrypt: CIPHERTEXT_REFUSED,
+  unwrap: CIPHERTEXT_REFUSED,
+  "gcm-open": CIPHERTEXT_REFUSED,
   verify: { CKR_SIGNATURE_INVALID: "InvalidCiphertextException", CKR_SIGNATURE_LEN_RANGE: "InvalidCiphertextException" },
   login: { CKR_PIN_INCORRECT: "AuthenticationFailedException", CKR_PIN_LOCKED: "AuthenticationFailedException" },
 };
@@ -42,12 +51,13 @@ const BY_OPERATION: Partial<Record<HsmOperation, Record<string, KmsErrorCode>>> 
 const ANY_OPERATION: Record<string, KmsErrorCode> = {
   CKR_DEVICE_ERROR: "HsmUnavailableException",
   CKR_DEVICE_REMOVED: "HsmUnavailableException",
+  CKR_DEVICE_MEMORY: "HsmUnavailableException",
   CKR_TOKEN_NOT_PRESENT: "HsmUnavailableException",
   CKR_CRYPTOKI_NOT_INITIALIZED: "HsmUnavailableException",
   CKR_SESSION_HANDLE_INVALID: "HsmUnavailableException",
   CKR_SESSION_CLOSED: "HsmUnavailableException",
-  CKR_DEVICE_MEMORY: "LimitExceededException",
-  CKR_SESSION_COUNT: "LimitExceededException",
+  CKR_OPERATION_ACTIVE: "HsmUnavailableException",
+  CKR_SESSION_COUNT: "ThrottlingException",
   CKR_KEY_HANDLE_INVALID: "NotFoundException",
   CKR_OBJECT_HANDLE_INVALID: "NotFoundException",
   CKR_MECHANISM_INVALID: "UnsupportedOperationException",
@@ -63,12 +73,25 @@ const nameOf = (code: number): string =>
 export const isPkcs11Error = (err: unknown): err is Error & { code: number } =>
   err instanceof pkcs11js.Pkcs11Error;
 
-/** Maps a pkcs11js error to the KmsError the caller sees; the raw name stays in `ckr`. */
-export function toKmsError(err: unknown, op: HsmOperation): KmsError & { ckr?: string } {
+/** Whether this CK_RV, in this operation on this vendor's module, is the module saying a GCM tag did not verify. */
+const tagRefused = (name: string, op: HsmOperation, quirks: VendorQuirks) => op === "gcm-open" && quirks.gcmTagRefusedAs.includes(name);
+
+/** Whether a CK_RV is a fault of the HSM, and of which kind. */
+export function faultKind(code: number, op: HsmOperation, quirks: VendorQuirks = STANDARD_QUIRKS): FaultKind {
+  if (tagRefused(nameOf(code), op, quirks)) return "none";
+  return MODULE_FAULTS.has(code) ? "module" : SESSION_FAULTS.has(code) ? "session" : "none";
+}
+
+/**
+ * Maps a pkcs11js error to the KmsError the caller sees; the raw name stays in `ckr`. A CK_RV
+ * with no entry is the HSM refusing for a reason Tether does not know: HsmUnavailableException
+ * (a dependency failed), not KMSInternalException (Tether's own bug).
+ */
+export function toKmsError(err: unknown, op: HsmOperation, quirks: VendorQuirks = STANDARD_QUIRKS): KmsError & { ckr?: string } {
   if (err instanceof KmsError) return err;
   if (!isPkcs11Error(err)) return new KmsError("KMSInternalException", `HSM ${op} failed`, { cause: err });
   const name = nameOf(err.code);
-  const code = BY_OPERATION[op]?.[name] ?? ANY_OPERATION[name] ?? "KMSInternalException";
+  const code = tagRefused(name, op, quirks) ? "InvalidCiphertextException" : (BY_OPERATION[op]?.[name] ?? ANY_OPERATION[name] ?? "HsmUnavailableException");
   const out = new KmsError(code, `HSM ${op} failed (${name})`) as KmsError & { ckr?: string };
   out.ckr = name;
   return out;

@@ -1,6 +1,6 @@
 import { constants, createPublicKey, publicEncrypt, randomBytes } from "node:crypto";
 import pkcs11js from "pkcs11js";
-import { KmsError } from "../../shared/errors.js";
+import { isKmsError, KmsError } from "../../shared/errors.js";
 import type {
   CallOpts,
   EncryptionAlg,
@@ -46,7 +46,7 @@ export class Pkcs11Hsm implements HsmPort {
   private readonly pools = new Map<string, SessionPool>();
   private healthCache: { at: number; value: HsmHealth } | undefined;
   /** The root key's handle, valid until the module is re-initialised. */
-  private rootHandle: { generation: number; handle: Handle } | undefined;
+  private rootHandle: { generation: number; epoch: number; handle: Handle } | undefined;
 
   constructor(
     private readonly config: Pkcs11HsmConfig,
@@ -99,16 +99,14 @@ export class Pkcs11Hsm implements HsmPort {
     if (wrapped.iv.length !== IV_BYTES || wrapped.ciphertext.length < TAG_BYTES) throw new KmsError("InvalidCiphertextException", "wrapped key is malformed");
     const wrapper = this.wrapper(wrapped.slot ? { slot: wrapped.slot, label: wrapped.rootKeyLabel } : undefined);
     return wrapper.pool
-      .use("unwrap", async (s) => {
+      .use("gcm-open", async (s) => {
         this.mod.p11.C_DecryptInit(s, encryptionMechanism("AES_GCM", Buffer.from(wrapped.iv), binding), wrapper.handle(s));
         const out = await this.mod.p11.C_DecryptAsync(s, Buffer.from(wrapped.ciphertext), Buffer.alloc(wrapped.ciphertext.length));
         return new Uint8Array(out);
       })
       .catch((err: unknown) => {
-        // GCM authentication failure: tampering or a wrong binding. One error, no oracle.
-        if (err instanceof KmsError && (err.code === "InvalidCiphertextException" || err.code === "KMSInternalException")) {
-          throw new KmsError("InvalidCiphertextException", "wrapped key could not be unwrapped with this binding");
-        }
+        // Tampering or a wrong binding: one message, no oracle. (HSM faults pass through as themselves.)
+        if (isKmsError(err, "InvalidCiphertextException")) throw new KmsError("InvalidCiphertextException", "wrapped key could not be unwrapped with this binding");
         throw err;
       });
   }
@@ -130,13 +128,14 @@ export class Pkcs11Hsm implements HsmPort {
   }
 
   private rootKey(session: Handle): Handle {
-    if (this.rootHandle?.generation === this.mod.generation) return this.rootHandle.handle;
+    const epoch = this.rootPool.loginEpoch;
+    if (this.rootHandle?.generation === this.mod.generation && this.rootHandle.epoch === epoch) return this.rootHandle.handle;
     const key = findOne(this.mod.p11, session, [
       { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
       { type: pkcs11js.CKA_LABEL, value: this.config.rootKeyLabel },
     ]);
     if (key === undefined) throw new KmsError("HsmUnavailableException", "the root key is missing from the HSM");
-    this.rootHandle = { generation: this.mod.generation, handle: key };
+    this.rootHandle = { generation: this.mod.generation, epoch, handle: key };
     return key;
   }
 
@@ -223,7 +222,7 @@ export class Pkcs11Hsm implements HsmPort {
     this.refuseRootKey(ref);
     const invalid = () => new KmsError("InvalidCiphertextException", "ciphertext could not be decrypted with this key and context");
     return this.pool(ref.slot)
-      .use("decrypt", async (s) => {
+      .use(alg === "AES_GCM" ? "gcm-open" : "decrypt", async (s) => {
         if (alg === "AES_GCM") {
           if (ciphertext.length < IV_BYTES + TAG_BYTES) throw invalid();
           const buf = Buffer.from(ciphertext);
@@ -247,7 +246,8 @@ export class Pkcs11Hsm implements HsmPort {
         return new Uint8Array(await this.mod.p11.C_DecryptAsync(s, Buffer.from(ciphertext), Buffer.alloc(512)));
       })
       .catch((err: unknown) => {
-        if (err instanceof KmsError && (err.code === "InvalidCiphertextException" || err.code === "KMSInternalException" || err.code === "ValidationException")) throw invalid();
+        // One message for every refused ciphertext, no oracle; HSM faults pass through as themselves.
+        if (isKmsError(err, "InvalidCiphertextException")) throw invalid();
         throw err;
       });
   }

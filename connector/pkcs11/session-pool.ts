@@ -2,7 +2,8 @@ import pkcs11js from "pkcs11js";
 import { KmsError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/log.js";
 import { faultKind, isPkcs11Error, toKmsError, type HsmOperation } from "./ckr.js";
-import { type Handle, type Pkcs11Module, type TokenInfo } from "./module.js";
+import { cleanLabel, type Handle, type Pkcs11Module, type TokenInfo } from "./module.js";
+import { quirksFor, STANDARD_QUIRKS, type VendorQuirks } from "./vendors/index.js";
 
 export type SlotConfig = { name: string; tokenLabel: string; pin: string; sessions: number };
 
@@ -20,6 +21,11 @@ export class SessionPool {
   private slot: Handle | undefined;
   private waiters: Array<() => void> = [];
   token: TokenInfo | undefined;
+  /**
+   * Increases at every login. Object handles are valid only as long as the login they were found
+   * under (a module may drop them when its last session closes): cache handles per epoch.
+   */
+  loginEpoch = 0;
 
   constructor(
     private readonly mod: Pkcs11Module,
@@ -48,20 +54,25 @@ export class SessionPool {
           this.idle.push(session);
           return out;
         } catch (err) {
-          const fault = isPkcs11Error(err) ? faultKind(err.code) : "none";
+          const fault = isPkcs11Error(err) ? faultKind(err.code, op, this.quirks) : "none";
           if (fault === "none") {
             this.idle.push(session);
-            throw toKmsError(err, op);
+            throw toKmsError(err, op, this.quirks);
           }
           this.discard(session);
-          this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op).ckr, attempt });
+          this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op, this.quirks).ckr, attempt });
           if (fault === "module") await this.mod.reinitialize();
-          if (attempt >= 1) throw toKmsError(err, op);
+          if (attempt >= 1) throw toKmsError(err, op, this.quirks);
         }
       }
     } finally {
       this.leave();
     }
+  }
+
+  /** The quirks of the module behind this slot (by its token's manufacturer). */
+  get quirks(): VendorQuirks {
+    return this.token ? quirksFor(cleanLabel(this.token.manufacturerID)) : STANDARD_QUIRKS;
   }
 
   private async admit(): Promise<void> {
@@ -85,7 +96,10 @@ export class SessionPool {
     const slot = this.slot ?? this.locate();
     const session = this.mod.p11.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
     this.open += 1;
-    if (this.open === 1) this.login(session);
+    if (this.open === 1) {
+      this.login(session);
+      this.loginEpoch += 1;
+    }
     return session;
   }
 

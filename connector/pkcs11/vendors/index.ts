@@ -9,11 +9,18 @@ export type VendorQuirks = {
    * followed by EME-OAEP decoding in the connector.
    */
   oaepSha256ViaRawRsa: boolean;
+  /**
+   * The CK_RVs with which the module says an AES-GCM tag did not verify, besides the standard
+   * CKR_ENCRYPTED_DATA_INVALID. SoftHSM 2.6 answers CKR_GENERAL_ERROR (measured through the fault
+   * shim): read as a device fault, any caller with a tampered ciphertext could make the connector
+   * re-initialise the module for everyone.
+   */
+  gcmTagRefusedAs: readonly string[];
 };
 
-const STANDARD: VendorQuirks = { oaepSha256ViaRawRsa: false };
+export const STANDARD_QUIRKS: VendorQuirks = { oaepSha256ViaRawRsa: false, gcmTagRefusedAs: [] };
 
-const BY_MANUFACTURER: Array<[RegExp, VendorQuirks]> = [[/^SoftHSM/, { oaepSha256ViaRawRsa: true }]];
+const BY_MANUFACTURER: Array<[RegExp, VendorQuirks]> = [[/^SoftHSM/, { oaepSha256ViaRawRsa: true, gcmTagRefusedAs: ["CKR_GENERAL_ERROR"] }]];
 
 export const quirksFor = (manufacturerId: string): VendorQuirks =>
-  BY_MANUFACTURER.find(([pattern]) => pattern.test(manufacturerId))?.[1] ?? STANDARD;
+  BY_MANUFACTURER.find(([pattern]) => pattern.test(manufacturerId))?.[1] ?? STANDARD_QUIRKS;

@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildFaultHsm, faultControl, type CkrName, type FaultControl } from "../support/fault-hsm.js";
+import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+
+type Json = Record<string, unknown> & { __type?: string };
+
+/**
+ * An HSM that faults is a dependency that failed (503), never a caller's bad ciphertext (400):
+ * a caller told "invalid ciphertext" may throw its data away. And a caller's bad ciphertext is
+ * never an HSM fault: SoftHSM reports an AES-GCM tag that does not verify as CKR_GENERAL_ERROR,
+ * which must not make the connector re-initialise the module for everyone. Faults are injected by
+ * a PKCS#11 shim in front of SoftHSM2 (test/support/fault-hsm).
+ */
+describe("HSM faults and their error codes (fault-injecting PKCS#11 module over SoftHSM2)", () => {
+  let stack: TestStack;
+  let connector: ConnectorProcess;
+  let control: FaultControl;
+  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }) });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  beforeAll(async () => {
+    const dir = `${backends().stateDir}/fault-codes`;
+    control = faultControl(`${dir}-control`);
+    stack = await startFunctions();
+    connector = await startConnector(stack, "faulty-1", { TETHER_PKCS11_MODULE: buildFaultHsm(dir), ...control.env });
+    await waitForHealth(stack, (h) => h.status === "ok");
+  });
+  afterAll(async () => {
+    control?.clear();
+    await connector?.stop();
+    await stack?.close();
+  });
+
+  it("a device or session fault during decryption is 503, never InvalidCiphertextException; recovery is automatic", async () => {
+    expect((await api("POST", "/v1/hsm-keys", { label: "faulty", keySpec: "AES_256" })).status).toBe(201);
+    const hsmCiphertext = (await api("POST", "/v1/hsm-keys/hsm::0::faulty/encrypt", { plaintext: "aGk=" })).body.ciphertextBlob;
+    const keyId = ((await api("POST", "/v1/keys", {})).body.keyMetadata as { keyId: string }).keyId;
+    const kmsCiphertext = (await api("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGk=" })).body.ciphertextBlob;
+
+    const faults: CkrName[] = ["CKR_DEVICE_ERROR", "CKR_DEVICE_REMOVED", "CKR_TOKEN_NOT_PRESENT", "CKR_SESSION_HANDLE_INVALID", "CKR_SESSION_CLOSED", "CKR_FUNCTION_FAILED", "CKR_DEVICE_MEMORY"];
+    for (const fault of faults) {
+      control.fail("C_Decrypt", fault, -1);
+      const hsmKey = await api("POST", "/v1/hsm-keys/hsm::0::faulty/decrypt", { ciphertextBlob: hsmCiphertext });
+      // A cold KMS key: its material is unwrapped by the HSM (C_Decrypt under the root key).
+      stack.server.deps.keyCache.clear();
+      const coldKey = await api("POST", "/v1/decrypt", { ciphertextBlob: kmsCiphertext });
+      control.clear();
+      for (const [what, res] of [["HSM-resident key", hsmKey], ["cold KMS key", coldKey]] as const) {
+        expect(res.body.__type, `${fault} on ${what}`).not.toBe("InvalidCiphertextException");
+        expect(res.status, `${fault} on ${what}: ${JSON.stringify(res.body)}`).toBe(503);
+      }
+      const hsmRecovered = await api("POST", "/v1/hsm-keys/hsm::0::faulty/decrypt", { ciphertextBlob: hsmCiphertext });
+      expect(hsmRecovered.status, `after ${fault}: ${JSON.stringify(hsmRecovered.body)}`).toBe(200);
+      const recovered = await api("POST", "/v1/decrypt", { ciphertextBlob: kmsCiphertext });
+      expect(recovered.status, `after ${fault}: ${JSON.stringify(recovered.body)}`).toBe(200);
+    }
+  });
+
+  it("a tampered ciphertext is InvalidCiphertextException and does not re-initialise the HSM module", async () => {
+    const ciphertext = Buffer.from(String((await api("POST", "/v1/hsm-keys/hsm::0::faulty/encrypt", { plaintext: "aGk=" })).body.ciphertextBlob), "base64");
+    ciphertext.writeUInt8((ciphertext.at(-1) ?? 0) ^ 1, ciphertext.length - 1);
+    const initsBefore = control.calls("C_Initialize");
+    const res = await api("POST", "/v1/hsm-keys/hsm::0::faulty/decrypt", { ciphertextBlob: ciphertext.toString("base64") });
+    expect(res).toMatchObject({ status: 400, body: { __type: "InvalidCiphertextException" } });
+    expect(control.calls("C_Initialize")).toBe(initsBefore);
+  });
+});
