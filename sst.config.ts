@@ -17,8 +17,10 @@ export default $config({
     const { main } = createTables();
     // Per stage, set once with `sst secret set OperatorTenant <12-digit account id> --stage <stage>`.
     const operatorTenant = new sst.Secret("OperatorTenant");
+    // Per stage, the functions' Ed25519 identity (PKCS#8 PEM) that connectors trust: `sst secret set FunctionsIdentityKey "$(cat functions-identity.pem)"`.
+    const identityKey = new sst.Secret("FunctionsIdentityKey");
     const connectors = createConnectorApi();
-    const fns = createFunctions({ table: main, connectors, operatorTenant });
+    const fns = createFunctions({ table: main, connectors, operatorTenant, identityKey });
     routeConnectors(connectors, fns);
     const api = createHttpApi(fns);
     scheduleSweeper(fns);

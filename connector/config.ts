@@ -1,3 +1,5 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
 import * as z from "zod";
 import { ConfigError, loadConfig, readSecretFile } from "../shared/config.js";
 
@@ -7,11 +9,22 @@ const list = z.preprocess(
   z.array(z.string().regex(/^[A-Za-z0-9*._-]{1,64}$/, "names of letters, digits, . _ - or *")).min(1).max(256),
 );
 
+/** wss://, or ws:// to this machine only: a link in clear anywhere else would expose the handshake and every frame's metadata. */
+const HubUrl = z.url({ protocol: /^wss?$/ }).refine((u) => {
+  const url = new URL(u);
+  return url.protocol === "wss:" || ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}, "a wss:// URL (ws:// only to 127.0.0.1, localhost or ::1)");
+
 const Config = z.object({
-  hubUrl: z.url({ protocol: /^wss?$/ }),
+  hubUrl: HubUrl,
   connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, . _ - (1-64)"),
   /** Ed25519 private key (PKCS#8 PEM) in a 0600 file: the connector's credential. */
   credentialFile: z.string().min(1),
+  /**
+   * The functions' identity: Ed25519 public key(s), PEM, in a file (several during a rotation). The
+   * connector serves only requests whose requester key one of them certifies.
+   */
+  functionsPublicKeyFile: z.string().min(1).optional(),
   pkcs11Module: z.string().min(1).default("/usr/lib/softhsm/libsofthsm2.so"),
   slotName: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).default("0"),
   tokenLabel: z.string().min(1).max(32),
@@ -47,6 +60,7 @@ export const CONNECTOR_ENV = {
   hubUrl: "TETHER_HUB_URL",
   connectorId: "TETHER_CONNECTOR_ID",
   credentialFile: "TETHER_CONNECTOR_CREDENTIAL_FILE",
+  functionsPublicKeyFile: "TETHER_FUNCTIONS_PUBLIC_KEY_FILE",
   pkcs11Module: "TETHER_PKCS11_MODULE",
   slotName: "TETHER_SLOT_NAME",
   tokenLabel: "TETHER_TOKEN_LABEL",
@@ -81,4 +95,27 @@ export function loadConnectorConfig(env: Record<string, string | undefined> = pr
   ];
   if (new Set(slots.map((s) => s.name)).size !== slots.length) throw new ConfigError("invalid configuration: extraSlots: slot names must be unique");
   return Object.freeze({ ...rest, pin: resolvedPin, slots });
+}
+
+/** The functions' identities the connector trusts: every Ed25519 public key in its file, at least one (required to serve). */
+export function functionsKeysOf(config: ConnectorConfig): KeyObject[] {
+  const setting = "functionsPublicKeyFile (TETHER_FUNCTIONS_PUBLIC_KEY_FILE)";
+  const file = config.functionsPublicKeyFile;
+  if (!file) throw new ConfigError(`invalid configuration: ${setting} is required: the connector serves only requests the functions' identity certifies`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(`invalid configuration: ${setting}: cannot read the file it names`);
+  }
+  const blocks = text.match(/-----BEGIN PUBLIC KEY-----[^-]+-----END PUBLIC KEY-----/g) ?? [];
+  const keys = blocks.map((pem) => {
+    try {
+      return createPublicKey(pem);
+    } catch {
+      return undefined;
+    }
+  });
+  if (!keys.length || keys.some((k) => k?.asymmetricKeyType !== "ed25519")) throw new ConfigError(`invalid configuration: ${setting}: not one or more Ed25519 public keys in PEM form`);
+  return keys as KeyObject[];
 }

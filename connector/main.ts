@@ -6,7 +6,7 @@ import { SealKeys } from "../shared/crypto/seal.js";
 import { toB64 } from "../shared/protocol/codec.js";
 import { OpName } from "../shared/protocol/frames.js";
 import { FileHsmAudit } from "./audit.js";
-import { loadConnectorConfig } from "./config.js";
+import { functionsKeysOf, loadConnectorConfig } from "./config.js";
 import { Guard } from "./guard.js";
 import { Pkcs11Hsm } from "./pkcs11/pkcs11-hsm.js";
 import { backoffDelay } from "./tunnel/backoff.js";
@@ -17,6 +17,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 await runMain("tether-connector", async () => {
   const config = loadConnectorConfig();
+  const trusted = functionsKeysOf(config);
   const log = createLogger({ name: "connector", level: config.logLevel }).child({ connectorId: config.connectorId });
   let credential;
   try {
@@ -36,10 +37,10 @@ await runMain("tether-connector", async () => {
     hubUrl: config.hubUrl,
     connectorId: config.connectorId,
     credential,
-    dispatch: createDispatcher({ port: hsm, keys: sealKeys, guard, audit }),
+    sealingKey: toB64(sealKeys.publicKey),
+    dispatch: createDispatcher({ port: hsm, keys: sealKeys, trusted, guard, audit }),
     hello: () => ({
       hsm: { identity: hsm.identity(), slots: hsm.slots() },
-      sealingKey: toB64(sealKeys.publicKey),
       ops: config.allowedOps.includes("*") ? OpName.options : OpName.options.filter((op) => config.allowedOps.includes(op)),
       maxInFlight: config.maxInFlight,
     }),

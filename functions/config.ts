@@ -1,5 +1,6 @@
+import { createPrivateKey, type KeyObject } from "node:crypto";
 import * as z from "zod";
-import { loadConfig } from "../shared/config.js";
+import { ConfigError, loadConfig, readSecretFile } from "../shared/config.js";
 
 const Config = z.object({
   stage: z.enum(["dev", "staging", "prod"]).default("dev"),
@@ -45,6 +46,13 @@ const Config = z.object({
    * for the `apigw` transport (Lambda); unused by the Node server, which hosts its own hub.
    */
   hubEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * The functions' Ed25519 deployment identity (PKCS#8 PEM), which certifies each requester key
+   * sent to connectors (they trust its public half from their own configuration): in a 0600 file
+   * (identityKeyFile), or as text (identityKey: a Lambda function gets it from a stage secret).
+   */
+  identityKeyFile: z.string().min(1).optional(),
+  identityKey: z.string().min(1).optional(),
   /** The operator's tenant: its tenant admins create tenants. Unset: nobody can through the API. */
   operatorTenant: z.string().regex(/^\d{12}$/, "a 12-digit account id").optional(),
   logLevel: z.enum(["debug", "info", "warn", "error"]).default("info"),
@@ -75,6 +83,8 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       authFailuresPerSource: "TETHER_AUTH_FAILURES_PER_SOURCE",
       authFailuresPerCredential: "TETHER_AUTH_FAILURES_PER_CREDENTIAL",
       operatorTenant: "TETHER_OPERATOR_TENANT",
+      identityKeyFile: "TETHER_FUNCTIONS_IDENTITY_KEY_FILE",
+      identityKey: "TETHER_FUNCTIONS_IDENTITY_KEY",
       auditLanes: "TETHER_AUDIT_LANES",
       auditCheckpointMs: "TETHER_AUDIT_CHECKPOINT_MS",
       auditSignedWithinMs: "TETHER_AUDIT_SIGNED_WITHIN_MS",
@@ -84,4 +94,18 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       logLevel: "TETHER_LOG_LEVEL",
     },
   });
+}
+
+/** The functions' identity key (see identityKeyFile); required wherever the functions call connectors. */
+export function functionsIdentity(config: FunctionsConfig): KeyObject {
+  const setting = "identityKeyFile (TETHER_FUNCTIONS_IDENTITY_KEY_FILE) or identityKey (TETHER_FUNCTIONS_IDENTITY_KEY)";
+  const pem = config.identityKey ?? (config.identityKeyFile ? readSecretFile(config.identityKeyFile, "identityKeyFile (TETHER_FUNCTIONS_IDENTITY_KEY_FILE)") : undefined);
+  if (!pem) throw new ConfigError(`invalid configuration: ${setting} is required to reach HSM connectors`);
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType === "ed25519") return key;
+  } catch {
+    // reported below, without the value
+  }
+  throw new ConfigError(`invalid configuration: ${setting}: not an Ed25519 private key in PEM form`);
 }

@@ -7,7 +7,8 @@ import { AuditService } from "./audit/service.js";
 import { SystemChanges } from "./audit/system-changes.js";
 import type { AuditStore } from "./audit/store.js";
 import { AuditLanes, AuditWriter } from "./audit/writer.js";
-import type { FunctionsConfig } from "./config.js";
+import { functionsIdentity, type FunctionsConfig } from "./config.js";
+import { Requester } from "./tunnel/channel.js";
 import { CryptoService } from "./crypto-ops/service.js";
 import { createDynamoClient, pingTable } from "./db/dynamo-store.js";
 import { HealthService } from "./health/service.js";
@@ -160,7 +161,7 @@ export function wireServices(a: {
 export const apigwTransport =
   (config: FunctionsConfig, log: Logger): HsmTransport =>
   ({ db }) => {
-    const hub = new ApigwHub({ store: new DynamoHubStore(db, config.tableName), poster: managementApi(config), log: log.child({ component: "hub" }) });
+    const hub = new ApigwHub({ store: new DynamoHubStore(db, config.tableName), poster: managementApi(config), requester: new Requester(functionsIdentity(config)), log: log.child({ component: "hub" }) });
     return { port: new WsHsm(hub), connectorCount: async () => (await hub.ready()).length };
   };
 

@@ -6,7 +6,8 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Logger } from "../shared/log.js";
 import { CONNECTOR_PATH } from "../shared/protocol/frames.js";
 import { createApp } from "./app.js";
-import type { FunctionsConfig } from "./config.js";
+import { functionsIdentity, type FunctionsConfig } from "./config.js";
+import { Requester } from "./tunnel/channel.js";
 import { buildDeps, type Deps } from "./deps.js";
 import { ConnectorHub } from "./tunnel/connections.js";
 import { connectorVerifier } from "./tunnel/verifier.js";
@@ -17,8 +18,9 @@ export type RunningServer = { url: string; deps: Deps; hub: ConnectorHub; close(
 /** The single-process deployment: the HTTP app and the `direct` hub on one Node server. */
 export async function startServer(config: FunctionsConfig, log: Logger): Promise<RunningServer> {
   let hub: ConnectorHub | undefined;
+  const requester = new Requester(functionsIdentity(config));
   const deps = buildDeps(config, log, ({ identity }) => {
-    hub = new ConnectorHub({ verify: connectorVerifier(identity), log: log.child({ component: "hub" }) });
+    hub = new ConnectorHub({ verify: connectorVerifier(identity), requester, log: log.child({ component: "hub" }) });
     const connectors = hub;
     return { port: new WsHsm(connectors), connectorCount: async () => (await connectors.ready()).length };
   });

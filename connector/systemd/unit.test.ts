@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,7 +49,9 @@ describe("the shipped systemd unit and example environment", () => {
         writeFileSync(join(creds, name), content);
         chmodSync(join(creds, name), 0o400);
       }
-      const env = Object.fromEntries(Object.entries({ ...example, ...fromUnit }).map(([k, v]) => [k, v.replace("%d", creds).replace("%S", "/var/lib")]));
+      // The functions' public key, from the deployment, where the example expects it (here, the temporary directory).
+      writeFileSync(join(creds, "functions-identity.pub.pem"), generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }).toString());
+      const env = Object.fromEntries(Object.entries({ ...example, ...fromUnit }).map(([k, v]) => [k, v.replace("%d", creds).replace("%S", "/var/lib").replace("/etc/tether", creds)]));
       const config = loadConnectorConfig(env);
       expect(config).toMatchObject({ connectorId: "site-a-1", tokenLabel: "tether", auditFile: "/var/lib/tether-connector/audit.jsonl", maxInFlight: 64 });
       expect(config.slots[0]?.sessions).toBe(2);

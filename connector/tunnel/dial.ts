@@ -20,6 +20,8 @@ export type LinkOptions = {
   hubUrl: string;
   connectorId: string;
   credential: KeyObject;
+  /** The connector's X25519 public key (base64), signed with each challenge. */
+  sealingKey: string;
   dispatch: Dispatcher;
   hello: () => Omit<HelloFrame, "type" | "v">;
   maxInFlight: number;
@@ -31,8 +33,9 @@ export type LinkOptions = {
 };
 
 /**
- * The connector's outbound link: dials the hub, answers its challenge, announces the HSM,
- * serves requests, and redials with jittered back-off whenever the link drops.
+ * The connector's outbound link: dials the hub, answers its challenge (signing its sealing key
+ * with it), announces the HSM, serves requests — none before the handshake completes — and
+ * redials with jittered back-off whenever the link drops.
  */
 export class ConnectorLink {
   private ws: WebSocket | undefined;
@@ -55,6 +58,8 @@ export class ConnectorLink {
     this.ws = ws;
     let alive = true;
     let badFrames = 0;
+    /** Welcomed and hello sent: only then are requests served. */
+    let ready = false;
     ws.on("open", () => {
       log.info("link open, authenticating", { hub: this.opts.hubUrl });
       this.send({ type: "greet", v: PROTOCOL_VERSION });
@@ -78,16 +83,23 @@ export class ConnectorLink {
       const frame = parsed.frame;
       switch (frame.type) {
         case "challenge": {
-          const signature = sign(null, challengeMessage(frame.nonce, this.opts.connectorId), this.opts.credential);
-          this.send({ type: "auth", v: PROTOCOL_VERSION, connectorId: this.opts.connectorId, signature: signature.toString("base64") });
+          const signature = sign(null, challengeMessage(frame.nonce, this.opts.connectorId, this.opts.sealingKey), this.opts.credential);
+          this.send({ type: "auth", v: PROTOCOL_VERSION, connectorId: this.opts.connectorId, sealingKey: this.opts.sealingKey, signature: signature.toString("base64") });
           return;
         }
         case "welcome":
+          if (ready) return;
           this.attempt = 0;
           log.info("link ready");
           this.send({ type: "hello", v: PROTOCOL_VERSION, ...this.opts.hello() });
+          ready = true;
           return;
         case "request":
+          if (!ready) {
+            log.warn("refused a request before the handshake completed", { op: frame.op });
+            this.send({ type: "protocolError", code: "Unauthorized", message: "no request before the handshake completes" });
+            return;
+          }
           void this.serve(frame);
           return;
         case "protocolError":
@@ -109,12 +121,12 @@ export class ConnectorLink {
   private async serve(frame: RequestFrame): Promise<void> {
     // While draining, requests that crossed our "draining" frame on the wire are still served.
     if (this.inFlight >= this.opts.maxInFlight) {
-      this.send({ type: "response", id: frame.id, ok: false, error: { code: "ThrottlingException", message: "connector is at its in-flight limit" } });
+      this.send(this.opts.dispatch.refuse(frame, { code: "ThrottlingException", message: "connector is at its in-flight limit" }));
       return;
     }
     this.inFlight += 1;
     const started = performance.now();
-    const response = await this.opts.dispatch(frame);
+    const response = await this.opts.dispatch.serve(frame);
     this.inFlight -= 1;
     this.opts.log.debug("served", {
       requestId: frame.requestId,

@@ -1,15 +1,21 @@
+import { verify, type KeyObject } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
-import { open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
+import { mac, macValid, open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
-import { Ops, type OpName, type OpParams, type OpResult, type RequestFrame, type ResponseFrame } from "../../shared/protocol/frames.js";
+import { Ops, requestMacInput, requesterCertMessage, responseMacInput, type OpName, type OpParams, type OpResult, type RequestFrame, type ResponseFrame, type WireError } from "../../shared/protocol/frames.js";
 import type { HsmAudit } from "../audit.js";
 import type { Guard } from "../guard.js";
 
-type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeys; context: Uint8Array };
+/** How far ahead a request's deadline, and a requester certificate's expiry, may lie. */
+const MAX_DEADLINE_AHEAD_MS = 120_000;
+const MAX_CERT_AHEAD_MS = 15 * 60_000;
 
-const sealFor = (ctx: Ctx, requesterKey: string, m: Uint8Array) => toB64(seal(ctx.keys, fromB64(requesterKey), m, ctx.context));
-const openFrom = (ctx: Ctx, requesterKey: string, box: string) => open(ctx.keys, fromB64(requesterKey), fromB64(box), ctx.context);
+type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeys; requester: Uint8Array; context: Uint8Array };
+
+const sealFor = (ctx: Ctx, m: Uint8Array) => toB64(seal(ctx.keys, ctx.requester, m, ctx.context));
+const openFrom = (ctx: Ctx, box: string) => open(ctx.keys, ctx.requester, fromB64(box), ctx.context);
 
 /** Runs `fn` on plaintext material and zeroes it afterwards, whatever happens. */
 async function zeroAfter<T>(material: Uint8Array, fn: (m: Uint8Array) => T | Promise<T>): Promise<T> {
@@ -25,16 +31,14 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
   health: (ctx) => ctx.port.health(ctx.call),
   random: async (ctx, p) => ({ bytes: toB64(await ctx.port.random(p.length, ctx.call)) }),
   generateDataKey: async (ctx, p) => {
-    const sealTo = p.sealTo;
-    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: sealTo !== undefined, wrappingKey: p.wrappingKey });
+    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: p.returnPlaintext, wrappingKey: p.wrappingKey });
     const wrapped = wrappedToWire(out.wrapped);
-    if (!sealTo || !out.plaintext) return { wrapped };
-    return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: sealFor(ctx, sealTo, m) }));
+    if (!p.returnPlaintext || !out.plaintext) return { wrapped };
+    return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: sealFor(ctx, m) }));
   },
   wrap: async (ctx, p) =>
-    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), { ...ctx.call, wrappingKey: p.wrappingKey })) })),
-  unwrap: async (ctx, p) =>
-    zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, p.sealTo, m) })),
+    zeroAfter(openFrom(ctx, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), { ...ctx.call, wrappingKey: p.wrappingKey })) })),
+  unwrap: async (ctx, p) => zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
   createKey: (ctx, p) => ctx.port.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
   destroyKey: async (ctx, p) => {
     await ctx.port.destroyKey({ slot: p.slot, label: p.label }, ctx.call);
@@ -43,13 +47,10 @@ const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<
   listKeys: async (ctx, p) => ({ keys: await ctx.port.listKeys(p.slot, ctx.call) }),
   getPublicKey: async (ctx, p) => ({ spki: toB64(await ctx.port.getPublicKey({ slot: p.slot, label: p.label }, ctx.call)) }),
   encrypt: async (ctx, p) =>
-    zeroAfter(openFrom(ctx, p.sealTo, p.sealed), async (m) => ({
+    zeroAfter(openFrom(ctx, p.sealed), async (m) => ({
       ciphertext: toB64(await ctx.port.encrypt({ slot: p.slot, label: p.label }, p.alg, m, fromB64(p.aad), ctx.call)),
     })),
-  decrypt: async (ctx, p) =>
-    zeroAfter(await ctx.port.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({
-      sealed: sealFor(ctx, p.sealTo, m),
-    })),
+  decrypt: async (ctx, p) => zeroAfter(await ctx.port.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
   sign: async (ctx, p) => ({ signature: toB64(await ctx.port.sign({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, ctx.call)) }),
   verify: async (ctx, p) => ({
     valid: await ctx.port.verify({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, fromB64(p.signature), ctx.call),
@@ -67,39 +68,103 @@ function targetOf(params: unknown): Target {
   return {};
 }
 
-export type Dispatcher = (frame: RequestFrame) => Promise<ResponseFrame>;
+export type Dispatcher = {
+  /** Serves a request: authenticate it, apply the guard, call the port, audit the call; always an answer. */
+  serve(frame: RequestFrame): Promise<ResponseFrame>;
+  /** An answer refusing a request without serving it (authenticated if the request is). */
+  refuse(frame: RequestFrame, error: WireError): ResponseFrame;
+};
+
+export type DispatcherDeps = {
+  port: HsmPort;
+  /** The connector's end of every channel (its sealing key, signed at each authentication). */
+  keys: SealKeys;
+  /** The functions' identities this connector trusts to certify requester keys. */
+  trusted: readonly KeyObject[];
+  guard: Guard;
+  audit: HsmAudit;
+  now?: () => number;
+};
 
 /**
- * The connector's request loop body: validate, apply the customer's guard, call the port,
- * audit the call locally, and always answer with a response frame.
+ * The connector's request loop body. Before anything else a request must prove it comes from the
+ * functions: its requester key is certified by a trusted functions identity and not expired, its
+ * MAC verifies on the channel between that key and this connector's, it was not seen before, and
+ * its deadline is near. A relay can therefore neither forge, alter nor replay a request, nor
+ * substitute the key answers are sealed to. Every answer carries the channel's MAC in turn.
  */
-export function createDispatcher(d: { port: HsmPort; keys: SealKeys; guard: Guard; audit: HsmAudit; now?: () => number }): Dispatcher {
+export function createDispatcher(d: DispatcherDeps): Dispatcher {
   const now = d.now ?? Date.now;
-  return async (frame) => {
-    const started = performance.now();
-    const params = Ops[frame.op].params.safeParse(frame.params);
-    const target = params.success ? targetOf(params.data) : {};
-    let response: ResponseFrame;
-    try {
-      if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");
-      if (!params.success) throw new KmsError("ValidationException", `invalid params for ${frame.op}: ${params.error.issues[0]?.path.join(".") ?? ""}`);
-      d.guard.check(frame.op, target.label);
-      const ctx: Ctx = { port: d.port, call: { requestId: frame.requestId, deadline: frame.deadline }, keys: d.keys, context: sealContext(frame.requestId, frame.op) };
-      const handler = HANDLERS[frame.op] as (ctx: Ctx, p: unknown) => Promise<unknown>;
-      response = { type: "response", id: frame.id, ok: true, result: await handler(ctx, params.data) };
-    } catch (err) {
-      const kms = err instanceof KmsError ? err : new KmsError("KMSInternalException", "connector error");
-      response = { type: "response", id: frame.id, ok: false, error: { code: kms.code, message: kms.message.slice(0, 1024) } };
+  const certified = new LRUCache<string, true>({ max: 1_024 });
+  // Bounded lazily (by size, one unit an entry), as lru-cache would preallocate `max` slots.
+  const seen = new LRUCache<string, true>({ maxSize: 200_000, sizeCalculation: () => 1, ttl: MAX_DEADLINE_AHEAD_MS });
+
+  /** The requester's key once the request authenticates; throws AuthenticationFailedException otherwise. */
+  const requesterOf = (frame: RequestFrame): Uint8Array => {
+    const refused = (why: string) => new KmsError("AuthenticationFailedException", `request refused: ${why}`);
+    const t = now();
+    const { from } = frame;
+    if (from.notAfter < t || from.notAfter > t + MAX_CERT_AHEAD_MS) throw refused("the requester key's certificate is expired or not yet valid");
+    if (frame.deadline > t + MAX_DEADLINE_AHEAD_MS) throw refused("its deadline is too far ahead");
+    if (!certified.has(from.signature)) {
+      const message = requesterCertMessage(from.key, from.notAfter);
+      if (!d.trusted.some((k) => verify(null, message, k, Buffer.from(from.signature, "base64")))) throw refused("the requester key is not certified by a trusted functions identity");
+      certified.set(from.signature, true);
     }
-    d.audit.record({
-      time: new Date().toISOString(),
-      op: frame.op,
-      ...(target.slot ? { slot: target.slot } : {}),
-      ...(target.label ? { label: target.label } : {}),
-      requestId: frame.requestId,
-      result: response.ok ? "ok" : response.error.code,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
-    return response;
+    const requester = fromB64(from.key);
+    if (!macValid(d.keys, requester, requestMacInput(frame), frame.mac)) throw refused("its MAC does not verify");
+    if (seen.has(frame.mac)) throw refused("it was already received");
+    seen.set(frame.mac, true, { ttl: Math.max(1, frame.deadline - t) });
+    return requester;
+  };
+
+  const answer = (frame: RequestFrame, requester: Uint8Array | undefined, a: { ok: true; result: unknown } | { ok: false; error: WireError }): ResponseFrame => {
+    const base = a.ok ? { type: "response" as const, id: frame.id, ok: true as const, result: a.result } : { type: "response" as const, id: frame.id, ok: false as const, error: a.error };
+    return requester ? { ...base, mac: mac(d.keys, requester, responseMacInput(frame, a)) } : base;
+  };
+  const failure = (err: unknown): WireError => {
+    const kms = err instanceof KmsError ? err : new KmsError("KMSInternalException", "connector error");
+    return { code: kms.code, message: kms.message.slice(0, 1024) };
+  };
+
+  return {
+    refuse(frame, error) {
+      let requester: Uint8Array | undefined;
+      try {
+        requester = requesterOf(frame);
+      } catch {
+        requester = undefined;
+      }
+      return answer(frame, requester, { ok: false, error });
+    },
+
+    async serve(frame) {
+      const started = performance.now();
+      const params = Ops[frame.op].params.safeParse(frame.params);
+      const target = params.success ? targetOf(params.data) : {};
+      let requester: Uint8Array | undefined;
+      let response: ResponseFrame;
+      try {
+        requester = requesterOf(frame);
+        if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");
+        if (!params.success) throw new KmsError("ValidationException", `invalid params for ${frame.op}: ${params.error.issues[0]?.path.join(".") ?? ""}`);
+        d.guard.check(frame.op, target.label);
+        const ctx: Ctx = { port: d.port, call: { requestId: frame.requestId, deadline: frame.deadline }, keys: d.keys, requester, context: sealContext(frame.requestId, frame.op) };
+        const handler = HANDLERS[frame.op] as (ctx: Ctx, p: unknown) => Promise<unknown>;
+        response = answer(frame, requester, { ok: true, result: await handler(ctx, params.data) });
+      } catch (err) {
+        response = answer(frame, requester, { ok: false, error: failure(err) });
+      }
+      d.audit.record({
+        time: new Date().toISOString(),
+        op: frame.op,
+        ...(target.slot ? { slot: target.slot } : {}),
+        ...(target.label ? { label: target.label } : {}),
+        requestId: frame.requestId,
+        result: response.ok ? "ok" : response.error.code,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+      });
+      return response;
+    },
   };
 }

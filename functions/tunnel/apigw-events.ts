@@ -51,15 +51,16 @@ export class ApigwHubEvents {
         return this.send(connectionId, { type: "challenge", v: PROTOCOL_VERSION, nonce: conn.nonce });
       case "auth": {
         if (conn.state !== "connected") return this.refuse(connectionId, log, "already authenticated");
-        const ok = await this.o.verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId), Buffer.from(frame.signature, "base64")).catch(() => false);
+        // The signature covers the challenge and the sealing key: a relay can swap neither.
+        const ok = await this.o.verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId, frame.sealingKey), Buffer.from(frame.signature, "base64")).catch(() => false);
         // A nonce answers once: the next state no longer accepts an auth.
-        if (!ok || !(await this.o.store.advance(connectionId, ["connected"], { state: "authenticated", connectorId: frame.connectorId }))) {
+        if (!ok || !(await this.o.store.advance(connectionId, ["connected"], { state: "authenticated", connectorId: frame.connectorId, sealingKey: frame.sealingKey }))) {
           return this.refuse(connectionId, log, "connector authentication failed");
         }
         return this.send(connectionId, { type: "welcome", v: PROTOCOL_VERSION });
       }
       case "hello": {
-        const next: Partial<HubConnection> & { state: "ready" } = { state: "ready", hsmIdentity: frame.hsm.identity, sealingKey: frame.sealingKey, maxInFlight: frame.maxInFlight };
+        const next: Partial<HubConnection> & { state: "ready" } = { state: "ready", hsmIdentity: frame.hsm.identity, maxInFlight: frame.maxInFlight };
         if (!(await this.o.store.advance(connectionId, ["authenticated"], next))) return this.refuse(connectionId, log, "hello before authentication");
         log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
         return;

@@ -3,14 +3,17 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
-import { encodeFrame, parseFrame, ResponseFrame, type OpName, type OpResult } from "../../shared/protocol/frames.js";
+import { encodeFrame, parseFrame, ResponseFrame, type OpName, type RequestFrame } from "../../shared/protocol/frames.js";
+import { LinkChannel, type Requester } from "./channel.js";
 import type { HubConnection, HubStore } from "./hub-store.js";
-import { IDEMPOTENT, paramsBuilder, validResult, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
+import { answerOf, IDEMPOTENT, requestOn, type Build, type ConnectorLink, type ConnectorSummary, type Served } from "./link.js";
 import type { ConnectionPoster } from "./management-api.js";
 
 export type ApigwHubOptions = {
   store: HubStore;
   poster: ConnectionPoster;
+  /** This deployment's end of every request's sealed channel. */
+  requester: Requester;
   log: Logger;
   /** How long this instance trusts its view of the connected connectors. */
   connectionsTtlMs?: number;
@@ -44,8 +47,7 @@ export class ApigwHub implements ConnectorLink {
     return (await this.connections()).filter((c) => c.state === "ready").map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hsmIdentity ?? "", inFlight: 0 }));
   }
 
-  async call<O extends OpName>(op: O, params: ParamsOrBuilder<O>, opts: CallOpts): Promise<OpResult<O>> {
-    const build = paramsBuilder(params);
+  async call<O extends OpName>(op: O, build: Build<O>, opts: CallOpts): Promise<Served<O>> {
     const tried = new Set<string>();
     for (;;) {
       const conn = await this.pick(tried);
@@ -61,24 +63,24 @@ export class ApigwHub implements ConnectorLink {
         if (IDEMPOTENT.has(op)) continue;
         throw new KmsError("HsmUnavailableException", `the HSM connector dropped during ${op}`);
       }
-      if (!outcome.ok) throw new KmsError(outcome.error.code, outcome.error.message);
-      return validResult(op, outcome.result);
+      return answerOf<O>(outcome.channel, outcome.request, outcome.answer);
     }
   }
 
-  /** Posts one request and awaits its reply: the response frame, "gone" (never delivered) or "dropped" (delivered, connector gone). */
-  private async exchange(conn: HubConnection, op: OpName, build: (peer: Peer) => unknown, opts: CallOpts): Promise<ResponseFrame | "gone" | "dropped"> {
-    const peer = { connectorId: conn.connectorId ?? "", sealingKey: new Uint8Array(Buffer.from(conn.sealingKey ?? "", "base64")) };
-    let wire: unknown;
-    try {
-      wire = build(peer);
-    } catch (err) {
-      throw err instanceof KmsError ? err : new KmsError("KMSInternalException", `could not prepare ${op}`);
-    }
+  /** Posts one request and awaits its reply: the answer with its request and channel, "gone" (never delivered) or "dropped" (delivered, connector gone). */
+  private async exchange(
+    conn: HubConnection,
+    op: OpName,
+    build: (channel: LinkChannel) => unknown,
+    opts: CallOpts,
+  ): Promise<{ answer: ResponseFrame; request: RequestFrame; channel: LinkChannel } | "gone" | "dropped"> {
+    // The sealing key the hub's $default handler recorded from the connector's signed auth.
+    const channel = new LinkChannel(this.o.requester.keys(), { connectorId: conn.connectorId ?? "", sealingKey: new Uint8Array(Buffer.from(conn.sealingKey ?? "", "base64")) });
     if (opts.deadline <= Date.now()) throw timeout(op);
     const id = randomInt(1, 2 ** 47);
+    const request = requestOn(channel, id, op, build, opts);
     const postedAt = Date.now();
-    const posted = await this.o.poster.post(conn.connectionId, encodeFrame({ type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId }));
+    const posted = await this.o.poster.post(conn.connectionId, encodeFrame(request));
     if (posted === "gone") {
       await this.o.store.deleteConnection(conn.connectionId);
       return "gone";
@@ -96,8 +98,8 @@ export class ApigwHub implements ConnectorLink {
         this.replyMs = this.replyMs * 0.8 + Math.max(0, reply.storedAt - postedAt) * 0.2;
         void this.o.store.deleteReply(conn.connectionId, id).catch((err: Error) => this.o.log.warn("could not delete a read reply", { error: err.message }));
         const parsed = parseFrame(ResponseFrame, reply.frame);
-        if (!parsed.ok) throw new KmsError("KMSInternalException", `connector returned an invalid ${op} reply`);
-        return parsed.frame;
+        if (!parsed.ok) throw new KmsError("HsmUnavailableException", `the HSM connector's reply to ${op} was malformed`);
+        return { answer: parsed.frame, request, channel };
       }
       if (!connected) return "dropped";
     }

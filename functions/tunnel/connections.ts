@@ -5,7 +5,8 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
-import { IDEMPOTENT, paramsBuilder, validResult, type ConnectorLink, type ConnectorSummary, type ParamsOrBuilder, type Peer } from "./link.js";
+import { LinkChannel, type Peer, type Requester } from "./channel.js";
+import { answerOf, IDEMPOTENT, requestOn, type Build, type ConnectorLink, type ConnectorSummary, type Served } from "./link.js";
 import {
   challengeMessage,
   CloseCode,
@@ -16,21 +17,22 @@ import {
   ToHubFrame,
   type HelloFrame,
   type OpName,
-  type OpResult,
+  type RequestFrame,
+  type ResponseFrame,
   type ToConnectorFrame,
 } from "../../shared/protocol/frames.js";
 
 /** Checks a connector's challenge signature against the credential registered for it. */
 export type ConnectorVerifier = (connectorId: string, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
 
-type ParamsFor = (peer: Peer) => unknown;
-
 type Pending = {
   op: OpName;
-  params: ParamsFor;
+  build: (channel: LinkChannel) => unknown;
   opts: CallOpts;
   conn: Connection;
-  resolve: (result: unknown) => void;
+  channel: LinkChannel;
+  request: RequestFrame;
+  resolve: (served: Served<OpName>) => void;
   reject: (err: KmsError) => void;
   timer: NodeJS.Timeout;
 };
@@ -50,6 +52,8 @@ type Connection = {
 
 export type HubOptions = {
   verify: ConnectorVerifier;
+  /** This deployment's end of every request's sealed channel. */
+  requester: Requester;
   log: Logger;
   authTimeoutMs?: number;
   heartbeatMs?: number;
@@ -93,39 +97,33 @@ export class ConnectorHub implements ConnectorLink {
   }
 
   /**
-   * Sends one operation to the least-busy ready connector and awaits its validated result.
-   * `params` may depend on the connector chosen (material sealed to its key); it is built again
-   * if the request fails over to another connector.
+   * Sends one operation to the least-busy ready connector and awaits its authenticated, validated
+   * result. `build` makes the parameters for the channel to the connector chosen (material sealed
+   * on it); it runs again if the request fails over to another connector.
    */
-  async call<O extends OpName>(op: O, params: ParamsOrBuilder<O>, opts: CallOpts): Promise<OpResult<O>> {
-    return validResult(op, await new Promise<unknown>((resolve, reject) => this.send(op, paramsBuilder(params), opts, resolve, reject, undefined)));
+  call<O extends OpName>(op: O, build: Build<O>, opts: CallOpts): Promise<Served<O>> {
+    return new Promise<Served<OpName>>((resolve, reject) => this.send(op, build, opts, resolve, reject, undefined)) as Promise<Served<O>>;
   }
 
-  private send(
-    op: OpName,
-    params: ParamsFor,
-    opts: CallOpts,
-    resolve: (r: unknown) => void,
-    reject: (e: KmsError) => void,
-    exclude: Connection | undefined,
-  ): void {
+  private send(op: OpName, build: (channel: LinkChannel) => unknown, opts: CallOpts, resolve: (served: Served<OpName>) => void, reject: (e: KmsError) => void, exclude: Connection | undefined): void {
     const conn = this.pick(exclude);
     if (!conn?.peer) return reject(this.unavailable());
-    let wire: unknown;
-    try {
-      wire = params(conn.peer);
-    } catch (err) {
-      return reject(err instanceof KmsError ? err : new KmsError("KMSInternalException", `could not prepare ${op}`));
-    }
     const remaining = opts.deadline - Date.now();
     if (remaining <= 0) return reject(new KmsError("DependencyTimeoutException", "the HSM call's deadline passed"));
     const id = this.nextId++;
+    const channel = new LinkChannel(this.opts.requester.keys(), conn.peer);
+    let request: RequestFrame;
+    try {
+      request = requestOn(channel, id, op, build, opts);
+    } catch (err) {
+      return reject(err as KmsError);
+    }
     const timer = setTimeout(() => {
       this.settle(id)?.reject(new KmsError("DependencyTimeoutException", `HSM ${op} did not answer within its deadline`));
     }, remaining);
-    this.pending.set(id, { op, params, opts, conn, resolve, reject, timer });
+    this.pending.set(id, { op, build, opts, conn, channel, request, resolve, reject, timer });
     conn.inFlight += 1;
-    this.write(conn, { type: "request", id, op, params: wire, deadline: opts.deadline, requestId: opts.requestId });
+    this.write(conn, request);
   }
 
   /** The ready connector with the fewest requests in flight, below the limit it announced. */
@@ -196,19 +194,21 @@ export class ConnectorHub implements ConnectorLink {
     if (conn.state === "challenged") {
       if (frame.type !== "auth") return this.refuse(conn, log, "expected auth");
       conn.state = "verifying";
+      // The signature covers the challenge and the sealing key: a relay can swap neither.
       const ok = await this.opts
-        .verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId), Buffer.from(frame.signature, "base64"))
+        .verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId, frame.sealingKey), Buffer.from(frame.signature, "base64"))
         .catch(() => false);
       if (!ok || conn.ws.readyState !== conn.ws.OPEN) return this.refuse(conn, log, "connector authentication failed");
       conn.state = "authenticated";
       conn.connectorId = frame.connectorId;
+      conn.peer = { connectorId: frame.connectorId, sealingKey: new Uint8Array(Buffer.from(frame.sealingKey, "base64")) };
       this.write(conn, { type: "welcome", v: PROTOCOL_VERSION });
       return;
     }
     switch (frame.type) {
       case "hello":
+        if (conn.state !== "authenticated") return this.refuse(conn, log, "hello twice");
         conn.hello = frame;
-        conn.peer = { connectorId: conn.connectorId ?? "", sealingKey: new Uint8Array(Buffer.from(frame.sealingKey, "base64")) };
         conn.state = "ready";
         log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
         return;
@@ -216,8 +216,7 @@ export class ConnectorHub implements ConnectorLink {
         const p = this.pending.get(frame.id);
         if (!p || p.conn !== conn) return; // late answer after a deadline or fail-over
         this.settle(frame.id);
-        if (frame.ok) p.resolve(frame.result);
-        else p.reject(new KmsError(frame.error.code, frame.error.message));
+        this.answer(p, frame);
         return;
       }
       case "draining":
@@ -238,12 +237,20 @@ export class ConnectorHub implements ConnectorLink {
     conn.ws.close(CloseCode.unauthorized, "unauthorized");
   }
 
+  private answer(p: Pending, frame: ResponseFrame): void {
+    try {
+      p.resolve(answerOf(p.channel, p.request, frame));
+    } catch (err) {
+      p.reject(err as KmsError);
+    }
+  }
+
   /** A connector dropped: resend its idempotent requests elsewhere, fail the others. */
   private failOver(conn: Connection): void {
     for (const [id, p] of this.pending) {
       if (p.conn !== conn) continue;
       this.settle(id);
-      if (IDEMPOTENT.has(p.op)) this.send(p.op, p.params, p.opts, p.resolve, p.reject, conn);
+      if (IDEMPOTENT.has(p.op)) this.send(p.op, p.build, p.opts, p.resolve, p.reject, conn);
       else p.reject(new KmsError("HsmUnavailableException", `the HSM connector dropped during ${p.op}`));
     }
   }

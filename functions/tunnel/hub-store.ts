@@ -14,7 +14,7 @@ export const HubConnection = z.object({
   connectedAt: z.string(),
   connectorId: z.string().optional(),
   hsmIdentity: z.string().optional(),
-  /** The connector's X25519 key (base64) from its hello: material sent to it is sealed to this. */
+  /** The connector's X25519 key (base64), as it signed it with the challenge: material sent to it is sealed to this. */
   sealingKey: z.string().optional(),
   maxInFlight: z.number().int().optional(),
 });

@@ -7,7 +7,7 @@ export type TetherFunctions = { http: sst.aws.Function; hub: sst.aws.Function; s
  * The three Lambda functions (see functions/lambda*.ts). They share one configuration, given as
  * TETHER_* variables as on any other host; each gets only the IAM statements it uses.
  */
-export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.ApiGatewayWebSocket; operatorTenant: sst.Secret }): TetherFunctions {
+export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.ApiGatewayWebSocket; operatorTenant: sst.Secret; identityKey: sst.Secret }): TetherFunctions {
   const environment = {
     TETHER_STAGE: $app.stage === "prod" ? "prod" : $app.stage === "staging" ? "staging" : "dev",
     TETHER_REGION: aws.getRegionOutput().name,
@@ -17,6 +17,8 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
     // Lambda keeps an instance's memory only while it is warm: cache what one instance can use.
     TETHER_KEY_CACHE_ENTRIES: "20000",
   };
+  // The functions' identity (certifies their requests to connectors): only the functions that call connectors get it.
+  const callsConnectors = { environment: { ...environment, TETHER_FUNCTIONS_IDENTITY_KEY: a.identityKey.value } };
   const common = {
     runtime: "nodejs20.x" as const,
     architecture: "arm64" as const,
@@ -28,6 +30,7 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
     http: new sst.aws.Function("Http", {
       ...common,
       description: "Tether HTTP API: native API and AWS KMS protocol",
+      ...callsConnectors,
       handler: "functions/lambda.handler",
       memory: "1024 MB",
       timeout: "29 seconds",
@@ -44,6 +47,7 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
     sweeper: new sst.aws.Function("Sweeper", {
       ...common,
       description: "Tether sweeper: destruction after the deletion window, automatic rotation, expired grants and token keys",
+      ...callsConnectors,
       handler: "functions/lambda-sweeper.handler",
       memory: "512 MB",
       timeout: "5 minutes",

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomInt } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hashApiKeySecret, newApiKey, parseApiKey } from "../../functions/identity/api-keys.js";
 import type { IdentityStore } from "../../functions/identity/store.js";
@@ -38,6 +38,19 @@ export async function createAdminApiKey(identity: IdentityStore, tenant: string)
 async function ensureAdminPrincipal(identity: IdentityStore, tenant: string): Promise<void> {
   if (await identity.getPrincipal(tenant, "admin")) return;
   await identity.createPrincipal({ tenant, principalId: "admin", kind: "user", roles: ["tenantAdmin", "keyAdmin", "keyUser", "auditor"], description: "the tenant's first administrator", createdAt: new Date().toISOString() });
+}
+
+/**
+ * The functions' deployment identity: an Ed25519 key pair that certifies the functions' requester
+ * keys to connectors. The private key (0600) is the functions'; the public key, the connectors'
+ * to trust. Created on first run.
+ */
+export function ensureFunctionsIdentity(stateDir: string): { keyFile: string; publicKeyFile: string } {
+  const keyFile = join(stateDir, "functions-identity.pem");
+  const publicKeyFile = join(stateDir, "functions-identity.pub.pem");
+  if (!existsSync(keyFile)) writeSecret(keyFile, generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString());
+  if (!existsSync(publicKeyFile)) writeFileSync(publicKeyFile, createPublicKey(createPrivateKey(readFileSync(keyFile, "utf8"))).export({ type: "spki", format: "pem" }).toString());
+  return { keyFile, publicKeyFile };
 }
 
 /**

@@ -4,7 +4,7 @@ import * as z from "zod";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { ConfigError } from "../../shared/config.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
-import { ensureAdminApiKey, ensureConnectorCredential, randomTenantId } from "./bootstrap.js";
+import { ensureAdminApiKey, ensureConnectorCredential, ensureFunctionsIdentity, randomTenantId } from "./bootstrap.js";
 import { ensureTables, startDynamoLocal, type DynamoLocal } from "./dynamodb.js";
 import { ensureJava, ensureSofthsm } from "./prereqs.js";
 import { randomPin, secretAt } from "./secrets.js";
@@ -14,13 +14,14 @@ export const TOKEN_LABEL = "tether";
 export const ROOT_KEY_LABEL = "tether-root";
 export const REGION = "us-east-1";
 
-/** DynamoDB Local with Tether's tables, and a SoftHSM2 token with its root key. */
+/** DynamoDB Local with Tether's tables, a SoftHSM2 token with its root key, and the functions' identity. */
 export type Backends = {
   stateDir: string;
   dynamo: DynamoLocal;
   tableName: string;
   token: SofthsmToken;
   userPinFile: string;
+  functionsIdentity: { keyFile: string; publicKeyFile: string };
   stop(): Promise<void>;
 };
 
@@ -45,7 +46,7 @@ export async function startBackends(o: { stateDir: string; persistent: boolean; 
     const tables = await ensureTables(dynamo.endpoint, o.tablePrefix ?? "tether");
     const tableName = tables.main;
     if (!tableName) throw new Error("the main table was not created");
-    return { stateDir: o.stateDir, dynamo, tableName, token, userPinFile, stop: () => dynamo.stop() };
+    return { stateDir: o.stateDir, dynamo, tableName, token, userPinFile, functionsIdentity: ensureFunctionsIdentity(o.stateDir), stop: () => dynamo.stop() };
   } catch (err) {
     await dynamo.stop();
     throw err;
@@ -103,6 +104,7 @@ export const functionsEnv = (b: Backends, o: { host: string; port: number; logLe
   TETHER_REGION: REGION,
   TETHER_TABLE: b.tableName,
   TETHER_DYNAMO_ENDPOINT: b.dynamo.endpoint,
+  TETHER_FUNCTIONS_IDENTITY_KEY_FILE: b.functionsIdentity.keyFile,
   TETHER_LOG_LEVEL: o.logLevel ?? "info",
   ...(o.operatorTenant ? { TETHER_OPERATOR_TENANT: o.operatorTenant } : {}),
 });
@@ -115,6 +117,7 @@ export const connectorEnv = (
   TETHER_HUB_URL: o.hubUrl,
   TETHER_CONNECTOR_ID: o.connectorId,
   TETHER_CONNECTOR_CREDENTIAL_FILE: o.credentialFile,
+  TETHER_FUNCTIONS_PUBLIC_KEY_FILE: b.functionsIdentity.publicKeyFile,
   TETHER_PKCS11_MODULE: b.token.modulePath,
   TETHER_TOKEN_LABEL: b.token.tokenLabel,
   TETHER_PKCS11_PIN_FILE: b.userPinFile,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RotatingSealKeys, SealKeys, open, seal, sealContext } from "./seal.js";
+import { SealKeys, mac, macValid, open, seal, sealContext } from "./seal.js";
 
 describe("sealed transport", () => {
   const material = new Uint8Array(Buffer.from("0123456789abcdef0123456789abcdef"));
@@ -23,6 +23,8 @@ describe("sealed transport", () => {
     expect(() => open(eve, connector.publicKey, box, ctx)).toThrow(/could not be opened/);
     expect(() => open(requester, connector.publicKey, box, sealContext("req-2", "unwrap"))).toThrow(/could not be opened/);
     expect(() => open(requester, connector.publicKey, box, sealContext("req-1", "decrypt"))).toThrow(/could not be opened/);
+    // A box that does not open is the channel failing (a relay), never the caller's bad data.
+    expect(() => open(eve, connector.publicKey, box, ctx)).toThrow(expect.objectContaining({ code: "HsmUnavailableException" }));
     for (const i of [0, 5, 20, box.length - 1]) {
       const bad = Uint8Array.from(box);
       bad[i] = (bad[i] as number) ^ 1;
@@ -36,13 +38,13 @@ describe("sealed transport", () => {
     expect(Buffer.from(seal(a, b.publicKey, material, ctx)).equals(Buffer.from(seal(a, b.publicKey, material, ctx)))).toBe(false);
   });
 
-  it("rotates the requester's key pair", () => {
-    let t = 0;
-    const rotating = new RotatingSealKeys(1_000, () => t);
-    const first = rotating.get();
-    t = 999;
-    expect(rotating.get()).toBe(first);
-    t = 1_000;
-    expect(rotating.get()).not.toBe(first);
+  it("authenticates messages on the channel: both ends agree, a third party or any change does not", () => {
+    const requester = new SealKeys("requester");
+    const connector = new SealKeys("connector");
+    const tag = mac(requester, connector.publicKey, "request 1");
+    expect(macValid(connector, requester.publicKey, "request 1", tag)).toBe(true);
+    expect(macValid(connector, requester.publicKey, "request 2", tag)).toBe(false);
+    expect(macValid(new SealKeys("connector"), requester.publicKey, "request 1", tag)).toBe(false);
+    expect(macValid(connector, requester.publicKey, "request 1", "AAAA")).toBe(false);
   });
 });

@@ -3,7 +3,8 @@ import { MAX_FRAME_BYTES, parseFrame, ToConnectorFrame, ToHubFrame } from "./fra
 
 describe("parseFrame", () => {
   it("accepts a valid request frame", () => {
-    const frame = { type: "request", id: 7, op: "random", params: { length: 16 }, deadline: Date.now() + 1000, requestId: "r1" };
+    const from = { key: Buffer.alloc(32, 1).toString("base64"), notAfter: Date.now() + 60_000, signature: Buffer.alloc(64, 2).toString("base64") };
+    const frame = { type: "request", id: 7, op: "random", params: { length: 16 }, deadline: Date.now() + 1000, requestId: "r1", from, mac: Buffer.alloc(32, 3).toString("base64") };
     const r = parseFrame(ToConnectorFrame, JSON.stringify(frame));
     expect(r).toEqual({ ok: true, frame });
   });

@@ -8,17 +8,26 @@ import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, S
  *   connector → hub        greet {}                  (on open: a relay such as API Gateway only lets
  *                                                    the hub speak once the connector has)
  *   hub       → connector  challenge {nonce}
- *   connector → hub        auth {connectorId, signature = Ed25519(challengeMessage)}
+ *   connector → hub        auth {connectorId, sealingKey, signature = Ed25519(challengeMessage)}
  *   hub       → connector  welcome {}                 (or the socket closes with 4401)
  *   connector → hub        hello {hsm capabilities}
- *   hub       → connector  request {id, op, params, deadline, requestId}
- *   connector → hub        response {id, ok, result | error}
+ *   hub       → connector  request {id, op, params, deadline, requestId, from, mac}
+ *   connector → hub        response {id, ok, result | error, mac}
  *   connector → hub        draining {}               (send no new requests; in-flight ones finish)
  *   either                 protocolError {code, message}   (for a frame it could not accept)
  *
+ * What crosses the relays is authenticated end to end, so that an active relay can neither read
+ * key material nor alter or forge a request or an answer (see shared/crypto/seal.ts):
+ * - the connector's X25519 sealing key travels in `auth`, signed with its Ed25519 credential
+ *   together with the hub's fresh challenge: the hub knows it is the connector's, for this link;
+ * - each request names its requester's X25519 key in `from`, certified (with an expiry) by the
+ *   functions' Ed25519 deployment identity, which the connector trusts from its own configuration;
+ * - each request and each answer carries a MAC under the channel those two keys share; the
+ *   connector refuses a request whose MAC (or certificate) does not verify, or that it saw already.
+ *
  * Heartbeats use WebSocket ping/pong control frames.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const CONNECTOR_PATH = "/connector";
 /** Frames larger than this are refused before parsing. */
 export const MAX_FRAME_BYTES = 256 * 1024;
@@ -40,10 +49,16 @@ export const GreetFrame = z.object({ type: z.literal("greet"), v });
 export const ChallengeFrame = z.object({ type: z.literal("challenge"), v, nonce: b64 });
 export type ChallengeFrame = z.infer<typeof ChallengeFrame>;
 
+/** Bytes on the wire: base64 of at most `max` bytes. */
+const bytes = (max: number) => b64.max(Math.ceil(max / 3) * 4);
+const X25519_KEY = bytes(32);
+
 export const AuthFrame = z.object({
   type: z.literal("auth"),
   v,
   connectorId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  /** The connector's X25519 public key (base64): what material sent to it is sealed to. Signed with the challenge. */
+  sealingKey: X25519_KEY,
   signature: b64,
 });
 export type AuthFrame = z.infer<typeof AuthFrame>;
@@ -62,16 +77,11 @@ export const HelloFrame = z.object({
   type: z.literal("hello"),
   v,
   hsm: z.object({ identity: z.string().max(256), slots: z.array(SlotInfo).max(64) }),
-  /** The connector's X25519 public key: material sent to it (wrap, encrypt) is sealed to this. */
-  sealingKey: b64,
   ops: z.array(z.string().max(32)).max(64),
   maxInFlight: z.number().int().min(1).max(10_000),
 });
 export type HelloFrame = z.infer<typeof HelloFrame>;
 
-/** Bytes on the wire: base64 of at most `max` bytes. */
-const bytes = (max: number) => b64.max(Math.ceil(max / 3) * 4);
-const X25519_KEY = bytes(32);
 const Binding = bytes(1024);
 const WireWrapped = z.object({
   rootKeyLabel: z.string().min(1).max(64),
@@ -88,8 +98,8 @@ const Signing = { ...KeyRef, alg: z.enum(SIGNING_ALGS), message: Data, messageTy
 
 /**
  * Each operation's parameters and result, validated on both ends. Key material never crosses
- * in clear: `sealed` payloads are sealed on the channel between the requester's key (`sealTo`)
- * and the connector's (announced in its hello).
+ * in clear: `sealed` payloads are sealed on the channel between the requester's key (the
+ * request's `from`) and the connector's (from its `auth`).
  */
 export const Ops = {
   health: {
@@ -101,15 +111,15 @@ export const Ops = {
     result: z.object({ bytes: b64 }),
   },
   generateDataKey: {
-    params: z.object({ length: z.number().int().min(1).max(1024), binding: Binding, sealTo: X25519_KEY.optional(), wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
+    params: z.object({ length: z.number().int().min(1).max(1024), binding: Binding, returnPlaintext: z.boolean(), wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
     result: z.object({ wrapped: WireWrapped, sealed: b64.optional() }),
   },
   wrap: {
-    params: z.object({ sealed: bytes(16 * 1024), binding: Binding, sealTo: X25519_KEY, wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
+    params: z.object({ sealed: bytes(16 * 1024), binding: Binding, wrappingKey: z.object(KeyRef).strict().optional() }).strict(),
     result: z.object({ wrapped: WireWrapped }),
   },
   unwrap: {
-    params: z.object({ wrapped: WireWrapped, binding: Binding, sealTo: X25519_KEY }).strict(),
+    params: z.object({ wrapped: WireWrapped, binding: Binding }).strict(),
     result: z.object({ sealed: b64 }),
   },
   createKey: {
@@ -120,11 +130,11 @@ export const Ops = {
   listKeys: { params: z.object({ slot: KeyRef.slot }).strict(), result: z.object({ keys: z.array(KeyInfo).max(10_000) }) },
   getPublicKey: { params: z.object(KeyRef).strict(), result: z.object({ spki: b64 }) },
   encrypt: {
-    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), sealed: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding, sealTo: X25519_KEY }).strict(),
+    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), sealed: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding }).strict(),
     result: z.object({ ciphertext: b64 }),
   },
   decrypt: {
-    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), ciphertext: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding, sealTo: X25519_KEY }).strict(),
+    params: z.object({ ...KeyRef, alg: z.enum(ENCRYPTION_ALGS), ciphertext: bytes(MAX_HSM_DATA_BYTES + 64), aad: Binding }).strict(),
     result: z.object({ sealed: b64 }),
   },
   sign: { params: z.object(Signing).strict(), result: z.object({ signature: b64 }) },
@@ -135,6 +145,15 @@ export const OpName = z.enum(Object.keys(Ops) as [OpName, ...OpName[]]);
 export type OpParams<O extends OpName> = z.infer<(typeof Ops)[O]["params"]>;
 export type OpResult<O extends OpName> = z.infer<(typeof Ops)[O]["result"]>;
 
+/** A requester's X25519 key, certified by the functions' Ed25519 identity until `notAfter` (epoch ms). */
+export const RequesterCert = z.object({ key: X25519_KEY, notAfter: z.number().int().positive(), signature: b64.max(128) }).strict();
+export type RequesterCert = z.infer<typeof RequesterCert>;
+
+/** What the functions' identity signs to certify a requester key. */
+export const requesterCertMessage = (key: string, notAfter: number): Buffer => Buffer.from(`tether-requester-key/v${PROTOCOL_VERSION}\n${key}\n${notAfter}`, "utf8");
+
+const Mac = b64.max(64);
+
 export const RequestFrame = z.object({
   type: z.literal("request"),
   id: z.number().int().nonnegative(),
@@ -143,15 +162,28 @@ export const RequestFrame = z.object({
   /** Absolute deadline, epoch milliseconds. */
   deadline: z.number().int().positive(),
   requestId: z.string().max(128),
+  /** Who asks: the requester's certified key, the other end of the channel. */
+  from: RequesterCert,
+  /** The channel's MAC over requestMacInput(). */
+  mac: Mac,
 });
 export type RequestFrame = z.infer<typeof RequestFrame>;
+
+/** What a request's MAC covers: everything the connector acts on. */
+export const requestMacInput = (f: Pick<RequestFrame, "id" | "op" | "requestId" | "deadline" | "params">): string =>
+  `tether-request/v${PROTOCOL_VERSION}\n${f.id}\n${f.op}\n${f.requestId}\n${f.deadline}\n${JSON.stringify(f.params)}`;
+
+/** What an answer's MAC covers: the answer, and which request it answers. */
+export const responseMacInput = (request: Pick<RequestFrame, "id" | "op" | "requestId">, answer: { ok: true; result: unknown } | { ok: false; error: unknown }): string =>
+  `tether-response/v${PROTOCOL_VERSION}\n${request.id}\n${request.op}\n${request.requestId}\n${JSON.stringify(answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error })}`;
 
 export const WireError = z.object({ code: KmsErrorCode, message: z.string().max(1024) });
 export type WireError = z.infer<typeof WireError>;
 
+/** `mac`: the channel's MAC over responseMacInput(); absent when the connector could not authenticate the request it answers. */
 export const ResponseFrame = z.discriminatedUnion("ok", [
-  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown() }),
-  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(false), error: WireError }),
+  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(true), result: z.unknown(), mac: Mac.optional() }),
+  z.object({ type: z.literal("response"), id: z.number().int().nonnegative(), ok: z.literal(false), error: WireError, mac: Mac.optional() }),
 ]);
 export type ResponseFrame = z.infer<typeof ResponseFrame>;
 
@@ -194,8 +226,8 @@ const fail = (code: ProtocolErrorFrame["code"], message: string): { ok: false; e
   error: { type: "protocolError", code, message },
 });
 
-/** The bytes a connector signs to answer a challenge: binds the nonce to its id and the protocol. */
-export const challengeMessage = (nonce: string, connectorId: string): Buffer =>
-  Buffer.from(`tether-connector-auth/v${PROTOCOL_VERSION}\n${connectorId}\n${nonce}`, "utf8");
+/** The bytes a connector signs to answer a challenge: binds the nonce, its id and its sealing key for this link. */
+export const challengeMessage = (nonce: string, connectorId: string, sealingKey: string): Buffer =>
+  Buffer.from(`tether-connector-auth/v${PROTOCOL_VERSION}\n${connectorId}\n${nonce}\n${sealingKey}`, "utf8");
 
 export const encodeFrame = (frame: ToHubFrame | ToConnectorFrame): string => JSON.stringify(frame);

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ export type LoadFigure = { kib: number; loadMsP50: number; loadMsMin: number; vs
 /** The environment SST gives the functions (nothing is contacted at module load). */
 const LAMBDA_ENV = {
   TETHER_TABLE: "tether-prod-main",
+  TETHER_FUNCTIONS_IDENTITY_KEY: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
   TETHER_REGION: "us-east-1",
   TETHER_HUB_ENDPOINT: "https://abc123.execute-api.us-east-1.amazonaws.com/prod",
   TETHER_OPERATOR_TENANT: "123456789012",

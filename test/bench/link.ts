@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { buildHubEvents } from "../../functions/deps.js";
 import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { ApigwHub } from "../../functions/tunnel/apigw-hub.js";
+import { Requester } from "../../functions/tunnel/channel.js";
 import { DynamoHubStore } from "../../functions/tunnel/dynamo-hub-store.js";
 import { ManagementApiPoster } from "../../functions/tunnel/management-api.js";
 import { startWebSocketApi, type WebSocketHandler } from "../support/apigw-emulator.js";
@@ -30,7 +32,7 @@ import { drive, type Summary } from "./stats.js";
 export async function benchLink(o: { total: number; concurrency: number[]; apigwTotal: number; apigwConcurrency: number[] }): Promise<Record<string, Summary | number>> {
   const stateDir = mkdtempSync(join(tmpdir(), "tether-bench-"));
   const backends = await startBackends({ stateDir, persistent: false });
-  const server = await startServer(loadFunctionsConfig({ TETHER_TABLE: backends.tableName, TETHER_DYNAMO_ENDPOINT: backends.dynamo.endpoint, TETHER_PORT: "0", TETHER_LOG_LEVEL: "error" }), silentLogger);
+  const server = await startServer(loadFunctionsConfig({ TETHER_TABLE: backends.tableName, TETHER_DYNAMO_ENDPOINT: backends.dynamo.endpoint, TETHER_PORT: "0", TETHER_FUNCTIONS_IDENTITY_KEY_FILE: backends.functionsIdentity.keyFile, TETHER_LOG_LEVEL: "error" }), silentLogger);
   const db = createDynamoClient({ region: "us-east-1", endpoint: backends.dynamo.endpoint });
   const credentialFile = await ensureConnectorCredential(stateDir, new DynamoIdentityStore(db, backends.tableName), "bench-1");
   const connector = startNodeProcess(
@@ -51,7 +53,8 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
     { ...connectorEnv(backends, { hubUrl: wsApi.wsUrl, connectorId: "bench-apigw", credentialFile: apigwCredential, logLevel: "error" }), TETHER_MAX_IN_FLIGHT: "512" },
     { stdio: "inherit" },
   );
-  const apigwHub = new ApigwHub({ store: new DynamoHubStore(db, backends.tableName), poster: new ManagementApiPoster(wsApi.managementEndpoint, "us-east-1"), log: silentLogger });
+  const requester = new Requester(createPrivateKey(readFileSync(backends.functionsIdentity.keyFile)));
+  const apigwHub = new ApigwHub({ store: new DynamoHubStore(db, backends.tableName), poster: new ManagementApiPoster(wsApi.managementEndpoint, "us-east-1"), requester, log: silentLogger });
   const results: Record<string, Summary | number> = {};
   try {
     await waitFor(

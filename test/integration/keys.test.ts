@@ -183,12 +183,13 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
   });
 
   it("usage counted but not yet written reaches DynamoDB when the functions shut down", async () => {
-    const keyId = (await api(stack)("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
+    const created = (await api(stack)("POST", "/v1/keys")).body.keyMetadata;
+    const [keyId, tenant] = [created?.keyId as string, created?.accountId as string];
     await Promise.all(Array.from({ length: 4 }, () => api(stack)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
     const port = Number(new URL(stack.url).port);
     const token = stack.adminToken;
     await stack.close();
-    expect((await new DynamoKeyStore(db(), stack.tableName).getUsage(stack.tenant, keyId)).counts).toEqual({ Encrypt: 4 });
+    expect((await new DynamoKeyStore(db(), stack.tableName).getUsage(tenant, keyId)).counts).toEqual({ Encrypt: 4 });
     stack = { ...(await startFunctions({ port, tableName: stack.tableName, tenant: stack.tenant, metadataTtlMs: 300 })), adminToken: token };
     await waitForHealth(stack, (h) => h.status === "ok");
   });

@@ -1,7 +1,7 @@
-import { generateKeyPairSync, sign } from "node:crypto";
+import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { challengeMessage } from "../../shared/protocol/frames.js";
+import { challengeMessage, PROTOCOL_VERSION } from "../../shared/protocol/frames.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 type Rogue = { ws: WebSocket; frames: string[]; closed: Promise<number> };
@@ -56,8 +56,9 @@ describe("connector link: only authenticated connectors get requests", () => {
     for (const connectorId of ["nobody", "good-1"]) {
       const r = await rogue(stack.hubUrl);
       const { nonce } = await firstFrame(r);
-      const signature = sign(null, challengeMessage(nonce, connectorId), privateKey).toString("base64");
-      r.ws.send(JSON.stringify({ type: "auth", v: 1, connectorId, signature }));
+      const sealingKey = randomBytes(32).toString("base64");
+      const signature = sign(null, challengeMessage(nonce, connectorId, sealingKey), privateKey).toString("base64");
+      r.ws.send(JSON.stringify({ type: "auth", v: PROTOCOL_VERSION, connectorId, sealingKey, signature }));
       expect(await r.closed).toBe(4401);
       expect(r.frames.some((f) => f.includes('"request"'))).toBe(false);
     }
@@ -112,8 +113,9 @@ describe("connector link: one answer to the challenge", () => {
       const r = await rogue(stack.hubUrl);
       const { nonce } = await firstFrame(r);
       const { privateKey } = generateKeyPairSync("ed25519");
-      const signature = sign(null, challengeMessage(nonce, "flood"), privateKey).toString("base64");
-      for (let i = 0; i < 200; i++) r.ws.send(JSON.stringify({ type: "auth", v: 1, connectorId: "flood", signature }));
+      const sealingKey = randomBytes(32).toString("base64");
+      const signature = sign(null, challengeMessage(nonce, "flood", sealingKey), privateKey).toString("base64");
+      for (let i = 0; i < 200; i++) r.ws.send(JSON.stringify({ type: "auth", v: PROTOCOL_VERSION, connectorId: "flood", sealingKey, signature }));
       expect(await r.closed).toBe(4401);
       expect(lookups).toBe(1);
     } finally {

@@ -22,6 +22,7 @@ const connectorBase = () => {
     TETHER_HUB_URL: "ws://127.0.0.1:9/connector",
     TETHER_CONNECTOR_ID: "cfg-test",
     TETHER_CONNECTOR_CREDENTIAL_FILE: join(b.stateDir, "no-such-credential.pem"),
+    TETHER_FUNCTIONS_PUBLIC_KEY_FILE: b.functionsIdentity.publicKeyFile,
     TETHER_PKCS11_MODULE: b.modulePath,
     TETHER_TOKEN_LABEL: b.tokenLabel,
   };
@@ -46,6 +47,16 @@ describe("start-up with bad configuration: one clear line, non-zero exit, no sta
     const r = run("connector/main.ts", connectorBase());
     expect(r.status).toBe(2);
     expect(r.lines).toEqual(["tether-connector: invalid configuration: pin (TETHER_PKCS11_PIN) or pinFile (TETHER_PKCS11_PIN_FILE) is required"]);
+  });
+
+  it("connector: no trusted functions identity, or a hub in clear off this machine, is refused", () => {
+    const { TETHER_FUNCTIONS_PUBLIC_KEY_FILE: _omitted, ...withoutIdentity } = connectorBase();
+    const noIdentity = run("connector/main.ts", { ...withoutIdentity, TETHER_PKCS11_PIN: "123456" });
+    expect(noIdentity.status).toBe(2);
+    expect(noIdentity.lines).toEqual([expect.stringContaining("functionsPublicKeyFile (TETHER_FUNCTIONS_PUBLIC_KEY_FILE) is required")]);
+    const inClear = run("connector/main.ts", { ...connectorBase(), TETHER_PKCS11_PIN: "123456", TETHER_HUB_URL: "ws://hub.example.com/connector" });
+    expect(inClear.status).toBe(2);
+    expect(inClear.lines).toEqual([expect.stringContaining("hubUrl (TETHER_HUB_URL): a wss:// URL")]);
   });
 
   it("connector: a PIN file readable by others is refused", () => {

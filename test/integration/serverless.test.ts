@@ -68,6 +68,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     // What SST sets on the functions, and the credentials of the function's role.
     Object.assign(process.env, {
       TETHER_TABLE: tableName,
+      TETHER_FUNCTIONS_IDENTITY_KEY_FILE: backends().functionsIdentity.keyFile,
       TETHER_DYNAMO_ENDPOINT: backends().dynamoEndpoint,
       TETHER_HUB_ENDPOINT: wsApi.managementEndpoint,
       TETHER_METADATA_TTL_MS: String(METADATA_TTL_MS),
@@ -218,7 +219,8 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     while (!forger.frames.some((f) => f.type === "challenge")) await sleep(10);
     const nonce = forger.frames.find((f) => f.type === "challenge")?.nonce as string;
     const { privateKey } = generateKeyPairSync("ed25519");
-    forger.ws.send(JSON.stringify({ type: "auth", v: PROTOCOL_VERSION, connectorId: "apigw-1", signature: sign(null, challengeMessage(nonce, "apigw-1"), privateKey).toString("base64") }));
+    const sealingKey = randomBytes(32).toString("base64");
+    forger.ws.send(JSON.stringify({ type: "auth", v: PROTOCOL_VERSION, connectorId: "apigw-1", sealingKey, signature: sign(null, challengeMessage(nonce, "apigw-1", sealingKey), privateKey).toString("base64") }));
     await forger.closed;
     expect(forger.frames.at(-1)).toMatchObject({ type: "protocolError", code: "Unauthorized" });
 

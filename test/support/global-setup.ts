@@ -16,6 +16,7 @@ export type TestBackends = {
   rootKeyLabel: string;
   userPinFile: string;
   soPinFile: string;
+  functionsIdentity: { keyFile: string; publicKeyFile: string };
 };
 
 declare module "vitest" {
@@ -44,6 +45,7 @@ export default async function setup(project: TestProject) {
     rootKeyLabel: backends.token.rootKeyLabel,
     userPinFile: backends.userPinFile,
     soPinFile: join(stateDir, "softhsm", "so-pin"),
+    functionsIdentity: backends.functionsIdentity,
   });
   return async () => {
     const left = killRecordedChildren(stateDir);

@@ -54,6 +54,7 @@ export async function startFunctions(
     TETHER_HSM_TIMEOUT_MS: String(o.hsmTimeoutMs ?? 5_000),
     TETHER_HEALTH_TIMEOUT_MS: "1000",
     TETHER_METADATA_TTL_MS: String(o.metadataTtlMs ?? 1000),
+    TETHER_FUNCTIONS_IDENTITY_KEY_FILE: b.functionsIdentity.keyFile,
     ...o.env,
   });
   const log = createLogger({
@@ -95,6 +96,7 @@ const asBackends = (): Backends => {
     tableName: "",
     token: { modulePath: b.modulePath, conf: b.softhsmConf, tokenLabel: b.tokenLabel, rootKeyLabel: b.rootKeyLabel, userPin: "", soPin: "" },
     userPinFile: b.userPinFile,
+    functionsIdentity: b.functionsIdentity,
     stop: async () => undefined,
   };
 };

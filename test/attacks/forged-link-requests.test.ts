@@ -1,0 +1,62 @@
+import { generateKeyPairSync } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { SealKeys } from "../../shared/crypto/seal.js";
+import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
+import type { RequestFrame } from "../../shared/protocol/frames.js";
+import { LinkChannel, Requester } from "../../functions/tunnel/channel.js";
+import { noAudit } from "../../connector/audit.js";
+import { Guard } from "../../connector/guard.js";
+import { createDispatcher } from "../../connector/tunnel/dispatch.js";
+
+/**
+ * Guarantee attacked: the connector acts only on requests the functions made. Whoever holds the
+ * relay (or reaches the connector's link) cannot replay a request, alter one, or make one with a
+ * requester key the functions' identity did not certify, or that is expired.
+ */
+// The functions' end of the channel, as the hub builds it (functions/tunnel/channel.ts).
+const functions = generateKeyPairSync("ed25519");
+const connectorKeys = new SealKeys("connector");
+
+const setup = (o: { trusted?: ReturnType<typeof generateKeyPairSync>["publicKey"][]; now?: () => number } = {}) => {
+  const dispatcher = createDispatcher({
+    port: new MemoryHsm(),
+    keys: connectorKeys,
+    trusted: o.trusted ?? [functions.publicKey],
+    guard: new Guard({ allowedOps: ["*"], allowedLabels: ["*"], ratePerSecond: 1_000, burst: 1_000 }),
+    audit: noAudit,
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const channel = new LinkChannel(new Requester(functions.privateKey).keys(), { connectorId: "c", sealingKey: connectorKeys.publicKey });
+  const request = (id: number, deadline = Date.now() + 5_000): RequestFrame => channel.request({ id, op: "random", params: { length: 8 }, deadline, requestId: `r-${id}` });
+  return { dispatcher, channel, request };
+};
+
+describe("the connector authenticates every request before serving it", () => {
+  it("serves a request the functions certify, and authenticates its answer", async () => {
+    const { dispatcher, channel, request } = setup();
+    const frame = request(1);
+    const answer = await dispatcher.serve(frame);
+    expect(answer).toMatchObject({ ok: true });
+    expect(() => channel.checkAnswer(frame, answer)).not.toThrow();
+  });
+
+  it("refuses a replay, an altered request, an untrusted identity, an expired certificate and a far deadline", async () => {
+    const { dispatcher, request } = setup();
+    const refused = async (frame: RequestFrame) => {
+      const answer = await dispatcher.serve(frame);
+      expect(answer.ok).toBe(false);
+      return answer.ok ? "" : answer.error.code;
+    };
+    const once = request(2);
+    await dispatcher.serve(once);
+    expect(await refused(once)).toBe("AuthenticationFailedException");
+    expect(await refused({ ...request(3), params: { length: 1_000 } })).toBe("AuthenticationFailedException");
+    expect(await refused({ ...request(4), op: "listKeys" })).toBe("AuthenticationFailedException");
+    expect(await refused(request(5, Date.now() + 10 * 60_000))).toBe("AuthenticationFailedException");
+
+    const stranger = setup({ trusted: [generateKeyPairSync("ed25519").publicKey] });
+    expect(await stranger.dispatcher.serve(stranger.request(6))).toMatchObject({ ok: false, error: { code: "AuthenticationFailedException" } });
+    const later = setup({ now: () => Date.now() + 3 * 60_000 });
+    expect(await later.dispatcher.serve(later.request(7, Date.now() + 4 * 60_000))).toMatchObject({ ok: false, error: { code: "AuthenticationFailedException" } });
+  });
+});
