@@ -8,7 +8,7 @@ import { inTenant } from "../hsm-keys/labels.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { assertUsable, keyArn, USAGES, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
+import { assertUsable, keyArn, USAGES, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -45,16 +45,11 @@ export type CreateKeyInput = {
   bypassPolicyLockoutSafetyCheck?: boolean | undefined;
 };
 
-export type CreateHsmKeyInput = {
+export type CreateHsmKeyInput = Pick<CreateKeyInput, "keyUsage" | "description" | "tags" | "policy" | "bypassPolicyLockoutSafetyCheck"> & {
   slot: string;
   label: string;
   keySpec: HsmKeySpec;
   sensitive: boolean;
-  keyUsage?: KeyUsage | undefined;
-  description?: string | undefined;
-  tags?: Record<string, string> | undefined;
-  policy?: string | undefined;
-  bypassPolicyLockoutSafetyCheck?: boolean | undefined;
 };
 
 export type KeyServiceOptions = {
@@ -119,39 +114,48 @@ export class KeyService {
     const external = input.origin === "EXTERNAL";
     if (external && (spec !== "SYMMETRIC_DEFAULT" || input.rotationPeriodDays)) throw new KmsError("UnsupportedOperationException", "imported material is for symmetric keys without automatic rotation");
     const keyId = randomUUID();
-    const arn = keyArn(this.opts.region, principal.tenant, keyId);
-    if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
-    const created = new Date(this.now());
+    const draft = this.newRecord(principal, keyId, input, { spec, usage, origin: external ? "EXTERNAL" : "TETHER", state: external ? "PendingImport" : "Enabled" });
     if (input.wrappingKeyId) await this.wrapperFor(principal, input.wrappingKeyId);
     const wrappingKey = wrappingKeyOf(principal.tenant, input.wrappingKeyId);
     const material = external ? undefined : await this.newMaterial(spec, wrapBinding(principal.tenant, keyId, 1), { ...call, wrappingKey });
+    const created = Date.parse(draft.key.createdAt);
     const key: KeyRecord = {
-      tenant: principal.tenant,
-      keyId,
-      arn,
-      description: input.description ?? "",
-      spec,
-      usage,
-      origin: external ? "EXTERNAL" : "TETHER",
-      state: external ? "PendingImport" : "Enabled",
-      createdAt: created.toISOString(),
-      ...(input.rotationPeriodDays
-        ? { rotationPeriodDays: input.rotationPeriodDays, nextRotationAt: new Date(created.getTime() + input.rotationPeriodDays * DAY_MS).toISOString() }
-        : {}),
-      primaryVersion: 1,
-      wrapEpoch: 0,
-      tags: input.tags ?? {},
+      ...draft.key,
+      ...(input.rotationPeriodDays ? { rotationPeriodDays: input.rotationPeriodDays, nextRotationAt: new Date(created + input.rotationPeriodDays * DAY_MS).toISOString() } : {}),
       ...(material?.publicKey ? { publicKey: material.publicKey } : {}),
       ...(input.expiresAt ? { expiresAt: new Date(input.expiresAt).toISOString() } : {}),
       ...(input.derived ? { derived: true } : {}),
       ...(input.exportable ? { exportable: true } : {}),
       ...(input.wrappingKeyId ? { wrappingKeyId: input.wrappingKeyId } : {}),
+    };
+    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: wrappedToWire(material.wrapped) } : undefined, draft.policy);
+    return key;
+  }
+
+  /** A new key's record (its common fields) and its first policy (none: the default), once the policy passes the lockout check. */
+  private newRecord(
+    principal: Principal,
+    keyId: string,
+    input: Pick<CreateKeyInput, "description" | "tags" | "policy" | "bypassPolicyLockoutSafetyCheck">,
+    kind: Pick<KeyRecord, "spec" | "usage" | "origin" | "state">,
+  ): { key: KeyRecord; policy?: KeyPolicyVersion } {
+    const arn = keyArn(this.opts.region, principal.tenant, keyId);
+    if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
+    const createdAt = new Date(this.now()).toISOString();
+    const key: KeyRecord = {
+      tenant: principal.tenant,
+      keyId,
+      arn,
+      description: input.description ?? "",
+      ...kind,
+      createdAt,
+      primaryVersion: 1,
+      wrapEpoch: 0,
+      tags: input.tags ?? {},
       ...(input.policy !== undefined ? { policyVersion: 1 } : {}),
       revision: 0,
     };
-    const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
-    await this.store.create(key, material ? { version: 1, createdAt: key.createdAt, wrapped: wrappedToWire(material.wrapped) } : undefined, policy);
-    return key;
+    return input.policy !== undefined ? { key, policy: { version: 1, policy: input.policy, createdAt, createdBy: principal.principalId } } : { key };
   }
 
   /**
@@ -165,31 +169,13 @@ export class KeyService {
     const spec: KeySpec = input.keySpec === "AES_256" ? "SYMMETRIC_DEFAULT" : input.keySpec;
     const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
     if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${input.keySpec}`);
-    const arn = keyArn(this.opts.region, principal.tenant, keyId);
-    if (input.policy !== undefined) checkNewPolicy(input.policy, principal, { arn, tags: input.tags ?? {} }, input.bypassPolicyLockoutSafetyCheck ?? false);
+    const draft = this.newRecord(principal, keyId, input, { spec, usage, origin: "HSM", state: "Enabled" });
     if (await this.store.get(principal.tenant, keyId)) throw new KmsError("AlreadyExistsException", `an HSM key ${keyId} exists`);
     const hsm = { slot: input.slot, label: input.label, spec: input.keySpec, sensitive: input.sensitive };
     await this.hsm.createKey(inTenant(principal.tenant, hsm), input.keySpec, { sensitive: input.sensitive }, call);
-    const key: KeyRecord = {
-      tenant: principal.tenant,
-      keyId,
-      arn,
-      description: input.description ?? "",
-      spec,
-      usage,
-      origin: "HSM",
-      state: "Enabled",
-      createdAt: new Date(this.now()).toISOString(),
-      primaryVersion: 1,
-      wrapEpoch: 0,
-      tags: input.tags ?? {},
-      hsm,
-      ...(input.policy !== undefined ? { policyVersion: 1 } : {}),
-      revision: 0,
-    };
-    const policy = input.policy !== undefined ? { version: 1, policy: input.policy, createdAt: key.createdAt, createdBy: principal.principalId } : undefined;
+    const key: KeyRecord = { ...draft.key, hsm };
     try {
-      await this.store.create(key, undefined, policy);
+      await this.store.create(key, undefined, draft.policy);
     } catch (err) {
       await this.hsm.destroyKey(inTenant(principal.tenant, hsm), call).catch(() => undefined);
       throw err;

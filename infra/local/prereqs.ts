@@ -60,6 +60,21 @@ export function ensureAwsCli(say: (line: string) => void = (l) => process.stderr
   return AWS_CLI;
 }
 
+const onPath = (command: string): boolean => spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
+
+/**
+ * A command the test suite drives (gcc builds the fault-injecting PKCS#11 shim; curl signs SigV4
+ * requests as a third-party client): installed from Debian's package when missing and running as
+ * root, or a stop with the exact command to run.
+ */
+export function ensureCommand(command: "gcc" | "curl", say: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+  if (onPath(command)) return;
+  const install = `sudo apt-get update && sudo apt-get install -y ${command}`;
+  if (!canAptInstall()) throw new PrerequisiteError(`${command} is not installed. Install it with:\n    ${install}`);
+  say(`${command} is not installed: installing it with apt-get…`);
+  if (!aptInstall(command) || !onPath(command)) throw new PrerequisiteError(`installing ${command} failed. Install it with:\n    ${install}`);
+}
+
 /** Parses `java -version` output ("17.0.15", "1.8.0_392", "21") into a major version. */
 export function javaMajor(versionOutput: string): number | undefined {
   const m = /version "(\d+)(?:\.(\d+))?/.exec(versionOutput);

@@ -2,9 +2,9 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRelayMitm, type Attack, type RelayMitm } from "../support/relay-mitm.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { type Answer, apiOf, type ConnectorProcess, startConnector, startFunctions, type TestStack, waitForHealth } from "../support/stack.js";
 
-type Json = Record<string, unknown> & { __type?: string };
+
 
 /**
  * Guarantee attacked: the relay between the functions and the connector (API Gateway, a load
@@ -17,10 +17,7 @@ describe("attack: an active relay between the connector and the hub (SoftHSM2, D
   let stack: TestStack;
   let mitm: RelayMitm;
   let connector: ConnectorProcess;
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }) });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
+  const api = (method: string, path: string, body?: unknown) => apiOf(stack)(method, path, body);
   /** Restarts the connector behind a relay that attacks as told (a fresh link, a fresh handshake). */
   const relayWith = async (attack: Attack) => {
     await connector?.stop();
@@ -28,7 +25,7 @@ describe("attack: an active relay between the connector and the hub (SoftHSM2, D
     mitm = await startRelayMitm(stack.hubUrl, attack);
     connector = await startConnector({ ...stack, hubUrl: mitm.url }, `relayed-${attack}`);
   };
-  const cleanFailure = (r: { status: number; body: Json }) => r.status === 503 && ["HsmUnavailableException", "DependencyTimeoutException"].includes(String(r.body.__type));
+  const cleanFailure = (r: Answer) => r.status === 503 && ["HsmUnavailableException", "DependencyTimeoutException"].includes(String(r.body.__type));
 
   beforeAll(async () => {
     stack = await startFunctions({ hsmTimeoutMs: 2_000 });

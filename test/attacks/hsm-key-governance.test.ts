@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { apiOf, type ConnectorProcess, startConnector, startFunctions, type TestStack, waitForHealth } from "../support/stack.js";
 
-type Json = Record<string, unknown> & { __type?: string; keyMetadata?: { keyId: string; keyState: string; deletionDate?: string } };
 
 /**
  * Guarantees attacked: an HSM-resident key is governed like any KMS key — by its key policy, not
@@ -12,10 +11,7 @@ type Json = Record<string, unknown> & { __type?: string; keyMetadata?: { keyId: 
 describe("attack: HSM-resident keys outside key policy and deletion windows (SoftHSM2, DynamoDB Local)", () => {
   let stack: TestStack;
   let connector: ConnectorProcess;
-  const api = (s: TestStack, token = s.adminToken) => async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${s.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }) });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
+  const api = apiOf;
   const principalWith = async (roles: string[]) => {
     const id = `p${Math.random().toString(36).slice(2, 8)}`;
     await api(stack)("POST", "/v1/principals", { principalId: id, kind: "user", roles });

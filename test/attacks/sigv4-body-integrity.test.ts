@@ -7,6 +7,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCommand } from "../../infra/local/prereqs.js";
 import { accessKeyFor, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 const run = promisify(execFile);
@@ -26,6 +27,7 @@ describe("attack: replaying a captured SigV4 signature with another body", () =>
   let keyId = "";
 
   beforeAll(async () => {
+    ensureCommand("curl");
     stack = await startFunctions();
     connector = await startConnector(stack);
     await waitForHealth(stack, (h) => h.status === "ok");

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFaultHsm, faultControl, type CkrName, type FaultControl } from "../support/fault-hsm.js";
-import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { apiOf, backends, type ConnectorProcess, startConnector, startFunctions, type TestStack, waitForHealth } from "../support/stack.js";
 
-type Json = Record<string, unknown> & { __type?: string };
+
 
 /**
  * An HSM that faults is a dependency that failed (503), never a caller's bad ciphertext (400):
@@ -15,10 +15,7 @@ describe("HSM faults and their error codes (fault-injecting PKCS#11 module over 
   let stack: TestStack;
   let connector: ConnectorProcess;
   let control: FaultControl;
-  const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${stack.url}${path}`, { method, headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, ...(method === "GET" ? {} : { body: JSON.stringify(body ?? {}) }) });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
+  const api = (method: string, path: string, body?: unknown) => apiOf(stack)(method, path, body);
 
   beforeAll(async () => {
     const dir = `${backends().stateDir}/fault-codes`;

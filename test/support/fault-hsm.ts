@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pkcs11js from "pkcs11js";
+import { ensureCommand } from "../../infra/local/prereqs.js";
 
 /**
  * A fault-injecting PKCS#11 module for tests and benchmarks: a C shim (fault-hsm/shim.c) that
@@ -44,6 +45,7 @@ export function buildFaultHsm(outDir: string): string {
     return out;
   }
 
+  ensureCommand("gcc");
   mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   const args = [...FLAGS, "-o", tmp, source, "-I", headers, ...LIBS];

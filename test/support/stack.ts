@@ -164,6 +164,20 @@ export async function waitForHealth(stack: Pick<TestStack, "url" | "adminToken">
   return last as Health;
 }
 
+export type Answer = { status: number; body: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read JSON bodies loosely
+
+/** `call(method, path, body?)` against a stack's native API with a bearer token (the stack's admin by default): the status and the JSON body. */
+export const apiOf =
+  (stack: Pick<TestStack, "url" | "adminToken">, token = stack.adminToken) =>
+  async (method: string, path: string, body?: unknown): Promise<Answer> => {
+    const res = await fetch(`${stack.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(method === "GET" || body === undefined && method === "DELETE" ? {} : { body: JSON.stringify(body ?? {}) }),
+    });
+    return { status: res.status, body: (await res.json()) as Answer["body"] };
+  };
+
 /** A SigV4 access key for a principal of the stack's tenant, made through the API (its secret is recorded for the leak check). */
 export async function accessKeyFor(stack: Pick<TestStack, "url" | "adminToken">, principalId = "admin"): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const res = await fetch(`${stack.url}/v1/access-keys`, { method: "POST", headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" }, body: JSON.stringify({ principalId }) });
