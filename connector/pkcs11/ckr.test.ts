@@ -38,9 +38,11 @@ describe("CK_RV → KmsErrorCode (known answers)", () => {
     expect(err.ckr).toBe(name);
   });
 
-  it("SoftHSM's CKR_GENERAL_ERROR on a GCM decryption is a tag that did not verify: InvalidCiphertext, not a fault", () => {
-    expect(toKmsError(ckrError("CKR_GENERAL_ERROR"), "gcm-open", softhsm).code).toBe("InvalidCiphertextException");
-    expect(faultKind(code("CKR_GENERAL_ERROR"), "gcm-open", softhsm)).toBe("none");
+  it("SoftHSM's CKR_GENERAL_ERROR on a decryption is a refused ciphertext (GCM tag, RSA padding): InvalidCiphertext, not a fault", () => {
+    for (const op of ["gcm-open", "decrypt"] as const) {
+      expect(toKmsError(ckrError("CKR_GENERAL_ERROR"), op, softhsm).code).toBe("InvalidCiphertextException");
+      expect(faultKind(code("CKR_GENERAL_ERROR"), op, softhsm)).toBe("none");
+    }
     // Anywhere else it is still a device fault.
     expect(toKmsError(ckrError("CKR_GENERAL_ERROR"), "encrypt", softhsm).code).toBe("HsmUnavailableException");
     expect(faultKind(code("CKR_GENERAL_ERROR"), "encrypt", softhsm)).toBe("module");

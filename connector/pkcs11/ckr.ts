@@ -30,7 +30,7 @@ const MODULE_FAULTS = new Set(
   ["CKR_DEVICE_ERROR", "CKR_DEVICE_REMOVED", "CKR_TOKEN_NOT_PRESENT", "CKR_CRYPTOKI_NOT_INITIALIZED", "CKR_GENERAL_ERROR", "CKR_SLOT_ID_INVALID"].map(rv),
 );
 
-/** `gcm-open`: an AES-GCM decryption (an unwrap, or a resident key's AES_GCM decrypt), whose tag a vendor may report oddly. */
+/** `gcm-open`: an AES-GCM decryption (an unwrap, or a resident key's AES_GCM decrypt); `decrypt`: an RSA decryption. */
 export type HsmOperation = "login" | "random" | "health" | "generate" | "wrap" | "unwrap" | "gcm-open" | "encrypt" | "decrypt" | "sign" | "verify" | "find" | "destroy";
 
 const CIPHERTEXT_REFUSED: Record<string, KmsErrorCode> = {
@@ -73,12 +73,12 @@ const nameOf = (code: number): string =>
 export const isPkcs11Error = (err: unknown): err is Error & { code: number } =>
   err instanceof pkcs11js.Pkcs11Error;
 
-/** Whether this CK_RV, in this operation on this vendor's module, is the module saying a GCM tag did not verify. */
-const tagRefused = (name: string, op: HsmOperation, quirks: VendorQuirks) => op === "gcm-open" && quirks.gcmTagRefusedAs.includes(name);
+/** Whether this CK_RV, in this operation on this vendor's module, is the module refusing the caller's ciphertext. */
+const ciphertextRefused = (name: string, op: HsmOperation, quirks: VendorQuirks) => (op === "gcm-open" || op === "decrypt") && quirks.ciphertextRefusedAs.includes(name);
 
 /** Whether a CK_RV is a fault of the HSM, and of which kind. */
 export function faultKind(code: number, op: HsmOperation, quirks: VendorQuirks = STANDARD_QUIRKS): FaultKind {
-  if (tagRefused(nameOf(code), op, quirks)) return "none";
+  if (ciphertextRefused(nameOf(code), op, quirks)) return "none";
   return MODULE_FAULTS.has(code) ? "module" : SESSION_FAULTS.has(code) ? "session" : "none";
 }
 
@@ -91,7 +91,7 @@ export function toKmsError(err: unknown, op: HsmOperation, quirks: VendorQuirks 
   if (err instanceof KmsError) return err;
   if (!isPkcs11Error(err)) return new KmsError("KMSInternalException", `HSM ${op} failed`, { cause: err });
   const name = nameOf(err.code);
-  const code = tagRefused(name, op, quirks) ? "InvalidCiphertextException" : (BY_OPERATION[op]?.[name] ?? ANY_OPERATION[name] ?? "HsmUnavailableException");
+  const code = ciphertextRefused(name, op, quirks) ? "InvalidCiphertextException" : (BY_OPERATION[op]?.[name] ?? ANY_OPERATION[name] ?? "HsmUnavailableException");
   const out = new KmsError(code, `HSM ${op} failed (${name})`) as KmsError & { ckr?: string };
   out.ckr = name;
   return out;

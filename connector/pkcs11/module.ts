@@ -5,14 +5,23 @@ export type Handle = pkcs11js.Handle;
 export type Pkcs11 = pkcs11js.PKCS11;
 export type TokenInfo = pkcs11js.TokenInfo;
 
+/** Re-initialisations closer together than this are skipped: the one just done is tried first. */
+const MIN_REINIT_INTERVAL_MS = 1_000;
+
 /**
  * One loaded PKCS#11 library. `generation` increases on every re-initialisation so that
- * session pools know their handles are gone.
+ * session pools know their handles are gone. Every use of the module runs through `using`, so
+ * that a re-initialisation waits for the calls in flight (C_Finalize under a call still running
+ * on another thread crashes the process) and holds new ones until it is done.
  */
 export class Pkcs11Module {
   readonly p11: Pkcs11 = new pkcs11js.PKCS11();
   generation = 0;
   private reinitializing: Promise<void> | undefined;
+  private active = 0;
+  private paused: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  private lastReinitAt = 0;
 
   constructor(readonly path: string) {
     try {
@@ -31,16 +40,43 @@ export class Pkcs11Module {
     this.p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   }
 
-  /** Finalizes and initialises the module again (after a device fault); concurrent callers share one. */
+  /** Runs one use of the module (calls on sessions), after any re-initialisation under way. */
+  async using<T>(use: () => Promise<T>): Promise<T> {
+    while (this.paused) await this.paused;
+    this.active += 1;
+    try {
+      return await use();
+    } finally {
+      this.active -= 1;
+      if (this.active === 0) this.drained?.();
+    }
+  }
+
+  /**
+   * Finalizes and initialises the module again (after a device fault), once the calls in flight
+   * have finished; concurrent callers share one, and one just done is not repeated. Call it
+   * outside `using`.
+   */
   reinitialize(): Promise<void> {
     this.reinitializing ??= (async () => {
+      if (Date.now() - this.lastReinitAt < MIN_REINIT_INTERVAL_MS) return;
+      let resume = () => undefined as void;
+      this.paused = new Promise<void>((resolve) => (resume = resolve));
       try {
-        this.p11.C_Finalize();
-      } catch {
-        // already finalized or the device is gone: initialise anyway
+        if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+        this.drained = undefined;
+        try {
+          this.p11.C_Finalize();
+        } catch {
+          // already finalized or the device is gone: initialise anyway
+        }
+        this.generation += 1;
+        this.lastReinitAt = Date.now();
+        this.initialize();
+      } finally {
+        this.paused = undefined;
+        resume();
       }
-      this.initialize();
-      this.generation += 1;
     })().finally(() => {
       this.reinitializing = undefined;
     });

@@ -43,30 +43,39 @@ export class SessionPool {
     await this.admit();
     try {
       for (let attempt = 0; ; attempt++) {
-        let session: Handle;
-        try {
-          session = this.acquireNow();
-        } catch (err) {
-          throw toKmsError(err, "login");
-        }
-        try {
-          const out = await fn(session);
-          this.idle.push(session);
-          return out;
-        } catch (err) {
-          const fault = isPkcs11Error(err) ? faultKind(err.code, op, this.quirks) : "none";
-          if (fault === "none") {
-            this.idle.push(session);
-            throw toKmsError(err, op, this.quirks);
-          }
-          this.discard(session);
-          this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op, this.quirks).ckr, attempt });
-          if (fault === "module") await this.mod.reinitialize();
-          if (attempt >= 1) throw toKmsError(err, op, this.quirks);
-        }
+        const outcome = await this.mod.using(() => this.attempt(op, fn));
+        if (outcome.ok) return outcome.value;
+        const { fault, err } = outcome;
+        this.log.warn("HSM fault, recovering", { slot: this.config.name, fault, ckr: toKmsError(err, op, this.quirks).ckr, attempt });
+        // Outside `using`: a re-initialisation waits for every call in flight to finish.
+        if (fault === "module") await this.mod.reinitialize();
+        if (attempt >= 1) throw toKmsError(err, op, this.quirks);
       }
     } finally {
       this.leave();
+    }
+  }
+
+  /** One try on a session: its result, or the fault that cost the session (the session is dropped). */
+  private async attempt<T>(op: HsmOperation, fn: (session: Handle) => Promise<T> | T): Promise<{ ok: true; value: T } | { ok: false; fault: "session" | "module"; err: unknown }> {
+    let session: Handle;
+    try {
+      session = this.acquireNow();
+    } catch (err) {
+      throw toKmsError(err, "login");
+    }
+    try {
+      const value = await fn(session);
+      this.idle.push(session);
+      return { ok: true, value };
+    } catch (err) {
+      const fault = isPkcs11Error(err) ? faultKind(err.code, op, this.quirks) : "none";
+      if (fault === "none") {
+        this.idle.push(session);
+        throw toKmsError(err, op, this.quirks);
+      }
+      this.discard(session);
+      return { ok: false, fault, err };
     }
   }
 

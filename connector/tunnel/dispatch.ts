@@ -95,7 +95,7 @@ export type DispatcherDeps = {
  */
 export function createDispatcher(d: DispatcherDeps): Dispatcher {
   const now = d.now ?? Date.now;
-  const certified = new LRUCache<string, true>({ max: 1_024 });
+  const certified = new LRUCache<string, true>({ max: 1_024, ttl: MAX_CERT_AHEAD_MS });
   // Bounded lazily (by size, one unit an entry), as lru-cache would preallocate `max` slots.
   const seen = new LRUCache<string, true>({ maxSize: 200_000, sizeCalculation: () => 1, ttl: MAX_DEADLINE_AHEAD_MS });
 
@@ -106,15 +106,19 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
     const { from } = frame;
     if (from.notAfter < t || from.notAfter > t + MAX_CERT_AHEAD_MS) throw refused("the requester key's certificate is expired or not yet valid");
     if (frame.deadline > t + MAX_DEADLINE_AHEAD_MS) throw refused("its deadline is too far ahead");
-    if (!certified.has(from.signature)) {
+    // A certificate is the key, its expiry and the signature over both: remembered as that triple, never by its signature alone.
+    const certificate = `${from.key}|${from.notAfter}|${from.signature}`;
+    if (!certified.has(certificate)) {
       const message = requesterCertMessage(from.key, from.notAfter);
       if (!d.trusted.some((k) => verify(null, message, k, Buffer.from(from.signature, "base64")))) throw refused("the requester key is not certified by a trusted functions identity");
-      certified.set(from.signature, true);
+      certified.set(certificate, true, { ttl: Math.max(1, from.notAfter - t) });
     }
     const requester = fromB64(from.key);
     if (!macValid(d.keys, requester, requestMacInput(frame), frame.mac)) throw refused("its MAC does not verify");
-    if (seen.has(frame.mac)) throw refused("it was already received");
-    seen.set(frame.mac, true, { ttl: Math.max(1, frame.deadline - t) });
+    // Remembered by its bytes: the same MAC spelled another way is the same request.
+    const tag = Buffer.from(frame.mac, "base64").toString("hex");
+    if (seen.has(tag)) throw refused("it was already received");
+    seen.set(tag, true, { ttl: Math.max(1, frame.deadline - t) });
     return requester;
   };
 

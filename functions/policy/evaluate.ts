@@ -39,7 +39,7 @@ export type CompiledPolicy = { readonly text: string; readonly statements: reado
 
 const malformed = (why: string) => new KmsError("MalformedPolicyDocumentException", `malformed policy: ${why}`);
 
-function principalMatcher(p: Statement["Principal"]): CompiledStatement["principal"] {
+function principalMatcher(p: Statement["Principal"], effect: Statement["Effect"]): CompiledStatement["principal"] {
   if (p === "*") return () => true;
   const tests: CompiledStatement["principal"][] = [];
   for (const entry of p.Tether ?? []) {
@@ -51,9 +51,10 @@ function principalMatcher(p: Statement["Principal"]): CompiledStatement["princip
     const arn = /^arn:aws:iam::(\d{12}):(root|(?:user|role)\/(.+))$/.exec(entry);
     if (entry === "*") tests.push(() => true);
     else if (!arn) throw malformed(`unknown principal ${entry.slice(0, 64)}`);
-    // As in AWS, the account root grants nothing by itself: it lets the account's identity
-    // policies decide, which in Tether are the caller's roles.
-    else if (arn[2] === "root") tests.push((x, action) => x.tenant === arn[1] && rolesAllow(x.roles, action));
+    // As in AWS, the account root in an Allow grants nothing by itself: it lets the account's
+    // identity policies decide, which in Tether are the caller's roles. In a Deny it is everyone
+    // of the account.
+    else if (arn[2] === "root") tests.push(effect === "Allow" ? (x, action) => x.tenant === arn[1] && rolesAllow(x.roles, action) : (x) => x.tenant === arn[1]);
     else tests.push((x) => x.tenant === arn[1] && x.principalId === arn[3]);
   }
   return (x, action) => tests.some((t) => t(x, action));
@@ -85,7 +86,7 @@ export function compilePolicy(text: string): CompiledPolicy {
     return {
       statement: { ...(s.Sid ? { sid: s.Sid } : {}), index },
       effect: s.Effect,
-      principal: principalMatcher(s.Principal),
+      principal: principalMatcher(s.Principal, s.Effect),
       action: (action) => anyGlob(actions, action),
       resource: (arn) => anyGlob(resources, arn),
       conditions,

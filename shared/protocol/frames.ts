@@ -152,7 +152,8 @@ export type RequesterCert = z.infer<typeof RequesterCert>;
 /** What the functions' identity signs to certify a requester key. */
 export const requesterCertMessage = (key: string, notAfter: number): Buffer => Buffer.from(`tether-requester-key/v${PROTOCOL_VERSION}\n${key}\n${notAfter}`, "utf8");
 
-const Mac = b64.max(64);
+/** An HMAC-SHA256 in canonical base64 (one spelling of its 32 bytes: padded, spare bits zero). */
+const Mac = z.string().regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "a MAC: 32 bytes in canonical base64");
 
 export const RequestFrame = z.object({
   type: z.literal("request"),

@@ -46,4 +46,25 @@ describe("attack: riding the account-root statement of an AWS-style key policy",
     expect((await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGk=" }, nobody)).status).toBe(200);
     expect((await call("GET", `/v1/keys/${keyId}`, undefined, nobody)).body.__type).toBe("AccessDeniedException");
   });
+
+  it("a Deny naming the account root applies to every principal of the account, whatever allows them", async () => {
+    const t = testDeps();
+    const call = requester(createApp(t.deps), await apiKeyFor(t.identity, ["tenantAdmin"]));
+    const named = await apiKeyFor(t.identity, ["auditor"], undefined, "app");
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        ...awsDefault.Statement,
+        { Sid: "The app decrypts", Effect: "Allow", Principal: { Tether: "app" }, Action: "kms:Decrypt", Resource: "*" },
+        { Sid: "Nobody decrypts", Effect: "Deny", Principal: { AWS: `arn:aws:iam::${TEST_TENANT}:root` }, Action: "kms:Decrypt", Resource: "*" },
+      ],
+    };
+    const keyId = (await call("POST", "/v1/keys", { policy })).body.keyMetadata.keyId as string;
+    const blob = (await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "c2VjcmV0" })).body.ciphertextBlob as string;
+    await call("POST", `/v1/keys/${keyId}/grants`, { granteePrincipal: "grantee", operations: ["Decrypt"] });
+    const grantee = await apiKeyFor(t.identity, [], undefined, "grantee");
+    for (const token of [named, grantee, await apiKeyFor(t.identity, ["tenantAdmin"])]) {
+      expect((await call("POST", "/v1/decrypt", { ciphertextBlob: blob }, token)).body.__type).toBe("AccessDeniedException");
+    }
+  });
 });

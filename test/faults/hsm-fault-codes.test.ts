@@ -63,4 +63,42 @@ describe("HSM faults and their error codes (fault-injecting PKCS#11 module over 
     expect(res).toMatchObject({ status: 400, body: { __type: "InvalidCiphertextException" } });
     expect(control.calls("C_Initialize")).toBe(initsBefore);
   });
+
+  it("a bad RSA ciphertext is InvalidCiphertextException and does not re-initialise the module either", async () => {
+    expect((await api("POST", "/v1/hsm-keys", { label: "faulty-rsa", keySpec: "RSA_2048" })).status).toBe(201);
+    const initsBefore = control.calls("C_Initialize");
+    for (const [algorithm, ciphertext] of [
+      ["RSAES_PKCS1_V1_5", Buffer.alloc(256, 7)],
+      ["RSAES_OAEP_SHA_256", Buffer.alloc(256, 0xff)],
+      ["RSAES_OAEP_SHA_256", Buffer.alloc(256, 7)],
+    ] as const) {
+      const res = await api("POST", "/v1/hsm-keys/hsm::0::faulty-rsa/decrypt", { ciphertextBlob: ciphertext.toString("base64"), algorithm });
+      expect(res, algorithm).toMatchObject({ status: 400, body: { __type: "InvalidCiphertextException" } });
+    }
+    expect(control.calls("C_Initialize")).toBe(initsBefore);
+  });
+
+  it("many callers' bad ciphertexts and device faults amid real work: the connector survives and every answer is right or a 503", async () => {
+    const keyId = ((await api("POST", "/v1/keys", {})).body.keyMetadata as { keyId: string }).keyId;
+    const blob = (await api("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGk=" })).body.ciphertextBlob;
+    // Device faults on a few of the HSM's decryptions while the rest run.
+    control.fail("C_Decrypt", "CKR_DEVICE_ERROR", 3);
+    const results = await Promise.all([
+      ...Array.from({ length: 30 }, () => api("POST", "/v1/hsm-keys/hsm::0::faulty-rsa/decrypt", { ciphertextBlob: Buffer.alloc(256, 7).toString("base64"), algorithm: "RSAES_PKCS1_V1_5" })),
+      ...Array.from({ length: 20 }, async () => {
+        stack.server.deps.keyCache.clear();
+        return api("POST", "/v1/decrypt", { ciphertextBlob: blob });
+      }),
+      ...Array.from({ length: 10 }, () => api("POST", "/v1/keys", {})),
+    ]);
+    control.clear();
+    expect(connector.child.exitCode).toBeNull();
+    expect(connector.child.signalCode).toBeNull();
+    for (const [i, r] of results.entries()) {
+      const expected = i < 30 ? [400, 503] : [200, 201, 503];
+      expect(expected, JSON.stringify(r)).toContain(r.status);
+      if (i >= 30 && i < 50 && r.status === 200) expect(r.body.plaintext).toBe("aGk=");
+    }
+    expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).status).toBe(200);
+  });
 });

@@ -10,17 +10,18 @@ export type VendorQuirks = {
    */
   oaepSha256ViaRawRsa: boolean;
   /**
-   * The CK_RVs with which the module says an AES-GCM tag did not verify, besides the standard
-   * CKR_ENCRYPTED_DATA_INVALID. SoftHSM 2.6 answers CKR_GENERAL_ERROR (measured through the fault
-   * shim): read as a device fault, any caller with a tampered ciphertext could make the connector
-   * re-initialise the module for everyone.
+   * The CK_RVs with which the module refuses a ciphertext it cannot decrypt (an AES-GCM tag that
+   * does not verify, RSA padding that does not decode, an RSA ciphertext not below the modulus),
+   * besides the standard CKR_ENCRYPTED_DATA_INVALID. SoftHSM 2.6 answers CKR_GENERAL_ERROR
+   * (measured through the fault shim): read as a device fault, any caller with a bad ciphertext
+   * would make the connector re-initialise the module for everyone.
    */
-  gcmTagRefusedAs: readonly string[];
+  ciphertextRefusedAs: readonly string[];
 };
 
-export const STANDARD_QUIRKS: VendorQuirks = { oaepSha256ViaRawRsa: false, gcmTagRefusedAs: [] };
+export const STANDARD_QUIRKS: VendorQuirks = { oaepSha256ViaRawRsa: false, ciphertextRefusedAs: [] };
 
-const BY_MANUFACTURER: Array<[RegExp, VendorQuirks]> = [[/^SoftHSM/, { oaepSha256ViaRawRsa: true, gcmTagRefusedAs: ["CKR_GENERAL_ERROR"] }]];
+const BY_MANUFACTURER: Array<[RegExp, VendorQuirks]> = [[/^SoftHSM/, { oaepSha256ViaRawRsa: true, ciphertextRefusedAs: ["CKR_GENERAL_ERROR"] }]];
 
 export const quirksFor = (manufacturerId: string): VendorQuirks =>
   BY_MANUFACTURER.find(([pattern]) => pattern.test(manufacturerId))?.[1] ?? STANDARD_QUIRKS;
