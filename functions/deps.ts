@@ -49,6 +49,8 @@ export type Deps = {
   config: FunctionsConfig;
   log: Logger;
   identity: IdentityStore;
+  /** The HSM, through whichever transport was wired. */
+  hsm: HsmPort;
   authenticator: Authenticator;
   identityService: IdentityService;
   authThrottle: AuthThrottle;
@@ -122,6 +124,7 @@ export function wireServices(a: {
     config: a.config,
     log: a.log,
     identity: a.identity,
+    hsm: a.hsm,
     authenticator,
     identityService: new IdentityService(a.identity, authorizer, a.hsm, directory, { apiKeys, sigv4, tokenKeys, minting }),
     authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: a.config.authFailuresPerSource, maxPerCredentialAndSource: a.config.authFailuresPerCredential }),

@@ -58,7 +58,8 @@ export class HsmCheckpointSigner implements CheckpointSigner {
  * A tenant's checkpoint log: each checkpoint takes the next number after the last and links to
  * it (a number another writer took meanwhile is retried with the next). Each signer remembers the
  * highest number it has seen per tenant and signs it into its next checkpoint, so a log whose tail
- * was deleted (and then continued) still shows it.
+ * was deleted (and then continued) still shows it. The chain's registry entry then points to the
+ * checkpoint, where the sweeper starts from.
  */
 export class CheckpointLog {
   private readonly seen = new Map<string, number>();
@@ -81,6 +82,7 @@ export class CheckpointLog {
       const checkpoint = { ...body, signature: await this.signer.sign(body) };
       if (await this.store.putCheckpoint(checkpoint)) {
         this.seen.set(head.tenant, Math.max(seen ?? 0, checkpoint.n));
+        await this.store.markSigned(checkpoint);
         return checkpoint;
       }
     }

@@ -1,15 +1,16 @@
-import { BatchWriteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, TransactWriteItemsCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { AuditRecord, Checkpoint } from "./record.js";
-import type { AuditQuery, AuditStore } from "./store.js";
+import type { AuditQuery, AuditStore, RegisteredChain } from "./store.js";
 
 /**
  * Audit in the main table:
  *   pk AUDIT#<tenant>#<writer>        sk <first seq, 12 digits>   a segment: consecutive records of one chain, written
  *                                                                  together (gsi1: AUDITDAY#<tenant>#<day> / <first time>#<writer>#<first seq>)
- *   pk AUDITCHAINS#<tenant>           sk <writer>                 every writer that wrote for the tenant
+ *   pk AUDITCHAINS#<tenant>           sk <writer>                 every writer that wrote for the tenant, with the
+ *                                                                  number (signedN) and seq (signedSeq) of its latest checkpoint
  *   pk AUDITCP#<tenant>               sk <n, 12 digits>           checkpoint n of the tenant's log (each names a chain and its head)
  *
  * Why segments: a group-committed batch is one conditional PutItem per chain (the records as one
@@ -134,12 +135,55 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
-  async writers(tenant: string): Promise<string[]> {
-    return (await this.partition(`AUDITCHAINS#${tenant}`)).map((i) => String(i.sk));
+  async chains(tenant: string): Promise<RegisteredChain[]> {
+    return (await this.partition(`AUDITCHAINS#${tenant}`)).map((i) => {
+      const signedN = z.number().int().min(1).safeParse(i.signedN);
+      return { writer: String(i.sk), ...(signedN.success ? { signedN: signedN.data } : {}) };
+    });
   }
 
   async chain(tenant: string, writer: string): Promise<AuditRecord[]> {
     return (await this.partition(`AUDIT#${tenant}#${writer}`)).flatMap(recordsOf);
+  }
+
+  /** From the segment that holds `seq` (the last one starting at or before it) on. */
+  async chainFrom(tenant: string, writer: string, seq: number): Promise<AuditRecord[]> {
+    const pk = `AUDIT#${tenant}#${writer}`;
+    const holding = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :p AND sk <= :s",
+        ExpressionAttributeValues: marshall({ ":p": pk, ":s": pad(seq) }),
+        ProjectionExpression: "sk",
+        ScanIndexForward: false,
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const start = holding.Items?.[0] ? String(unmarshall(holding.Items[0]).sk) : pad(seq);
+    return (await this.partition(pk, start)).flatMap(recordsOf);
+  }
+
+  async markSigned(c: Checkpoint): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall({ pk: `AUDITCHAINS#${c.tenant}`, sk: c.writer }),
+          UpdateExpression: "SET signedN = :n, signedSeq = :s",
+          ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(signedSeq) OR signedSeq < :s)",
+          ExpressionAttributeValues: marshall({ ":n": c.n, ":s": c.seq }),
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+    }
+  }
+
+  async checkpoint(tenant: string, n: number): Promise<Checkpoint | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk: `AUDITCP#${tenant}`, sk: pad(n) }), ConsistentRead: true }));
+    const parsed = out.Item ? Checkpoint.safeParse(stripKeys(unmarshall(out.Item))) : undefined;
+    return parsed?.success ? parsed.data : undefined;
   }
 
   /** An item that does not parse is left out: verify reports its number missing. */
@@ -193,13 +237,19 @@ export class DynamoAuditStore implements AuditStore {
     return day <= lastDay ? { records, cursor: encodeCursor({ day, from, skip: 0 }) } : { records };
   }
 
-  /** Every item of one partition, in sort-key order, read consistently. */
-  private async partition(pk: string): Promise<Record<string, unknown>[]> {
+  /** Every item of one partition (from sort key `from` on), in sort-key order, read consistently. */
+  private async partition(pk: string, from?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.db.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: "pk = :p", ExpressionAttributeValues: marshall({ ":p": pk }), ConsistentRead: true, ...(start ? { ExclusiveStartKey: start as never } : {}) }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: from === undefined ? "pk = :p" : "pk = :p AND sk >= :f",
+          ExpressionAttributeValues: marshall({ ":p": pk, ...(from === undefined ? {} : { ":f": from }) }),
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start as never } : {}),
+        }),
       );
       items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
       start = page.LastEvaluatedKey;

@@ -1,17 +1,17 @@
 import type { AuditRecord, Checkpoint } from "./record.js";
-import type { AuditQuery, AuditStore } from "./store.js";
+import type { AuditQuery, AuditStore, RegisteredChain } from "./store.js";
 
 /** AuditStore in memory, for unit tests; `records` is every record in write order. */
 export class MemoryAuditStore implements AuditStore {
   readonly records: AuditRecord[] = [];
   readonly checkpointList: Checkpoint[] = [];
-  private readonly chains = new Map<string, Set<string>>();
+  private readonly registry = new Map<string, Map<string, RegisteredChain>>();
   /** Set to make the next appends fail (a database outage). */
   failing = false;
 
-  async append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string }[]) {
+  async append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string; createdAt: string }[]) {
     if (this.failing) throw new Error("the store is down");
-    for (const c of newChains) this.chains.set(c.tenant, (this.chains.get(c.tenant) ?? new Set()).add(c.writer));
+    for (const c of newChains) this.registry.set(c.tenant, (this.registry.get(c.tenant) ?? new Map()).set(c.writer, { writer: c.writer }));
     this.records.push(...records);
   }
 
@@ -25,12 +25,26 @@ export class MemoryAuditStore implements AuditStore {
     return true;
   }
 
-  async writers(tenant: string) {
-    return [...(this.chains.get(tenant) ?? [])];
+  async chains(tenant: string) {
+    return [...(this.registry.get(tenant)?.values() ?? [])].map((c) => ({ ...c }));
   }
 
   async chain(tenant: string, writer: string) {
     return this.records.filter((r) => r.tenant === tenant && r.writer === writer).sort((a, b) => a.seq - b.seq);
+  }
+
+  async chainFrom(tenant: string, writer: string, seq: number) {
+    return this.records.filter((r) => r.tenant === tenant && r.writer === writer && r.seq >= seq).sort((a, b) => a.seq - b.seq);
+  }
+
+  async markSigned(c: Checkpoint) {
+    const entry = this.registry.get(c.tenant)?.get(c.writer);
+    const signedSeq = this.checkpointList.find((s) => s.tenant === c.tenant && s.n === entry?.signedN)?.seq ?? 0;
+    if (entry && c.seq > signedSeq) entry.signedN = c.n;
+  }
+
+  async checkpoint(tenant: string, n: number) {
+    return this.checkpointList.find((c) => c.tenant === tenant && c.n === n);
   }
 
   async checkpoints(tenant: string) {

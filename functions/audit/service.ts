@@ -1,9 +1,9 @@
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer } from "../policy/authorizer.js";
-import { CheckpointLog, type CheckpointSigner } from "./checkpoints.js";
+import { CheckpointLog, checkpointSignatureValid, type CheckpointSigner } from "./checkpoints.js";
 import type { AuditRecord } from "./record.js";
 import type { AuditQuery, AuditStore } from "./store.js";
-import { verifyChain, verifyCheckpointLog, type ChainReport, type Problem } from "./verify.js";
+import { continuation, verifyChain, verifyCheckpointLog, type ChainReport, type Problem } from "./verify.js";
 
 export type AuditReport = { ok: boolean; chains: ChainReport[]; checkpoints: number; problems: Problem[] };
 
@@ -46,7 +46,8 @@ export class AuditService {
   async verify(principal: Principal): Promise<AuditReport> {
     await this.authorizer.authorize(principal, "tether:ReadAudit", { tenant: principal.tenant });
     const tenant = principal.tenant;
-    const [publicKey, registered, log] = await Promise.all([this.signer.publicKey(), this.store.writers(tenant), this.store.checkpoints(tenant)]);
+    const [publicKey, registry, log] = await Promise.all([this.signer.publicKey(), this.store.chains(tenant), this.store.checkpoints(tenant)]);
+    const registered = registry.map((c) => c.writer);
     const { problems, valid } = verifyCheckpointLog(tenant, log, publicKey);
     const writers = new Set([...registered, ...valid.map((c) => c.writer)]);
     const signedBy = new Date(this.now() - this.opts.signedWithinMs).toISOString();
@@ -60,21 +61,24 @@ export class AuditService {
 
   /**
    * Signs the head of every chain of the tenant that holds unsigned records and has been idle for
-   * `signIdleMs` (a frozen or dead writer), once its records verify. Returns the chains signed.
+   * `signIdleMs` (a frozen or dead writer). Only a chain its writer signed itself at least once
+   * (every writer signs its chain's first batch before answering it), and only records that
+   * continue, unbroken, from that chain's latest valid checkpoint: a chain planted in the table,
+   * or one broken after its last checkpoint, is never vouched for; verify reports it as it is.
+   * Reads each chain's registry entry, its latest checkpoint and the records after it, not the
+   * chain's history. Returns the chains signed.
    */
   async signIdleChains(tenant: string): Promise<string[]> {
-    const [registered, log] = await Promise.all([this.store.writers(tenant), this.store.checkpoints(tenant)]);
+    const [publicKey, chains] = await Promise.all([this.signer.publicKey(), this.store.chains(tenant)]);
     const idleSince = new Date(this.now() - this.opts.signIdleMs).toISOString();
     const signed: string[] = [];
-    for (const writer of new Set([...registered, ...log.map((c) => c.writer)])) {
-      const records = await this.store.chain(tenant, writer);
-      const last = records.at(-1);
-      const signedSeq = Math.max(0, ...log.filter((c) => c.writer === writer).map((c) => c.seq));
-      if (!last || last.seq <= signedSeq || last.time > idleSince) continue;
-      // Never vouch for a chain that is already broken: verify reports it as it is.
-      const check = verifyChain(tenant, writer, records, { checkpoints: [], registered: true, signedBy: "" });
-      if (check.problems.length || last.seq !== records.length) continue;
-      await this.log.append({ tenant, writer, seq: last.seq, hash: last.hash, time: new Date(this.now()).toISOString(), by: "sweeper" });
+    for (const { writer, signedN } of chains) {
+      if (signedN === undefined) continue;
+      const from = await this.store.checkpoint(tenant, signedN);
+      if (!from || from.tenant !== tenant || from.writer !== writer || !checkpointSignatureValid(from, publicKey)) continue;
+      const head = continuation(from, await this.store.chainFrom(tenant, writer, from.seq));
+      if (!head || head.seq === from.seq || head.time > idleSince) continue;
+      await this.log.append({ tenant, writer, seq: head.seq, hash: head.hash, time: new Date(this.now()).toISOString(), by: "sweeper" });
       signed.push(writer);
     }
     return signed;

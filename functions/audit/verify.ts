@@ -62,6 +62,22 @@ export function verifyChain(tenant: string, writer: string, records: readonly Au
 }
 
 /**
+ * The last record of `tail` if the records after the one checkpoint `c` signed continue it
+ * unbroken (each in its place, linked to the one before, matching its hash); undefined if the
+ * signed record is not there as signed or anything after it is broken.
+ */
+export function continuation(c: Checkpoint, tail: readonly AuditRecord[]): AuditRecord | undefined {
+  let last = tail.find((r) => r.seq === c.seq);
+  if (!last || last.hash !== c.hash) return undefined;
+  for (const r of tail.filter((t) => t.seq > c.seq)) {
+    const { hash, ...unhashed } = r;
+    if (r.seq !== last.seq + 1 || r.prev !== last.hash || recordHash(unhashed) !== hash || r.tenant !== c.tenant || r.writer !== c.writer) return undefined;
+    last = r;
+  }
+  return last;
+}
+
+/**
  * Walks the tenant's checkpoint log: a number missing (deleted), a checkpoint not linked to its
  * predecessor (altered or replaced), a signature that does not verify with the HSM key's public
  * half (forged), a signer that had seen a higher number than its predecessor's (the log's tail was

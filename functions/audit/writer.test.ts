@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../../shared/log.js";
 import { MemoryAuditStore } from "./memory-store.js";
@@ -97,6 +97,53 @@ describe("AuditWriter", () => {
     expect(report.problems).toEqual([]);
     expect(report.checkpointedSeq).toBe(2);
   });
+
+  it("a checkpoint round while a batch is being written signs only what is durable", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval"] });
+    try {
+      const store = new MemoryAuditStore();
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      const gated: AuditStore = Object.assign(Object.create(store) as AuditStore, {
+        append: async (records: readonly AuditRecord[], chains: readonly { tenant: string; writer: string; createdAt: string }[]) => {
+          if (!records.some((r) => r.requestId === "req-2")) return store.append(records, chains);
+          await held;
+          throw new Error("the store is down");
+        },
+      });
+      const { writer, signer } = setup(gated, { retries: 1 });
+      await writer.write(entry(1));
+      const second = writer.write(entry(2));
+      await vi.advanceTimersByTimeAsync(60_000); // the timer's round runs while record 2 is in flight
+      release();
+      await expect(second).rejects.toMatchObject({ code: "KMSInternalException" });
+      await writer.close();
+      const report = await verifyWriter(store, signer, writer.writer);
+      expect(report.problems).toEqual([]);
+      expect(report).toMatchObject({ lastSeq: 1, checkpointedSeq: 1 });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("a new chain's first batch is answered once its writer has signed it (what the sweeper extends from)", async () => {
+    const store = new MemoryAuditStore();
+    const { writer } = setup(store);
+    await writer.write(entry(1));
+    expect(store.checkpointList).toEqual([expect.objectContaining({ writer: writer.writer, seq: 1, by: "writer" })]);
+    expect(await store.chains("111122223333")).toEqual([{ writer: writer.writer, signedN: 1 }]);
+    await writer.write(entry(2));
+    expect(store.checkpointList).toHaveLength(1);
+    await writer.close();
+  });
+
+  it("a signer that hangs delays a new chain's first answer by firstCheckpointWaitMs, no longer", async () => {
+    const store = new MemoryAuditStore();
+    const hanging: CheckpointSigner = { sign: () => new Promise(() => undefined), publicKey: () => new Promise(() => undefined) };
+    const writer = new AuditWriter(store, hanging, silentLogger, { checkpointMs: 60_000, firstCheckpointWaitMs: 50 });
+    await writer.write(entry(1));
+    expect(store.records.map((r) => r.requestId)).toEqual(["req-1"]);
+  });
 });
 
 describe("AuditLanes", () => {
@@ -106,7 +153,7 @@ describe("AuditLanes", () => {
     const lanes = new AuditLanes([0, 1, 2].map(() => new AuditWriter(store, signer, silentLogger, { checkpointMs: 60_000 })));
     await Promise.all(Array.from({ length: 90 }, (_, i) => lanes.write(entry(i))));
     await lanes.close();
-    const writers = await store.writers("111122223333");
+    const writers = (await store.chains("111122223333")).map((c) => c.writer);
     expect(writers).toHaveLength(3);
     const reports = await Promise.all(writers.map((w) => verifyWriter(store, signer, w)));
     expect(reports.reduce((n, r) => n + r.records, 0)).toBe(90);

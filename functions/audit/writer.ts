@@ -13,7 +13,14 @@ export interface AuditSink {
 type Chain = { seq: number; head: string; checkpointedSeq: number };
 type Waiting = { entry: AuditEntry; resolve: () => void; reject: (err: Error) => void };
 
-export type AuditWriterOptions = { maxBatch?: number; checkpointEvery?: number; checkpointMs?: number; retries?: number };
+export type AuditWriterOptions = {
+  maxBatch?: number;
+  checkpointEvery?: number;
+  checkpointMs?: number;
+  retries?: number;
+  /** How long the first batch of a new chain waits for its writer's first checkpoint before it is answered anyway. */
+  firstCheckpointWaitMs?: number;
+};
 
 /**
  * This instance's audit writer. Each tenant's records form a hash chain per writer (this
@@ -24,7 +31,10 @@ export type AuditWriterOptions = { maxBatch?: number; checkpointEvery?: number; 
  * (boundEntry), so a batch always fits DynamoDB's limits. Chain heads are signed by an
  * HSM-resident key into the tenant's checkpoint log every `checkpointEvery` records or
  * `checkpointMs`, off the request path: by a timer, and by the next write after the interval
- * (a frozen Lambda instance runs no timers; the sweeper signs what a writer never got to).
+ * (a frozen Lambda instance runs no timers; the sweeper signs what a writer never got to). The
+ * one exception: a new chain's first batch is answered once the writer has signed it (or after
+ * `firstCheckpointWaitMs`), because the sweeper extends only chains their writer signed once —
+ * never one planted in the table. A checkpoint only ever names records already durable.
  */
 export class AuditWriter implements AuditSink {
   readonly writer = `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
@@ -43,7 +53,7 @@ export class AuditWriter implements AuditSink {
     private readonly log: Logger,
     opts: AuditWriterOptions = {},
   ) {
-    this.opts = { maxBatch: 100, checkpointEvery: 100, checkpointMs: 5_000, retries: 3, ...opts };
+    this.opts = { maxBatch: 100, checkpointEvery: 100, checkpointMs: 5_000, retries: 3, firstCheckpointWaitMs: 2_000, ...opts };
     this.checkpoints = new CheckpointLog(store, signer);
     this.timer = setInterval(() => void this.checkpoint(() => true), this.opts.checkpointMs);
     this.timer.unref();
@@ -93,30 +103,31 @@ export class AuditWriter implements AuditSink {
   }
 
   private async commit(batch: Waiting[]): Promise<void> {
-    const before = new Map([...this.chains].map(([t, c]) => [t, { ...c }]));
+    // The chains move on only once the batch is durable: a checkpoint round meanwhile signs what is written.
+    const heads = new Map<string, { seq: number; head: string }>();
     const newChains: { tenant: string; writer: string; createdAt: string }[] = [];
     const records = batch.map(({ entry }): AuditRecord => {
-      const chain = this.chains.get(entry.tenant) ?? { seq: 0, head: genesis(entry.tenant, this.writer), checkpointedSeq: 0 };
+      const chain = heads.get(entry.tenant) ?? this.chains.get(entry.tenant) ?? { seq: 0, head: genesis(entry.tenant, this.writer) };
       if (chain.seq === 0) newChains.push({ tenant: entry.tenant, writer: this.writer, createdAt: entry.time });
       const unhashed = { ...entry, writer: this.writer, seq: chain.seq + 1, prev: chain.head };
       const record = { ...unhashed, hash: recordHash(unhashed) };
-      this.chains.set(entry.tenant, { ...chain, seq: record.seq, head: record.hash });
+      heads.set(entry.tenant, { seq: record.seq, head: record.hash });
       return record;
     });
     try {
       await this.withRetries(() => this.store.append(records, newChains));
     } catch (err) {
-      // Nothing of the batch was written: the chains go back to where they were.
-      for (const tenant of this.chains.keys()) if (!before.has(tenant)) this.chains.delete(tenant);
-      for (const [tenant, chain] of before) this.chains.set(tenant, chain);
       this.log.error("audit batch not written; its requests fail", { records: records.length, error: err instanceof Error ? err.message : String(err) });
       const failure = new KmsError("KMSInternalException", "the audit log is unavailable; the request was not completed");
       for (const w of batch) w.reject(failure);
       return;
     }
-    for (const w of batch) w.resolve();
+    for (const [tenant, head] of heads) this.chains.set(tenant, { ...head, checkpointedSeq: this.chains.get(tenant)?.checkpointedSeq ?? 0 });
+    const fresh = new Set(newChains.map((c) => c.tenant));
     const overdue = Date.now() - this.lastRound >= this.opts.checkpointMs;
-    void this.checkpoint((c) => overdue || c.seq - c.checkpointedSeq >= this.opts.checkpointEvery);
+    const round = this.checkpoint((c, tenant) => fresh.has(tenant) || overdue || c.seq - c.checkpointedSeq >= this.opts.checkpointEvery);
+    if (fresh.size) await settledWithin(round, this.opts.firstCheckpointWaitMs);
+    for (const w of batch) w.resolve();
   }
 
   private async withRetries(write: () => Promise<void>): Promise<void> {
@@ -131,11 +142,11 @@ export class AuditWriter implements AuditSink {
   }
 
   /** Signs the heads of the chains that `due` picks, one at a time, never two rounds at once. */
-  private checkpoint(due: (c: Chain) => boolean): Promise<void> {
+  private checkpoint(due: (c: Chain, tenant: string) => boolean): Promise<void> {
     this.checkpointing = this.checkpointing.then(async () => {
       this.lastRound = Date.now();
       for (const [tenant, chain] of this.chains) {
-        if (chain.seq === chain.checkpointedSeq || !due(chain)) continue;
+        if (chain.seq === chain.checkpointedSeq || !due(chain, tenant)) continue;
         const head = { tenant, writer: this.writer, seq: chain.seq, hash: chain.head, time: new Date().toISOString(), by: "writer" as const };
         try {
           await this.checkpoints.append(head);
@@ -148,6 +159,13 @@ export class AuditWriter implements AuditSink {
     });
     return this.checkpointing;
   }
+}
+
+/** Waits for `work` to settle, at most `ms`. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -1,6 +1,8 @@
 import { DeleteItemCommand, PutItemCommand, QueryCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoAuditStore } from "../../functions/audit/dynamo-store.js";
+import { HsmCheckpointSigner, type CheckpointSigner } from "../../functions/audit/checkpoints.js";
+import { genesis, recordHash } from "../../functions/audit/record.js";
 import { AuditWriter } from "../../functions/audit/writer.js";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { silentLogger } from "../../shared/log.js";
@@ -84,9 +86,12 @@ describe("attack: hiding audit records from verify (DynamoDB Local, SoftHSM)", (
     }
   });
 
-  it("a writer that never signs (a frozen instance) has its chain signed by the sweeper", async () => {
+  it("a writer that freezes after signing its first batch has the rest of its chain signed by the sweeper", async () => {
     const client = db();
-    const frozen = new AuditWriter(new DynamoAuditStore(client, stack.tableName), { sign: () => new Promise(() => undefined), publicKey: () => new Promise(() => undefined) }, silentLogger, { checkpointMs: 3_600_000, checkpointEvery: 1_000_000 });
+    const signer = new HsmCheckpointSigner(stack.server.deps.hsm);
+    let signs = 0;
+    const signsOnce: CheckpointSigner = { publicKey: () => signer.publicKey(), sign: (body) => (signs++ === 0 ? signer.sign(body) : new Promise(() => undefined)) };
+    const frozen = new AuditWriter(new DynamoAuditStore(client, stack.tableName), signsOnce, silentLogger, { checkpointMs: 3_600_000, checkpointEvery: 1_000_000 });
     try {
       for (let i = 0; i < 3; i++) {
         await frozen.write({ time: new Date().toISOString(), requestId: `frozen-${i}`, tenant: stack.tenant, principalId: "admin", action: "kms:DescribeKey", result: "ok", status: 200, durationMs: 1 });
@@ -98,6 +103,29 @@ describe("attack: hiding audit records from verify (DynamoDB Local, SoftHSM)", (
       const chain = report.chains.find((c) => c.writer === frozen.writer);
       expect(chain).toMatchObject({ lastSeq: 3, checkpointedSeq: 3, problems: [] });
       expect(allProblems(report)).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("a chain planted in the table is never signed by the sweeper: verify keeps reporting it", async () => {
+    // An attacker with write access to the table (not to the HSM) registers a writer and writes
+    // a well-formed chain of invented records, hoping the sweeper will vouch for it as a dead writer's.
+    const client = db();
+    try {
+      const writer = `planted-${Date.now().toString(36)}`;
+      let prev = genesis(stack.tenant, writer);
+      const records = [1, 2, 3].map((seq) => {
+        const unhashed = { time: new Date(Date.now() - 60_000).toISOString(), requestId: `planted-${seq}`, tenant: stack.tenant, principalId: "admin", action: "kms:ScheduleKeyDeletion", result: "ok", status: 200, durationMs: 1, writer, seq, prev };
+        const record = { ...unhashed, hash: recordHash(unhashed) };
+        prev = record.hash;
+        return record;
+      });
+      await new DynamoAuditStore(client, stack.tableName).append(records, [{ tenant: stack.tenant, writer, createdAt: records[0]?.time as string }]);
+      const planted = async () => (await verify()).chains.find((c) => c.writer === writer);
+      expect((await planted())?.problems).toEqual([expect.objectContaining({ problem: "unsigned" })]);
+      await stack.server.deps.sweeper.run(() => ({ requestId: "sweep-test", deadline: Date.now() + 5_000 }));
+      expect(await planted()).toMatchObject({ checkpointedSeq: 0, problems: [expect.objectContaining({ problem: "unsigned" })] });
     } finally {
       client.destroy();
     }
