@@ -2,6 +2,7 @@ import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload 
 import type { LRUCache } from "lru-cache";
 import { boundedLru } from "../lru.js";
 import type { OidcConfig, TenantStore } from "../tenants/store.js";
+import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import { Role, type Principal } from "./principal.js";
 import { AuthFailure } from "./principals.js";
@@ -21,11 +22,14 @@ export function rolesFrom(claim: unknown, roleMap: OidcConfig["roleMap"]): Role[
  * OIDC identity tokens from a tenant's own identity provider (`Authorization: Bearer <JWT>`).
  * The unverified `iss` only finds the tenant that registered that issuer; the token is then
  * verified by jose against the issuer's JWKS (fetched with a timeout, cached, refreshed on an
- * unknown kid), the issuer, the audience and the tenant's algorithm allow-list, with 30 s of
- * clock tolerance. The principal is `oidc:<claim>`, its roles come from the roles claim.
+ * unknown kid at most every 30 s), the issuer, the audience and the tenant's algorithm allow-list, with 30 s of
+ * clock tolerance. The principal is `oidc:<claim>`, its roles come from the roles claim. Finding
+ * an issuer's tenant reads the database: it runs through the caller's authentication gate, and an
+ * issuer no tenant registered is remembered as such for the config's TTL.
  */
 export class OidcScheme implements AuthScheme {
   private readonly configs: LRUCache<string, { tenant: string; oidc: OidcConfig }>;
+  private readonly unknownIssuers: LRUCache<string, true>;
   private readonly jwks = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
   private readonly fetchJwks;
@@ -40,6 +44,7 @@ export class OidcScheme implements AuthScheme {
     private readonly opts: { configTtlMs: number; allowPrivateAddresses: boolean; timeoutMs?: number; now?: () => number },
   ) {
     this.configs = boundedLru({ max: 1_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
+    this.unknownIssuers = boundedLru({ max: 10_000, ttl: Math.max(1, opts.configTtlMs), ttlResolution: 0 });
     this.fetchJwks = publicOnlyFetch({ allowPrivate: opts.allowPrivateAddresses, timeoutMs: opts.timeoutMs ?? 3_000 });
   }
 
@@ -56,9 +61,10 @@ export class OidcScheme implements AuthScheme {
     }
   }
 
-  /** Forgets a tenant's cached config (after it changed here). */
+  /** Forgets what is cached of an issuer (after a tenant's config changed here). */
   forget(issuer: string): void {
     this.configs.delete(issuer);
+    this.unknownIssuers.delete(issuer);
   }
 
   async authenticate(req: AuthRequest): Promise<Principal> {
@@ -71,7 +77,7 @@ export class OidcScheme implements AuthScheme {
       throw refused();
     }
     if (typeof issuer !== "string" || issuer.length > 1024) throw refused();
-    const known = await this.configFor(issuer);
+    const known = await this.configFor(issuer, req.gate);
     if (!known) throw refused("the token's issuer is not registered with any tenant");
     const { tenant, oidc } = known;
     let claims: JWTPayload;
@@ -92,14 +98,20 @@ export class OidcScheme implements AuthScheme {
     return { tenant, principalId: `oidc:${subject}`, roles: rolesFrom(claims[oidc.rolesClaim], oidc.roleMap), credentialId: `oidc:${typeof claims.jti === "string" ? claims.jti.slice(0, 128) : oidc.issuer}` };
   }
 
-  private async configFor(issuer: string): Promise<{ tenant: string; oidc: OidcConfig } | undefined> {
+  private async configFor(issuer: string, gate: AuthGate): Promise<{ tenant: string; oidc: OidcConfig } | undefined> {
     const hit = this.configs.get(issuer);
     if (hit) return hit;
-    const tenant = await this.tenants.tenantOfIssuer(issuer);
-    const oidc = tenant ? (await this.tenants.get(tenant))?.oidc : undefined;
-    if (!tenant || !oidc || oidc.issuer !== issuer) return undefined;
-    this.configs.set(issuer, { tenant, oidc });
-    return { tenant, oidc };
+    if (this.unknownIssuers.has(issuer)) return undefined;
+    return gate.run(async () => {
+      const tenant = await this.tenants.tenantOfIssuer(issuer);
+      const oidc = tenant ? (await this.tenants.get(tenant))?.oidc : undefined;
+      if (!tenant || !oidc || oidc.issuer !== issuer) {
+        this.unknownIssuers.set(issuer, true);
+        return undefined;
+      }
+      this.configs.set(issuer, { tenant, oidc });
+      return { tenant, oidc };
+    });
   }
 
   private keySet(uri: string): ReturnType<typeof createRemoteJWKSet> {

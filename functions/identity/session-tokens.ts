@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { boundedLru, loadingLru } from "../lru.js";
+import { isKmsError } from "../../shared/errors.js";
 import type { HsmPort } from "../../shared/hsm/port.js";
 import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
+import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import type { Principal } from "./principal.js";
 import { AuthFailure, type PrincipalDirectory } from "./principals.js";
@@ -12,6 +14,7 @@ export const TOKEN_TTL_SECONDS = 15 * 60;
 const ISSUER = "tether";
 const KID = /^k-\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 const call = (what: string) => ({ requestId: `session-token-${what}`, deadline: Date.now() + 5_000 });
 const kidOf = (epochMs: number) => `k-${new Date(epochMs).toISOString().slice(0, 10)}`;
@@ -20,11 +23,13 @@ const binding = (kid: string) => Buffer.from(`tether-session-token-key\n${kid}`)
 /**
  * Session-token signing keys: one per day (`k-<date>`), 32 bytes from the HSM RNG, stored
  * wrapped by the HSM root key. The first instance to need a day's key creates it (a conditional
- * put; an instance that loses the race uses the winner's); each instance unwraps a key once and
- * keeps it (zeroed when evicted). Tokens signed yesterday still verify until they expire.
+ * put; an instance that loses the race uses the winner's); each instance unwraps a key once, for
+ * all the requests that need it meanwhile, and keeps it (zeroed when evicted). Tokens signed
+ * yesterday still verify until they expire.
  */
 export class SessionTokenKeys {
   private readonly keys = boundedLru<string, Uint8Array>({ max: 8, dispose: (k) => k.fill(0) });
+  private readonly loading = new Map<string, Promise<Uint8Array>>();
 
   constructor(
     private readonly store: IdentityStore,
@@ -41,10 +46,33 @@ export class SessionTokenKeys {
     return this.store.deleteTokenKeysBefore(kidOf(this.now() - DAY_MS));
   }
 
-  /** The key for `kid`: today's is created if missing; an older one must exist and be at most a day old. */
-  async key(kid: string, create: boolean): Promise<Uint8Array> {
+  /** Whether a live token can name `kid`: today's key (by a clock up to 5 minutes ahead) or yesterday's. */
+  acceptable(kid: string): boolean {
+    return KID.test(kid) && kid >= kidOf(this.now() - DAY_MS) && kid <= kidOf(this.now() + CLOCK_SKEW_MS);
+  }
+
+  /**
+   * The key to verify a token with: from memory, or else loaded (a database read and an HSM
+   * unwrap) through the caller's authentication gate, so made-up tokens cannot drive those.
+   */
+  verifyingKey(kid: string, gate: AuthGate): Promise<Uint8Array> {
     const hit = this.keys.get(kid);
-    if (hit) return hit;
+    return hit ? Promise.resolve(hit) : gate.run(() => this.key(kid, false));
+  }
+
+  /** The key for `kid`: today's is created if missing; an older one must exist. */
+  key(kid: string, create: boolean): Promise<Uint8Array> {
+    const hit = this.keys.get(kid);
+    if (hit) return Promise.resolve(hit);
+    let pending = this.loading.get(kid);
+    if (!pending) {
+      pending = this.load(kid, create).finally(() => this.loading.delete(kid));
+      this.loading.set(kid, pending);
+    }
+    return pending;
+  }
+
+  private async load(kid: string, create: boolean): Promise<Uint8Array> {
     let record = await this.store.getTokenKey(kid);
     if (!record && create) {
       const generated = await this.hsm.generateDataKey(32, binding(kid), { ...call("create"), returnPlaintext: false });
@@ -106,7 +134,8 @@ export class MintingCredentials {
 }
 
 /**
- * `Authorization: Bearer tts_…`: HS256 only, issuer tether, a known kid at most a day old, not
+ * `Authorization: Bearer tts_…`: HS256 only, issuer tether, a known kid at most a day old (never
+ * a future one), not
  * expired, minted from a credential that still exists. The principal's current roles apply (a
  * deleted principal's tokens stop working within the principal cache's age). The credential is
  * `token:<jti>`, so audit shows which token was used.
@@ -136,13 +165,15 @@ export class SessionTokenScheme implements AuthScheme {
         jwt,
         async (header) => {
           const kid = header.kid ?? "";
-          if (!KID.test(kid) || this.now() - Date.parse(kid.slice(2)) > 2 * DAY_MS) throw new Error("unknown kid");
-          return this.keys.key(kid, false);
+          if (!this.keys.acceptable(kid)) throw new Error("unknown kid");
+          return this.keys.verifyingKey(kid, req.gate);
         },
         { issuer: ISSUER, algorithms: ["HS256"], currentDate: new Date(this.now()), requiredClaims: ["exp", "sub", "jti"] },
       );
       claims = verified.payload;
-    } catch {
+    } catch (err) {
+      // Throttled, or the key could not be loaded (HSM, database): not the token's fault.
+      if (isKmsError(err) && !isKmsError(err, "AuthenticationFailedException")) throw err;
       throw new AuthFailure("InvalidToken", "the session token is invalid or expired");
     }
     if (typeof claims.tenant !== "string" || typeof claims.sub !== "string" || typeof claims.cred !== "string") throw new AuthFailure("InvalidToken", "the session token is invalid or expired");

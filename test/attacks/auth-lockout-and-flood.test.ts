@@ -80,3 +80,56 @@ describe("attack: locking out a shared address, and flooding the slow hash", () 
     expect(hashing.peak).toBeLessThanOrEqual(8);
   });
 });
+
+/** A JWT with the given header and claims and a signature of nothing (only its form is right). */
+const unsignedJwt = (header: object, claims: object) => [header, claims, "c2ln"].map((p) => (typeof p === "string" ? p : Buffer.from(JSON.stringify(p)).toString("base64url"))).join(".");
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The same floods with bearer tokens whose verification reads the database: session tokens name a
+ * signing key by date (a key missing, or dated in the future, is a read per attempt), OIDC tokens
+ * name an issuer (an unknown one is a read per attempt). These lookups are throttled like the slow hash.
+ */
+describe("attack: flooding the lookups behind session tokens and OIDC tokens", () => {
+  const flood = async (tokenFor: (i: number) => string) => {
+    const t = testDeps({ env: { TETHER_AUTH_FAILURES_PER_SOURCE: "20", TETHER_AUTH_FAILURES_PER_CREDENTIAL: "5" } });
+    const reads = { tokenKeys: 0, issuers: 0 };
+    const getTokenKey = t.identity.getTokenKey.bind(t.identity);
+    t.identity.getTokenKey = (kid) => (reads.tokenKeys++, getTokenKey(kid));
+    const tenantOfIssuer = t.tenantStore.tenantOfIssuer.bind(t.tenantStore);
+    t.tenantStore.tenantOfIssuer = (issuer) => (reads.issuers++, tenantOfIssuer(issuer));
+    const app = createApp({ ...t.deps, authThrottle: new AuthThrottle({ windowMs: 60_000, maxPerSource: 20, maxPerCredentialAndSource: 5 }) }, (c) => c.req.header("x-test-source"));
+    const attempt = async (i: number) => {
+      const init = jsonInit({ numberOfBytes: 8 }, tokenFor(i));
+      return (await app.request("/v1/random", { ...init, headers: { ...(init.headers as Record<string, string>), "x-test-source": "203.0.113.77" } })).status;
+    };
+    const statuses = await Promise.all(Array.from({ length: 500 }, (_, i) => attempt(i)));
+    return { reads, statuses, after: await attempt(500) };
+  };
+
+  const sessionToken = (kid: string) => (i: number) => `tts_${unsignedJwt({ alg: "HS256", kid, typ: "JWT" }, { iss: "tether", sub: "admin", jti: `j${i}`, exp: 9_999_999_999, tenant: "111122223333", cred: "x" })}`;
+
+  it("session tokens naming a signing key that does not exist (yet)", async () => {
+    for (const kid of [`k-${day(-1)}`, `k-${day(0)}`]) {
+      const { reads, statuses, after } = await flood(sessionToken(kid));
+      expect(statuses.every((s) => s === 401 || s === 429), kid).toBe(true);
+      expect(reads.tokenKeys, kid).toBeLessThanOrEqual(30);
+      expect(after, kid).toBe(429);
+    }
+  });
+
+  it("session tokens naming a future day's key, or one older than yesterday, are refused without a lookup", async () => {
+    for (const kid of [`k-${day(1)}`, `k-${day(365)}`, `k-${day(-2)}`]) {
+      const { reads, statuses } = await flood(sessionToken(kid));
+      expect(statuses.every((s) => s === 401), kid).toBe(true);
+      expect(reads.tokenKeys, kid).toBe(0);
+    }
+  });
+
+  it("OIDC tokens naming issuers no tenant registered", async () => {
+    const { reads, statuses, after } = await flood((i) => unsignedJwt({ alg: "RS256", kid: "k" }, { iss: `https://idp-${i}.example.com`, sub: "x", exp: 9_999_999_999 }));
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(reads.issuers).toBeLessThanOrEqual(30);
+    expect(after).toBe(429);
+  });
+});
