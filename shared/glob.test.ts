@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileGlob } from "./glob.js";
+import { compileGlob, globShape } from "./glob.js";
 
 /** The reference: the textbook dynamic programme over (pattern position, text position), plainly correct. */
 function reference(pattern: string, text: string): boolean {
@@ -31,6 +31,17 @@ describe("glob matching without backtracking", () => {
     // Long patterns cross the 32-bit word boundaries of the state set.
     const long = fc.array(alphabet, { minLength: 30, maxLength: 120 }).map((cs) => cs.join(""));
     fc.assert(fc.property(long, text, (p, t) => compileGlob(p).test(t) === reference(p, t)), { numRuns: 2_000 });
+  });
+
+  it("literal and prefix patterns (matched without the NFA) agree with the reference too", () => {
+    const plain = fc.array(fc.constantFrom("a", "b", "é", "😀"), { maxLength: 12 }).map((cs) => cs.join(""));
+    const shaped = fc.tuple(plain, fc.constantFrom("", "*", "**")).map(([h, stars]) => h + stars);
+    fc.assert(fc.property(shaped, text, (p, t) => compileGlob(p).test(t) === reference(p, t)), { numRuns: 3_000 });
+    fc.assert(fc.property(plain, plain, (head, rest) => compileGlob(`${head}*`).test(head + rest)));
+    expect(globShape("arn:aws:kms:*:111122223333:key/*")).toMatchObject({ shape: "general" });
+    expect(globShape("arn:aws:kms:us-east-1:111122223333:key/**")).toEqual({ shape: "prefix", head: "arn:aws:kms:us-east-1:111122223333:key/" });
+    expect(globShape("key-1")).toEqual({ shape: "literal", head: "key-1" });
+    expect(compileGlob("KMS:Describe*", { ignoreCase: true }).test("kms:describekey")).toBe(true);
   });
 
   it("reads stars, question marks and literals as AWS's policy globs do", () => {

@@ -4,7 +4,8 @@
  * the text is read once, so a match costs O(|text| × |pattern| / 32) whatever the pattern — a
  * hostile `*?*?*?…#` costs what any other pattern of its length costs. Policies, condition
  * values and the connector's label allow-list all match through this; never through a RegExp
- * built from caller input.
+ * built from caller input. The usual shapes skip the NFA: a literal compares, a prefix (a
+ * trailing `*`) compares the start.
  */
 export type Glob = { readonly pattern: string; test(text: string): boolean };
 
@@ -12,9 +13,22 @@ export const MAX_GLOB_LENGTH = 4096;
 
 const WORD = 32;
 
+/** A pattern's shape: "literal" (no wildcard), "prefix" (wildcards only as trailing `*`s), or "general". */
+export function globShape(pattern: string): { shape: "literal" | "prefix" | "general"; head: string } {
+  let end = pattern.length;
+  while (end > 0 && pattern[end - 1] === "*") end--;
+  const head = pattern.slice(0, end);
+  if (head.includes("*") || head.includes("?")) return { shape: "general", head };
+  return { shape: end === pattern.length ? "literal" : "prefix", head };
+}
+
 export function compileGlob(pattern: string, opts: { ignoreCase?: boolean } = {}): Glob {
   if (pattern.length > MAX_GLOB_LENGTH) throw new RangeError(`a glob pattern has at most ${MAX_GLOB_LENGTH} characters`);
   const fold = (s: string) => (opts.ignoreCase ? s.toLowerCase() : s);
+  const { shape, head } = globShape(pattern);
+  const folded = fold(head);
+  if (shape === "literal") return { pattern, test: (text) => fold(text) === folded };
+  if (shape === "prefix") return { pattern, test: (text) => fold(text).startsWith(folded) };
   // Consecutive stars mean what one star means; collapsing them keeps the closure to one shift.
   const tokens = [...fold(pattern)].filter((ch, i, all) => !(ch === "*" && all[i - 1] === "*"));
   const states = tokens.length + 1;

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { globShape } from "../../shared/glob.js";
 
 /** Key policies: AWS's JSON policy language, with Tether principals. At most 32 KiB, as AWS. */
 export const MAX_POLICY_BYTES = 32 * 1024;
@@ -63,12 +64,30 @@ export const Statement = z
   .strict();
 export type Statement = z.output<typeof Statement>;
 
+/**
+ * Wildcard patterns other than a literal or a prefix (trailing `*`) are matched by an automaton
+ * whose cost grows with the pattern: each has at most this many characters, a policy at most
+ * MAX_GENERAL_PATTERNS of them (Resource, StringLike, StringNotLike), so deciding a request stays
+ * within about a millisecond whatever the policy.
+ */
+export const MAX_GENERAL_PATTERN_LENGTH = 256;
+export const MAX_GENERAL_PATTERNS = 64;
+const LIKE: ReadonlySet<ConditionOperator> = new Set(["StringLike", "StringNotLike"]);
+
+const patternsOf = (s: Statement): string[] => [...s.Resource, ...(s.Condition ?? []).filter((c) => LIKE.has(c.operator)).flatMap((c) => Object.values(c.keys).flat())];
+
 export const PolicyDocument = z
   .object({
     Version: z.literal("2012-10-17"),
     Id: z.string().max(128).optional(),
     Statement: z.array(Statement).min(1).max(50),
   })
-  .strict();
+  .strict()
+  .superRefine((doc, ctx) => {
+    const general = doc.Statement.flatMap(patternsOf).filter((p) => globShape(p).shape === "general");
+    if (general.some((p) => [...p].length > MAX_GENERAL_PATTERN_LENGTH))
+      ctx.addIssue({ code: "custom", message: `a wildcard pattern (other than a trailing *) has at most ${MAX_GENERAL_PATTERN_LENGTH} characters` });
+    if (general.length > MAX_GENERAL_PATTERNS) ctx.addIssue({ code: "custom", message: `a policy has at most ${MAX_GENERAL_PATTERNS} wildcard patterns other than a trailing * (it has ${general.length})` });
+  });
 export type PolicyDocument = z.output<typeof PolicyDocument>;
 export type PolicyDocumentInput = z.input<typeof PolicyDocument>;
