@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { CheckpointLog, checkpointSignatureValid, type CheckpointSigner } from "./checkpoints.js";
@@ -51,10 +52,10 @@ export class AuditService {
     const { problems, valid } = verifyCheckpointLog(tenant, log, publicKey);
     const writers = new Set([...registered, ...valid.map((c) => c.writer)]);
     const signedBy = new Date(this.now() - this.opts.signedWithinMs).toISOString();
-    const chains = await Promise.all(
-      [...writers].map(async (writer) =>
-        verifyChain(tenant, writer, await this.store.chain(tenant, writer), { checkpoints: valid.filter((c) => c.writer === writer), registered: registered.includes(writer), signedBy }),
-      ),
+    const chains = await pMap(
+      writers,
+      async (writer) => verifyChain(tenant, writer, await this.store.chain(tenant, writer), { checkpoints: valid.filter((c) => c.writer === writer), registered: registered.includes(writer), signedBy }),
+      { concurrency: 8 },
     );
     return { ok: problems.length === 0 && chains.every((c) => c.problems.length === 0), chains, checkpoints: log.length, problems };
   }

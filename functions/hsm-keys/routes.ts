@@ -19,7 +19,9 @@ export const hsmKeyRoutes = (svc: HsmKeyService) =>
     })
     .get("/v1/hsm-keys", query(ListHsmKeysQuery), async (c) => {
       await note(c, { action: "kms:ListKeys" });
-      return c.json({ keys: await svc.list(principalOf(c), c.req.valid("query").slot) });
+      const { slot, limit, cursor } = c.req.valid("query");
+      const page = await svc.list(principalOf(c), slot, limit, cursor);
+      return c.json({ keys: page.keys, ...(page.cursor ? { nextCursor: page.cursor } : {}) });
     })
     .delete("/v1/hsm-keys/:keyId", query(DeleteHsmKeyQuery), async (c) => {
       await note(c, { action: "kms:ScheduleKeyDeletion", keyId: c.req.param("keyId") });

@@ -19,7 +19,7 @@ export const CreateHsmKeyBody = z
   })
   .strict();
 
-export const ListHsmKeysQuery = z.object({ slot: Slot.default("0") });
+export const ListHsmKeysQuery = z.object({ slot: Slot.default("0"), limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(2048).optional() });
 
 /** As ScheduleKeyDeletion: 7–30 days, 30 by default. */
 export const DeleteHsmKeyQuery = z.object({ pendingWindowInDays: z.coerce.number().int().min(7).max(30).default(30) });

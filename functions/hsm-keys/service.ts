@@ -32,16 +32,13 @@ export class HsmKeyService {
     return this.keys.scheduleDeletion(principal, keyId, pendingWindowInDays);
   }
 
-  /** The tenant's HSM-resident keys in a slot that the caller may describe. */
-  async list(principal: Principal, slot: string): Promise<HsmKeyView[]> {
-    const out: HsmKeyView[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.keys.list(principal, 1000, cursor, { describable: true });
-      out.push(...page.items.filter((k) => k.hsm?.slot === slot && k.state !== "Destroyed").map(view));
-      cursor = page.cursor;
-    } while (cursor);
-    return out.sort((a, b) => a.label.localeCompare(b.label));
+  /**
+   * The tenant's HSM-resident keys in a slot that the caller may describe, from one page of at
+   * most `limit` of the tenant's keys (a page may come back short, even empty, with a cursor).
+   */
+  async list(principal: Principal, slot: string, limit: number, cursor?: string): Promise<{ keys: HsmKeyView[]; cursor?: string }> {
+    const page = await this.keys.list(principal, limit, cursor, { describable: true, hsmSlot: slot });
+    return { keys: page.items.map(view), ...(page.cursor ? { cursor: page.cursor } : {}) };
   }
 
   async publicKey(principal: Principal, keyId: string, call: CallOpts): Promise<Uint8Array> {

@@ -14,6 +14,7 @@ import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
 import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
+import pMap from "p-map";
 import { checkNewPolicy } from "../policy/lockout.js";
 import type { SystemChanges } from "../audit/system-changes.js";
 
@@ -24,7 +25,11 @@ export type KeyFilter = {
   alias?: string | undefined;
   /** Only keys whose policy lets the caller DescribeKey (a listing that shows metadata); AWS's ListKeys shows every key's id. */
   describable?: boolean | undefined;
+  /** Only HSM-resident keys of this slot, not yet destroyed. */
+  hsmSlot?: string | undefined;
 };
+/** Policy decisions a listing makes at once (each may read a policy). */
+const LIST_DECISIONS_AT_ONCE = 16;
 const ALIAS_NAME = /^alias\/[A-Za-z0-9/_-]{1,250}$/;
 
 export type CreateKeyInput = {
@@ -267,16 +272,19 @@ export class KeyService {
     return this.authorized(principal, keyId, "kms:DescribeKey");
   }
 
-  /** A page of the tenant's keys, filtered by state, key spec or tag (a page may come back short). */
+  /** A page of the tenant's keys (one read of at most `limit`), filtered (so a page may come back short). */
   async list(principal: Principal, limit: number, cursor?: string, filter: KeyFilter = {}): Promise<Page<KeyRecord>> {
     await this.authorizer.authorize(principal, "kms:ListKeys", { tenant: principal.tenant });
     const page = await this.store.list(principal.tenant, limit, cursor);
     const aliased = filter.alias ? await this.resolve(principal.tenant, filter.alias).catch(() => "") : undefined;
     const keep = (k: KeyRecord) =>
       (aliased === undefined || k.keyId === aliased) &&
-      (!filter.state || k.state === filter.state) && (!filter.keySpec || k.spec === filter.keySpec) && (!filter.tag || k.tags[filter.tag[0]] === filter.tag[1]);
+      (!filter.state || k.state === filter.state) &&
+      (!filter.keySpec || k.spec === filter.keySpec) &&
+      (!filter.tag || k.tags[filter.tag[0]] === filter.tag[1]) &&
+      (filter.hsmSlot === undefined || (k.hsm?.slot === filter.hsmSlot && k.state !== "Destroyed"));
     const describable = async (k: KeyRecord) => !filter.describable || (await this.authorizer.decideKey({ principal, action: "kms:DescribeKey", key: k })).allowed;
-    const decided = await Promise.all(page.items.map(async (k) => ((await describable(k)) && keep(k) ? k : undefined)));
+    const decided = await pMap(page.items, async (k) => (keep(k) && (await describable(k)) ? k : undefined), { concurrency: LIST_DECISIONS_AT_ONCE });
     return { ...page, items: decided.filter((k): k is KeyRecord => k !== undefined) };
   }
 

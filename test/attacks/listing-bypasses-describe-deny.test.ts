@@ -29,4 +29,41 @@ describe("attack: reading a key's metadata through the listing", () => {
     expect(listed).not.toContain(hidden);
     expect((await call("GET", "/v1/keys")).body.keys.map((k: { keyId: string }) => k.keyId)).toEqual(expect.arrayContaining([hidden, visible]));
   });
+
+  it("a listing reads one page of at most `limit` keys and decides a bounded number of them at once", async () => {
+    const t = testDeps();
+    const call = requester(createApp(t.deps), await apiKeyFor(t.identity, ["tenantAdmin", "keyAdmin"]));
+    const policy = { Version: "2012-10-17", Statement: [{ Sid: "Admins", Effect: "Allow", Principal: { Tether: "role:tenantAdmin" }, Action: "kms:*", Resource: "*" }] };
+    for (let i = 0; i < 40; i++) expect((await call("POST", "/v1/keys", { policy })).status).toBe(201);
+    for (const label of ["h1", "h2", "h3"]) expect((await call("POST", "/v1/hsm-keys", { label, keySpec: "AES_256" })).status).toBe(201);
+
+    const pages: number[] = [];
+    const list = t.keyStore.list.bind(t.keyStore);
+    t.keyStore.list = (tenant, limit, cursor) => (pages.push(limit), list(tenant, limit, cursor));
+    const deciding = { now: 0, peak: 0 };
+    const getPolicy = t.keyStore.getPolicy.bind(t.keyStore);
+    t.keyStore.getPolicy = async (tenant, keyId, version) => {
+      deciding.peak = Math.max(deciding.peak, ++deciding.now);
+      await new Promise((r) => setImmediate(r));
+      deciding.now--;
+      return getPolicy(tenant, keyId, version);
+    };
+
+    // HSM keys a page at a time: the first 10 of the tenant's keys hold none of them; the cursor goes on.
+    const first = await call("GET", "/v1/hsm-keys?limit=10");
+    expect(first).toMatchObject({ status: 200, body: { keys: [], nextCursor: expect.any(String) } });
+    expect(pages).toEqual([10]);
+    const labels: string[] = [];
+    for (let cursor: string | undefined = first.body.nextCursor; cursor; ) {
+      const page = await call("GET", `/v1/hsm-keys?limit=10&cursor=${encodeURIComponent(cursor)}`);
+      labels.push(...page.body.keys.map((k: { label: string }) => k.label));
+      cursor = page.body.nextCursor;
+    }
+    expect(labels.sort()).toEqual(["h1", "h2", "h3"]);
+    expect(Math.max(...pages)).toBe(10);
+
+    expect((await call("GET", "/v1/keys?limit=1000")).body.keys).toHaveLength(43);
+    expect(deciding.peak).toBeGreaterThan(1);
+    expect(deciding.peak).toBeLessThanOrEqual(16);
+  });
 });

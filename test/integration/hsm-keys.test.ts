@@ -73,7 +73,7 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("KMSInvalidStateException");
     await windowPassed("hsm::0::orders");
     expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
-    expect((await stack.server.deps.hsmKeys.list({ tenant: stack.tenant, principalId: "admin", roles: ["tenantAdmin"], credentialId: "t" }, "0")).map((k) => k.keyId)).not.toContain("hsm::0::orders");
+    expect((await stack.server.deps.hsmKeys.list({ tenant: stack.tenant, principalId: "admin", roles: ["tenantAdmin"], credentialId: "t" }, "0", 1000)).keys.map((k) => k.keyId)).not.toContain("hsm::0::orders");
     const inHsm = await new WsHsm(stack.server.hub).listKeys("0", { requestId: "hsm-keys-test", deadline: Date.now() + 5_000 });
     expect(inHsm.map((k) => k.label)).not.toContain(`${stack.tenant}.orders`);
   });
