@@ -101,9 +101,14 @@ export const checkpointMessage = (c: Omit<Checkpoint, "signature">): Uint8Array 
 /** What the next checkpoint's `prev` holds: a hash of this one, signature included. */
 export const checkpointHash = (c: Checkpoint): string => sha256(canonical(c));
 
-/** The most a record may weigh once bounded (DynamoDB takes 400 KB an item and 4 MB a transaction; a batch holds ≤ 100 records). */
-export const MAX_RECORD_BYTES = 8 * 1024;
+/**
+ * The most a record weighs once bounded (DynamoDB takes 400 KB an item and 4 MB a transaction; a
+ * batch holds ≤ 100 records): six identifiers of ≤ 256 characters, a context of ≤ 4 KiB, the keys
+ * used within 8 KiB, and the fixed fields.
+ */
+export const MAX_RECORD_BYTES = 20 * 1024;
 const MAX_CONTEXT_BYTES = 4 * 1024;
+const MAX_KEYS_BYTES = 8 * 1024;
 const MAX_FIELD = 256;
 
 const digest = (value: string) => `sha256:${sha256(value)}`;
@@ -111,9 +116,25 @@ const digest = (value: string) => `sha256:${sha256(value)}`;
 /**
  * A record bounded in size whatever the request: an encryption context over 4 KB keeps its keys
  * with each long value replaced by its SHA-256 (and, if still too large, becomes one digest of
- * its canonical form); over-long identifiers are replaced by their SHA-256. `reduced` names what
- * was reduced, so an auditor can still match a known value by hashing it.
+ * its canonical form); over-long identifiers are replaced by their SHA-256; the keys used are
+ * named as long as they fit 8 KiB (every key of a 100-item batch does), then counted. `reduced`
+ * names what was reduced, so an auditor can still match a known value by hashing it.
  */
+function boundKeys(keys: readonly string[], reduce: () => void): string[] {
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const key of keys) {
+    const named = key.length > MAX_FIELD ? (reduce(), digest(key)) : key;
+    bytes += Buffer.byteLength(named) + 3;
+    if (bytes > MAX_KEYS_BYTES) {
+      reduce();
+      return [...kept, `…${keys.length - kept.length} more`];
+    }
+    kept.push(named);
+  }
+  return kept;
+}
+
 export function boundEntry(e: AuditEntry): AuditEntry {
   const reduced = new Set(e.reduced ?? []);
   const short = (field: "action" | "keyId" | "principalId" | "credentialId" | "clientRequestId" | "sourceIp"): string | undefined => {
@@ -128,7 +149,7 @@ export function boundEntry(e: AuditEntry): AuditEntry {
     const hashed = Object.fromEntries(Object.entries(context).map(([k, v]) => [k.length > 128 ? digest(k) : k, v.length > 64 ? digest(v) : v]));
     context = Buffer.byteLength(canonical(hashed)) <= MAX_CONTEXT_BYTES ? hashed : { "tether:digest": digest(canonical(context)) };
   }
-  const keys = e.keys && e.keys.length > 64 ? (reduced.add("keys"), [...e.keys.slice(0, 64), `…${e.keys.length - 64} more`]) : e.keys;
+  const keys = e.keys && boundKeys(e.keys, () => reduced.add("keys"));
   return {
     ...e,
     action: short("action") ?? e.action,

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import { MemoryHsm } from "../../shared/hsm/memory-hsm.js";
 import { silentLogger } from "../../shared/log.js";
 import { MemoryAuditStore } from "./memory-store.js";
-import { canonical, genesis, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
+import { boundEntry, canonical, genesis, MAX_RECORD_BYTES, recordHash, type AuditEntry, type AuditRecord } from "./record.js";
 import type { AuditStore } from "./store.js";
 import { CheckpointLog, HsmCheckpointSigner, type CheckpointSigner } from "./checkpoints.js";
 import type { Checkpoint } from "./record.js";
@@ -41,6 +41,34 @@ describe("audit records: canonical hashing", () => {
     expect(recordHash(r)).toBe(recordHash({ ...r, keyId: undefined }));
     expect(recordHash(r)).not.toBe(recordHash({ ...r, result: "AccessDeniedException" }));
     expect(recordHash(r)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("audit records: bounded whatever the request", () => {
+  const stored = (e: AuditEntry) => Buffer.byteLength(JSON.stringify({ ...boundEntry(e), writer: "lq3c5k2a-0123456789ab", seq: 999_999_999, prev: "f".repeat(64), hash: "f".repeat(64) }));
+
+  it("a record of the most hostile request stays within MAX_RECORD_BYTES, and says what it reduced", () => {
+    const wide = "😀".repeat(128) + "é".repeat(1_000); // 4-byte and 2-byte characters: length is not bytes
+    const worst: AuditEntry = {
+      ...entry(1),
+      action: wide,
+      keyId: wide,
+      principalId: "漢".repeat(256),
+      credentialId: "漢".repeat(256),
+      clientRequestId: "漢".repeat(256),
+      sourceIp: wide,
+      encryptionContext: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`${i}`.padEnd(4_000, "漢"), "漢".repeat(4_000)])),
+      keys: Array.from({ length: 1_000 }, (_, i) => `${i}`.padEnd(300, "漢")),
+    };
+    expect(stored(worst)).toBeLessThanOrEqual(MAX_RECORD_BYTES);
+    expect(boundEntry(worst).reduced).toEqual(["action", "encryptionContext", "keyId", "keys", "sourceIp"]);
+    expect(boundEntry({ ...entry(1), principalId: "漢".repeat(256) }).principalId).toBe("漢".repeat(256));
+  });
+
+  it("names every key of a 100-item batch", () => {
+    const keys = Array.from({ length: 100 }, (_, i) => `hsm::0::${String(i).padEnd(51, "k")}`);
+    expect(boundEntry({ ...entry(1), keys }).keys).toEqual(keys);
+    expect(boundEntry({ ...entry(1), keys: [...keys, ...keys.map((k) => `${k}x`)] }).keys?.at(-1)).toMatch(/^…\d+ more$/);
   });
 });
 

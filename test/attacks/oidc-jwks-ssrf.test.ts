@@ -37,6 +37,11 @@ describe("attack: server-side request forgery through an OIDC JWKS URL", () => {
       "https://[::1]/jwks",
       "https://[fd00::1]/jwks",
       "https://[::ffff:127.0.0.1]/jwks",
+      "https://[::ffff:7f00:1]/jwks",
+      "https://[::127.0.0.1]/jwks",
+      "https://[2002:7f00:1::1]/jwks",
+      "https://[2002:a9fe:a9fe::1]/jwks",
+      "https://[fec0::1]/jwks",
       "https://localhost/jwks",
       "http://idp.example.com/jwks",
     ]) {
@@ -44,6 +49,8 @@ describe("attack: server-side request forgery through an OIDC JWKS URL", () => {
       expect(res.body.__type, jwksUri).toBe("ValidationException");
     }
     expect((await set("https://idp.example.com/.well-known/jwks.json")).status).toBe(200);
+    expect((await set("https://[2606:4700::1111]/jwks")).status).toBe(200);
+    expect((await set("https://[::ffff:93.184.215.14]/jwks")).status).toBe(200);
   });
 
   it("a public-looking name that resolves to a private address is refused before connecting", async () => {
