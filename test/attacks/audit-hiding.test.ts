@@ -89,11 +89,12 @@ describe("attack: hiding audit records from verify (DynamoDB Local, SoftHSM)", (
   it("a writer that freezes after signing its first batch has the rest of its chain signed by the sweeper", async () => {
     const client = db();
     const signer = new HsmCheckpointSigner(stack.server.deps.hsm);
-    let signs = 0;
-    const signsOnce: CheckpointSigner = { publicKey: () => signer.publicKey(), sign: (body) => (signs++ === 0 ? signer.sign(body) : new Promise(() => undefined)) };
-    const frozen = new AuditWriter(new DynamoAuditStore(client, stack.tableName), signsOnce, silentLogger, { checkpointMs: 3_600_000, checkpointEvery: 1_000_000 });
+    let freeze = false;
+    const freezable: CheckpointSigner = { publicKey: () => signer.publicKey(), sign: (body) => (freeze ? new Promise(() => undefined) : signer.sign(body)) };
+    const frozen = new AuditWriter(new DynamoAuditStore(client, stack.tableName), freezable, silentLogger, { checkpointMs: 3_600_000, checkpointEvery: 1_000_000, firstCheckpointWaitMs: 30_000 });
     try {
       for (let i = 0; i < 3; i++) {
+        freeze = i > 0; // signs its first batch (answered once signed), then never again
         await frozen.write({ time: new Date().toISOString(), requestId: `frozen-${i}`, tenant: stack.tenant, principalId: "admin", action: "kms:DescribeKey", result: "ok", status: 200, durationMs: 1 });
       }
       // Unsigned and older than the deadline: verify says so.
