@@ -56,8 +56,8 @@ await runMain("tether-connector", async () => {
     stopping = true;
     log.info("draining", { signal });
     await link.drain(DRAIN_TIMEOUT_MS);
+    if (!(await hsm.close(DRAIN_TIMEOUT_MS))) log.warn("HSM calls still running at exit; the module was not finalized");
     await audit.close();
-    hsm.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

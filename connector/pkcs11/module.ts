@@ -20,7 +20,8 @@ export class Pkcs11Module {
   private reinitializing: Promise<void> | undefined;
   private active = 0;
   private paused: Promise<void> | undefined;
-  private drained: (() => void) | undefined;
+  private idleWaiters: Array<() => void> = [];
+  private closing = false;
   private lastReinitAt = 0;
 
   constructor(readonly path: string) {
@@ -43,13 +44,32 @@ export class Pkcs11Module {
   /** Runs one use of the module (calls on sessions), after any re-initialisation under way. */
   async using<T>(use: () => Promise<T>): Promise<T> {
     while (this.paused) await this.paused;
+    if (this.closing) throw new KmsError("HsmUnavailableException", "the connector is shutting down");
     this.active += 1;
     try {
       return await use();
     } finally {
       this.active -= 1;
-      if (this.active === 0) this.drained?.();
+      if (this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     }
+  }
+
+  /** Resolves once no use is in flight. */
+  private idle(): Promise<void> {
+    return this.active === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Refuses new uses and waits, up to `timeoutMs`, for those in flight to finish: true once
+   * nothing runs on the module (it may be finalized), false if calls are still running (it must
+   * not be: C_Finalize under a running call crashes the process).
+   */
+  async quiesce(timeoutMs: number): Promise<boolean> {
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    return this.active === 0;
   }
 
   /**
@@ -63,8 +83,7 @@ export class Pkcs11Module {
       let resume = () => undefined as void;
       this.paused = new Promise<void>((resolve) => (resume = resolve));
       try {
-        if (this.active > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-        this.drained = undefined;
+        await this.idle();
         try {
           this.p11.C_Finalize();
         } catch {
@@ -92,6 +111,7 @@ export class Pkcs11Module {
     throw new KmsError("HsmUnavailableException", `no token labelled "${tokenLabel}" in ${this.path}`);
   }
 
+  /** Finalizes and unloads the module; only once quiesced. */
   close(): void {
     try {
       this.p11.C_Finalize();

@@ -61,7 +61,7 @@ export class Pkcs11Hsm implements HsmPort {
         this.pools.set(slot.name, pool);
       }
     } catch (err) {
-      this.close();
+      this.release();
       throw err;
     }
   }
@@ -327,7 +327,18 @@ export class Pkcs11Hsm implements HsmPort {
     return s ? `${s.manufacturer}/${s.model}/${s.serial}` : "unknown";
   }
 
-  close(): void {
+  /**
+   * Stops taking calls, waits up to `timeoutMs` for those running, then closes every session and
+   * finalizes the module. If calls are still running then, it leaves the module as it is (the
+   * process is about to exit; finalizing under a running call would crash it) and says so.
+   */
+  async close(timeoutMs = 5_000): Promise<boolean> {
+    if (!(await this.mod.quiesce(timeoutMs))) return false;
+    this.release();
+    return true;
+  }
+
+  private release(): void {
     for (const pool of this.pools.values()) pool.close();
     this.mod.close();
   }

@@ -91,7 +91,7 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
       await drive(100, c, (i) => viaApigw.unwrap(wrapped, binding, call(i))); // warm-up
       results[`apigw c=${c}`] = await drive(o.apigwTotal, c, (i) => viaApigw.unwrap(wrapped, binding, call(i)));
     }
-    direct.close();
+    await direct.close();
   } finally {
     await stopProcess(apigwConnector);
     await wsApi.close();

@@ -3,7 +3,7 @@ import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { WrappedKey } from "../../shared/hsm/port.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
-import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { exitOf, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
 const binding = Buffer.from("failover-binding");
 
@@ -110,8 +110,7 @@ describe("graceful drain", () => {
         }),
       );
       expect(failed).toBe(0);
-      await new Promise<void>((resolve) => (a.child.exitCode !== null ? resolve() : a.child.once("exit", () => resolve())));
-      expect(a.child.exitCode).toBe(0);
+      expect(await exitOf(a.child)).toEqual({ code: 0, signal: null });
       expect((await stack.server.hub.ready()).map((c) => c.connectorId)).toEqual(["drain-b"]);
     } finally {
       await Promise.all([a.stop(), b.stop()]);

@@ -88,14 +88,14 @@ describe("SoftHSM2 through pkcs11js", () => {
       expect(health).toMatchObject({ rootKeyOk: true, identity: expect.stringMatching(/^SoftHSM project\/SoftHSM v2\/[0-9a-f]+$/) });
       await expect(hsm.random(8, { requestId: "late", deadline: Date.now() - 1 })).rejects.toMatchObject({ code: "DependencyTimeoutException" });
     } finally {
-      hsm.close();
+      expect(await hsm.close()).toBe(true);
     }
   });
 
   it("Pkcs11Hsm: a wrong PIN fails at start with AuthenticationFailedException", () => {
     let caught: unknown;
     try {
-      new Pkcs11Hsm(hsmConfig("not-the-pin"), silentLogger).close();
+      void new Pkcs11Hsm(hsmConfig("not-the-pin"), silentLogger).close();
     } catch (err) {
       caught = err;
     }

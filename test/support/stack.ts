@@ -104,6 +104,14 @@ const asBackends = (): Backends => {
 export type ConnectorProcess = { child: ChildProcess; output: () => string; stop(): Promise<void> };
 
 /** A real connector process, registered with the stack's identity store, dialling the stack's hub. */
+const CRASH_SIGNALS: ReadonlySet<string> = new Set(["SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGFPE"]);
+
+/** How a child process ended, once it has (whether it already had or not). */
+export const exitOf = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+    : new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+
 export async function startConnector(
   stack: Pick<TestStack, "identity" | "hubUrl" | "tableName">,
   connectorId = `c-${randomBytes(3).toString("hex")}`,
@@ -129,7 +137,8 @@ export async function startConnector(
   // A connector that dies on its own says why in the test output (a stopped one is expected to exit).
   let stopping = false;
   child.once("exit", (code, signal) => {
-    if (!stopping && signal === null && code !== 0) process.stderr.write(`connector ${connectorId} exited with code ${code} on its own; its output:\n${output.slice(-4000)}\n`);
+    const crashed = signal !== null && CRASH_SIGNALS.has(signal);
+    if (crashed || (!stopping && signal === null && code !== 0)) process.stderr.write(`connector ${connectorId} exited (code ${code}, signal ${signal}); its output:\n${output.slice(-4000)}\n`);
   });
   return {
     child,
