@@ -36,6 +36,8 @@ const Config = z.object({
   sessions: z.coerce.number().int().min(1).max(256).default(2),
   rootKeyLabel: z.string().min(1).max(64).default("tether-root"),
   maxInFlight: z.coerce.number().int().min(1).max(10_000).default(64),
+  /** How often the link is pinged: a hub (or relay) that stays silent for two intervals is hung up on, and redialled. */
+  heartbeatMs: z.coerce.number().int().min(100).max(60_000).default(3_000),
   healthTtlMs: z.coerce.number().int().min(0).max(60_000).default(10_000),
   /** Operations the connector accepts (`*` for all), and HSM-resident key labels it lets be used (`*` wildcards). */
   allowedOps: list.default(["*"]),
@@ -70,6 +72,7 @@ export const CONNECTOR_ENV = {
   sessions: "TETHER_PKCS11_SESSIONS",
   rootKeyLabel: "TETHER_ROOT_KEY_LABEL",
   maxInFlight: "TETHER_MAX_IN_FLIGHT",
+  heartbeatMs: "TETHER_HEARTBEAT_MS",
   healthTtlMs: "TETHER_HEALTH_TTL_MS",
   allowedOps: "TETHER_ALLOWED_OPS",
   allowedLabels: "TETHER_ALLOWED_LABELS",

@@ -45,6 +45,7 @@ await runMain("tether-connector", async () => {
       maxInFlight: config.maxInFlight,
     }),
     maxInFlight: config.maxInFlight,
+    heartbeatMs: config.heartbeatMs,
     log,
   });
   link.start();

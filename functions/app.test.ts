@@ -95,6 +95,21 @@ describe("POST /v1/random", () => {
   });
 });
 
+describe("the request's deadline", () => {
+  const lambda = (remainingMs: number) => ({ lambdaContext: { getRemainingTimeInMillis: () => remainingMs } });
+
+  it("on Lambda never passes the invocation's end: with too little time left to answer in, 503 DependencyTimeoutException", async () => {
+    const t = testDeps();
+    const app = createApp(t.deps);
+    const token = await apiKeyFor(t.identity, ["keyUser"]);
+    const late = await app.request("/v1/random", jsonInit({ numberOfBytes: 8 }, token), lambda(900));
+    expect(late.status).toBe(503);
+    expect(await late.json()).toMatchObject({ __type: "DependencyTimeoutException" });
+    const inTime = await app.request("/v1/random", jsonInit({ numberOfBytes: 8 }, token), lambda(60_000));
+    expect(inTime.status).toBe(200);
+  });
+});
+
 describe("GET /health", () => {
   it("is ok with both parts up, degraded without the HSM, 503 without DynamoDB", async () => {
     let dbUp = true;

@@ -23,7 +23,7 @@ const API_VERSION = "0.1.0";
 /** The HTTP app: `/health`, `/openapi.json` and `/docs` are open; everything under `/v1` is authenticated and audited. */
 export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   const app = new Hono<AppEnv>();
-  app.use(requestContext(d.log, d.config.hsmTimeoutMs));
+  app.use(requestContext(d.log, d.config.requestTimeoutMs));
   // Audited first, so that a request refused at any later step (its size, its credential) leaves its record.
   const guarded = [auditTrail(d.audit, sourceIp), limitBody(), authenticate(d.authenticator, d.authThrottle, sourceIp)] as const;
   app.use("/v1/*", ...guarded);

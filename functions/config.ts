@@ -10,7 +10,13 @@ const Config = z.object({
   tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, "a DynamoDB table name"),
   /** DynamoDB endpoint override (DynamoDB Local); unset on AWS. */
   dynamoEndpoint: z.url({ protocol: /^https?$/ }).optional(),
-  hsmTimeoutMs: z.coerce.number().int().min(100).max(25_000).default(5_000),
+  /**
+   * Each request's deadline: its DynamoDB, connector, JWKS and relay calls share it, and past it
+   * the request answers 503 DependencyTimeoutException (on Lambda, never beyond the invocation's end).
+   */
+  requestTimeoutMs: z.coerce.number().int().min(100).max(25_000).default(5_000),
+  /** How often the Node server's hub pings each connector: one silent for two intervals is dropped (its idempotent requests go elsewhere). */
+  connectorHeartbeatMs: z.coerce.number().int().min(100).max(60_000).default(3_000),
   /** How long /health waits for DynamoDB and the HSM before calling them down. */
   healthTimeoutMs: z.coerce.number().int().min(50).max(10_000).default(2_000),
   /** How long one deep health check answers every /health caller (0: each caller runs one). */
@@ -71,8 +77,9 @@ export function loadFunctionsConfig(env: Record<string, string | undefined> = pr
       region: "TETHER_REGION",
       tableName: "TETHER_TABLE",
       dynamoEndpoint: "TETHER_DYNAMO_ENDPOINT",
-      hsmTimeoutMs: "TETHER_HSM_TIMEOUT_MS",
+      requestTimeoutMs: "TETHER_REQUEST_TIMEOUT_MS",
       healthTimeoutMs: "TETHER_HEALTH_TIMEOUT_MS",
+      connectorHeartbeatMs: "TETHER_CONNECTOR_HEARTBEAT_MS",
       healthCacheMs: "TETHER_HEALTH_CACHE_MS",
       metadataTtlMs: "TETHER_METADATA_TTL_MS",
       keyCacheEntries: "TETHER_KEY_CACHE_ENTRIES",

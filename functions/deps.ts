@@ -74,7 +74,7 @@ export type HsmTransport = (a: { identity: IdentityStore; db: DynamoClient }) =>
 
 /** Wires every service once, from config, a logger and the HSM transport (which may need the identity store). */
 export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: HsmTransport): Deps {
-  const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint, timeoutMs: config.requestTimeoutMs });
   const identity = new DynamoIdentityStore(db, config.tableName);
   const hsm = createHsm({ identity, db });
   return wireServices({
@@ -105,7 +105,7 @@ export function wireServices(a: {
   pingDb: (signal: AbortSignal) => Promise<void>;
 }): Deps {
   const checkpointSigner = new HsmCheckpointSigner(a.hsm);
-  const auditWriter = new AuditLanes(Array.from({ length: a.config.auditLanes }, () => new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }), { checkpointMs: a.config.auditCheckpointMs })));
+  const auditWriter = new AuditLanes(Array.from({ length: a.config.auditLanes }, () => new AuditWriter(a.auditStore, checkpointSigner, a.log.child({ component: "audit" }), { checkpointMs: a.config.auditCheckpointMs, writeTimeoutMs: a.config.requestTimeoutMs })));
   const grantFinder = new CachedGrantFinder(a.grantStore, { ttlMs: a.config.metadataTtlMs, maxKeys: a.config.keyCacheEntries });
   const authorizer = new PolicyAuthorizer(storedPolicies((tenant, keyId, version) => a.keyStore.getPolicy(tenant, keyId, version)), grantFinder.find);
   const directory = new PrincipalDirectory(a.identity);
@@ -170,17 +170,17 @@ export const apigwTransport =
 
 /** The WebSocket routes of the `apigw` hub: only what they need, so their Lambda starts fast. */
 export function buildHubEvents(config: FunctionsConfig, log: Logger): ApigwHubEvents {
-  const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const db = createDynamoClient({ region: config.region, endpoint: config.dynamoEndpoint, timeoutMs: config.requestTimeoutMs });
   return new ApigwHubEvents({
     store: new DynamoHubStore(db, config.tableName),
     poster: managementApi(config),
     verify: connectorVerifier(new DynamoIdentityStore(db, config.tableName)),
     log: log.child({ component: "hub" }),
-    hsmTimeoutMs: config.hsmTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
 }
 
 function managementApi(config: FunctionsConfig): ManagementApiPoster {
   if (!config.hubEndpoint) throw new ConfigError("invalid configuration: hubEndpoint (TETHER_HUB_ENDPOINT) is required on Lambda (the apigw transport)");
-  return new ManagementApiPoster(config.hubEndpoint, config.region);
+  return new ManagementApiPoster(config.hubEndpoint, config.region, config.requestTimeoutMs);
 }

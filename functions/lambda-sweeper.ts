@@ -9,4 +9,4 @@ const log = createLogger({ name: "sweeper", level: config.logLevel });
 const deps = buildDeps(config, log, apigwTransport(config, log));
 
 /** The scheduled sweeper (EventBridge): the event carries nothing it needs. */
-export const handler = (): Promise<SweepReport> => deps.sweeper.run(() => ({ requestId: `sweep-${randomUUID()}`, deadline: Date.now() + config.hsmTimeoutMs }));
+export const handler = (): Promise<SweepReport> => deps.sweeper.run(() => ({ requestId: `sweep-${randomUUID()}`, deadline: Date.now() + config.requestTimeoutMs }));

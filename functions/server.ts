@@ -20,7 +20,7 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
   let hub: ConnectorHub | undefined;
   const requester = new Requester(functionsIdentity(config));
   const deps = buildDeps(config, log, ({ identity }) => {
-    hub = new ConnectorHub({ verify: connectorVerifier(identity), requester, log: log.child({ component: "hub" }) });
+    hub = new ConnectorHub({ verify: connectorVerifier(identity), requester, log: log.child({ component: "hub" }), heartbeatMs: config.connectorHeartbeatMs });
     const connectors = hub;
     return { port: new WsHsm(connectors), connectorCount: async () => (await connectors.ready()).length };
   });
@@ -39,7 +39,7 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
   // On AWS a schedule runs the sweeper; here the server does (each instance: its work is idempotent).
   const sweeps = config.sweepIntervalMs
     ? setInterval(() => {
-        void deps.sweeper.run(() => ({ requestId: `sweep-${randomUUID()}`, deadline: Date.now() + config.hsmTimeoutMs })).catch((err: Error) => log.error("sweep failed", { error: err.message }));
+        void deps.sweeper.run(() => ({ requestId: `sweep-${randomUUID()}`, deadline: Date.now() + config.requestTimeoutMs })).catch((err: Error) => log.error("sweep failed", { error: err.message }));
       }, config.sweepIntervalMs).unref()
     : undefined;
   const { port } = server.address() as AddressInfo;

@@ -18,6 +18,7 @@ export const KmsErrorCode = z.enum([
   "ThrottlingException",
   "HsmUnavailableException",
   "DependencyTimeoutException",
+  "DependencyUnavailableException",
   "UnsupportedOperationException",
   "KMSInternalException",
 ]);

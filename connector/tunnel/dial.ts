@@ -27,6 +27,7 @@ export type LinkOptions = {
   maxInFlight: number;
   log: Logger;
   backoff?: BackoffPolicy;
+  /** Ping interval; a link silent for two of them (or a handshake that long) is hung up on. */
   heartbeatMs?: number;
   /** Malformed frames tolerated from the hub before the connector hangs up. */
   maxBadFrames?: number;
@@ -35,7 +36,8 @@ export type LinkOptions = {
 /**
  * The connector's outbound link: dials the hub, answers its challenge (signing its sealing key
  * with it), announces the HSM, serves requests — none before the handshake completes — and
- * redials with jittered back-off whenever the link drops.
+ * redials with jittered back-off whenever the link drops or falls silent (a relay that accepts
+ * the connection and forwards nothing): a ping unanswered for an interval hangs up.
  */
 export class ConnectorLink {
   private ws: WebSocket | undefined;
@@ -54,7 +56,8 @@ export class ConnectorLink {
 
   private connect(): void {
     const { log } = this.opts;
-    const ws = new WebSocket(this.opts.hubUrl, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+    const heartbeatMs = this.opts.heartbeatMs ?? 3_000;
+    const ws = new WebSocket(this.opts.hubUrl, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 2 * heartbeatMs });
     this.ws = ws;
     let alive = true;
     let badFrames = 0;
@@ -64,10 +67,13 @@ export class ConnectorLink {
       log.info("link open, authenticating", { hub: this.opts.hubUrl });
       this.send({ type: "greet", v: PROTOCOL_VERSION });
       this.heartbeat = setInterval(() => {
-        if (!alive) return ws.terminate();
+        if (!alive) {
+          log.warn("the hub stopped answering; hanging up", { silentForMs: heartbeatMs });
+          return ws.terminate();
+        }
         alive = false;
         ws.ping();
-      }, this.opts.heartbeatMs ?? 10_000);
+      }, heartbeatMs);
     });
     ws.on("pong", () => (alive = true));
     ws.on("ping", () => (alive = true));

@@ -6,13 +6,20 @@ export class MemoryAuditStore implements AuditStore {
   readonly records: AuditRecord[] = [];
   readonly checkpointList: Checkpoint[] = [];
   private readonly registry = new Map<string, Map<string, RegisteredChain>>();
-  /** Set to make the next appends fail (a database outage). */
-  failing = false;
+  /**
+   * A database outage for the next appends: "refuse" fails them; "lose-answer" writes them, then
+   * fails (the answer lost to a timeout); "hang" never answers (a paused database).
+   */
+  failing: false | "refuse" | "lose-answer" | "hang" = false;
 
   async append(records: readonly AuditRecord[], newChains: readonly { tenant: string; writer: string; createdAt: string }[]) {
-    if (this.failing) throw new Error("the store is down");
+    if (this.failing === "refuse") throw new Error("the store is down");
+    if (this.failing === "hang") return new Promise<void>(() => undefined);
     for (const c of newChains) this.registry.set(c.tenant, (this.registry.get(c.tenant) ?? new Map()).set(c.writer, { writer: c.writer }));
+    const taken = records.find((r) => this.records.some((t) => t.tenant === r.tenant && t.writer === r.writer && t.seq === r.seq));
+    if (taken) throw new Error(`audit segment for ${taken.writer}/${taken.seq} exists with other records`);
     this.records.push(...records);
+    if (this.failing === "lose-answer") throw new Error("no answer in time");
   }
 
   async lastCheckpoint(tenant: string) {

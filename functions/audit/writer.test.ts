@@ -8,6 +8,7 @@ import { CheckpointLog, HsmCheckpointSigner, type CheckpointSigner } from "./che
 import type { Checkpoint } from "./record.js";
 import { verifyChain, verifyCheckpointLog } from "./verify.js";
 import { AuditLanes, AuditWriter } from "./writer.js";
+import { withDeadline } from "../deadline.js";
 
 const entry = (i: number, tenant = "111122223333"): AuditEntry => ({
   time: new Date(Date.UTC(2026, 10, 22, 12, 0, 0, i)).toISOString(),
@@ -110,20 +111,63 @@ describe("AuditWriter", () => {
     }
   });
 
-  it("a batch that cannot be written fails its requests and leaves no hole in the chain", async () => {
+  it("a batch that cannot be written fails its requests and leaves no hole: the chain ends signed, a new one begins", async () => {
     const store = new MemoryAuditStore();
     const { writer, signer } = setup(store, { retries: 2 });
     await writer.write(entry(1));
-    store.failing = true;
+    const first = writer.writer;
+    store.failing = "refuse";
     await expect(writer.write(entry(2))).rejects.toMatchObject({ code: "KMSInternalException" });
     store.failing = false;
     await writer.write(entry(3));
     await writer.close();
-    const chain = await store.chain("111122223333", writer.writer);
-    expect(chain.map((r) => r.requestId)).toEqual(["req-1", "req-3"]);
-    const report = await verifyWriter(store, signer, writer.writer);
-    expect(report.problems).toEqual([]);
-    expect(report.checkpointedSeq).toBe(2);
+    expect(writer.writer).not.toBe(first);
+    expect((await store.chain("111122223333", first)).map((r) => r.requestId)).toEqual(["req-1"]);
+    expect((await store.chain("111122223333", writer.writer)).map((r) => r.requestId)).toEqual(["req-3"]);
+    for (const w of [first, writer.writer]) {
+      const report = await verifyWriter(store, signer, w);
+      expect(report.problems).toEqual([]);
+      expect(report.checkpointedSeq).toBe(1);
+    }
+  });
+
+  it("a batch whose answer was lost (written all the same) never leaves two records at one place in a chain", async () => {
+    const store = new MemoryAuditStore();
+    const { writer, signer } = setup(store, { retries: 1 });
+    await writer.write(entry(1));
+    store.failing = "lose-answer";
+    await expect(writer.write(entry(2))).rejects.toThrow("the audit record could not be written");
+    store.failing = false;
+    await writer.write(entry(3)); // on the old writer: seq 2 again, with other contents
+    await writer.write(entry(4));
+    await writer.close();
+    const chains = [...new Set(store.records.map((r) => r.writer))];
+    expect(store.records.map((r) => r.requestId).sort()).toEqual(["req-1", "req-2", "req-3", "req-4"]);
+    for (const w of chains) expect((await verifyWriter(store, signer, w)).problems).toEqual([]);
+  });
+
+  it("a caller waits for a paused database no longer than its deadline; an entry still queued then is never written", async () => {
+    const store = new MemoryAuditStore();
+    const { writer } = setup(store, { retries: 1, writeTimeoutMs: 60_000 });
+    await writer.write(entry(1));
+    store.failing = "hang";
+    const started = Date.now();
+    const inFlight = withDeadline(Date.now() + 300, () => writer.write(entry(2)));
+    const queued = withDeadline(Date.now() + 300, () => writer.write(entry(3)));
+    await expect(inFlight).rejects.toMatchObject({ code: "DependencyTimeoutException" });
+    await expect(queued).rejects.toMatchObject({ code: "DependencyTimeoutException" });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(writer.backlog()).toBe(1); // the hung batch; entry 3 left the queue
+  });
+
+  it("a store call that never answers fails its batch after writeTimeoutMs, and the writer goes on", async () => {
+    const store = new MemoryAuditStore();
+    const { writer } = setup(store, { retries: 1, writeTimeoutMs: 200 });
+    store.failing = "hang";
+    await expect(writer.write(entry(1))).rejects.toMatchObject({ code: "DependencyTimeoutException" });
+    store.failing = false;
+    await writer.write(entry(2));
+    expect(store.records.map((r) => r.requestId)).toEqual(["req-2"]);
   });
 
   it("a checkpoint round while a batch is being written signs only what is durable", async () => {
@@ -141,12 +185,13 @@ describe("AuditWriter", () => {
       });
       const { writer, signer } = setup(gated, { retries: 1 });
       await writer.write(entry(1));
+      const first = writer.writer;
       const second = writer.write(entry(2));
       await vi.advanceTimersByTimeAsync(60_000); // the timer's round runs while record 2 is in flight
       release();
       await expect(second).rejects.toMatchObject({ code: "KMSInternalException" });
       await writer.close();
-      const report = await verifyWriter(store, signer, writer.writer);
+      const report = await verifyWriter(store, signer, first);
       expect(report.problems).toEqual([]);
       expect(report).toMatchObject({ lastSeq: 1, checkpointedSeq: 1 });
     } finally {

@@ -20,6 +20,7 @@ const AWS: Record<KmsErrorCode, [string, ContentfulStatusCode]> = {
   ThrottlingException: ["ThrottlingException", 400],
   HsmUnavailableException: ["DependencyTimeoutException", 503],
   DependencyTimeoutException: ["DependencyTimeoutException", 503],
+  DependencyUnavailableException: ["DependencyTimeoutException", 503],
   UnsupportedOperationException: ["UnsupportedOperationException", 400],
   KMSInternalException: ["KMSInternalException", 500],
 };

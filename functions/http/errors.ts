@@ -27,6 +27,7 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
   UnsupportedOperationException: 400,
   HsmUnavailableException: 503,
   DependencyTimeoutException: 503,
+  DependencyUnavailableException: 503,
 };
 
 export const codeOf = (err: Error): KmsErrorCode =>

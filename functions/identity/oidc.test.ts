@@ -18,12 +18,19 @@ beforeAll(async () => {
   otherKey = (await generateKeyPair("RS256")).privateKey;
   const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: "idp-1", alg: "RS256", use: "sig" }] });
   server = createServer((req, res) => {
+    if (req.url === "/jwks-hang") return; // an identity provider that accepts and never answers
     res.writeHead(req.url === "/jwks" ? 200 : 404, { "content-type": "application/json" }).end(req.url === "/jwks" ? jwks : "{}");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+);
 
 const token = (claims: JWTPayload, o: { key?: CryptoKey; kid?: string; exp?: string | number; iss?: string; aud?: string } = {}) =>
   new SignJWT(claims)
@@ -84,6 +91,27 @@ describe("OIDC identity tokens (a local JWKS server on 127.0.0.1)", () => {
     const { call } = await setup();
     const res = await call("POST", "/v1/random", { numberOfBytes: 4 }, await make());
     expect(res).toEqual({ status: 401, body: { __type: "AuthenticationFailedException", message: expect.any(String) } });
+  });
+
+  it("an issuer whose JWKS endpoint hangs or refuses: 503 at the request's deadline, never 401 (the token was not judged)", async () => {
+    const t = testDeps({ env: { TETHER_AUTH_FAILURES_PER_CREDENTIAL: "1000", TETHER_REQUEST_TIMEOUT_MS: "1000" } });
+    const app = createApp(t.deps);
+    const request = requester(app, "");
+    const admin = await apiKeyFor(t.identity, ["tenantAdmin"], undefined, "root");
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const refusing = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => closed.close(() => r()));
+    for (const [issuer, jwksUri, code] of [
+      [`${base}/hanging`, `${base}/jwks-hang`, "DependencyTimeoutException"],
+      [`${base}/refusing`, `${refusing}/jwks`, "DependencyUnavailableException"],
+    ] as const) {
+      expect((await request("PUT", "/v1/tenant/oidc", { issuer, jwksUri, audience: "tether", roleMap: { "kms-users": "keyUser" }, rolesClaim: "groups" }, admin)).status).toBe(200);
+      const started = Date.now();
+      const res = await request("POST", "/v1/random", { numberOfBytes: 4 }, await token({ groups: ["kms-users"] }, { iss: issuer }));
+      expect({ status: res.status, type: res.body.__type }).toEqual({ status: 503, type: code });
+      expect(Date.now() - started).toBeLessThan(2_500);
+    }
   });
 
   it("a token without any known role authenticates but may do nothing", async () => {

@@ -1,4 +1,6 @@
-import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload } from "jose";
+import { createRemoteJWKSet, customFetch, decodeJwt, errors, jwtVerify, type JWTPayload } from "jose";
+import { isKmsError } from "../../shared/errors.js";
+import { dependencyTimeout } from "../deadline.js";
 import type { LRUCache } from "lru-cache";
 import { boundedLru } from "../lru.js";
 import type { OidcConfig, TenantStore } from "../tenants/store.js";
@@ -90,7 +92,10 @@ export class OidcScheme implements AuthScheme {
         requiredClaims: ["exp"],
         ...(this.opts.now ? { currentDate: new Date(this.opts.now()) } : {}),
       }));
-    } catch {
+    } catch (err) {
+      // The issuer's keys could not be fetched in time, or at all: Tether's dependency failed, not the token.
+      if (isKmsError(err)) throw err;
+      if (err instanceof errors.JWKSTimeout) throw dependencyTimeout("the issuer's JWKS endpoint");
       throw refused();
     }
     const subject = claims[oidc.principalClaim];

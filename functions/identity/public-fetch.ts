@@ -2,6 +2,9 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP } from "node:net";
+import { dependencyFault, dependencyTimeout, remainingMs } from "../deadline.js";
+
+const JWKS = "the issuer's JWKS endpoint";
 
 /**
  * Fetching a tenant's JWKS without becoming a way into Tether's own network (SSRF): outside the
@@ -44,7 +47,11 @@ type Lookup = (hostname: string, options: { all: true }, callback: (err: NodeJS.
 
 export type PublicFetchOptions = { allowPrivate: boolean; timeoutMs: number; maxBytes?: number; lookup?: Lookup };
 
-/** A fetch (the shape jose's `customFetch` expects) that connects only to public addresses unless `allowPrivate`. */
+/**
+ * A fetch (the shape jose's `customFetch` expects) that connects only to public addresses unless
+ * `allowPrivate`, and waits at most `timeoutMs` and never past the request's deadline: out of
+ * time or unreachable, it fails with Tether's dependency errors (503), not as a bad token.
+ */
 export function publicOnlyFetch(o: PublicFetchOptions) {
   const resolve: Lookup = o.lookup ?? ((host, options, cb) => dnsLookup(host, options, cb));
   const maxBytes = o.maxBytes ?? 256 * 1024;
@@ -53,14 +60,17 @@ export function publicOnlyFetch(o: PublicFetchOptions) {
     if (problem) return Promise.reject(new Error(`JWKS URL refused: it must be ${problem}`));
     const u = new URL(url);
     const send = u.protocol === "https:" ? httpsRequest : httpRequest;
+    const left = Math.min(o.timeoutMs, remainingMs(o.timeoutMs));
+    if (left <= 0) return Promise.reject(dependencyTimeout(JWKS));
+    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(left)]) : AbortSignal.timeout(left);
     return new Promise<Response>((done, fail) => {
       const req = send(
         u,
         {
           method: "GET",
           headers: init.headers ? Object.fromEntries(init.headers) : {},
-          timeout: o.timeoutMs,
-          signal: init.signal,
+          timeout: left,
+          signal,
           lookup: (hostname, _options, cb) =>
             resolve(hostname, { all: true }, (err, addresses) => {
               if (err) return cb(err, "", 0);
@@ -79,11 +89,11 @@ export function publicOnlyFetch(o: PublicFetchOptions) {
             else chunks.push(chunk);
           });
           res.on("end", () => done(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 502, headers: { "content-type": String(res.headers["content-type"] ?? "") } })));
-          res.on("error", fail);
+          res.on("error", (err) => fail(dependencyFault(JWKS, err)));
         },
       );
-      req.on("timeout", () => req.destroy(new Error("the JWKS did not arrive in time")));
-      req.on("error", fail);
+      req.on("timeout", () => req.destroy(dependencyTimeout(JWKS)));
+      req.on("error", (err) => fail(dependencyFault(JWKS, err)));
       req.end();
     });
   };

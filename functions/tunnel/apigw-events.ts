@@ -6,7 +6,7 @@ import type { ConnectorVerifier } from "./connections.js";
 import type { HubConnection, HubStore } from "./hub-store.js";
 import type { ConnectionPoster } from "./management-api.js";
 
-export type ApigwHubEventsOptions = { store: HubStore; poster: ConnectionPoster; verify: ConnectorVerifier; log: Logger; hsmTimeoutMs: number };
+export type ApigwHubEventsOptions = { store: HubStore; poster: ConnectionPoster; verify: ConnectorVerifier; log: Logger; requestTimeoutMs: number };
 
 /**
  * The WebSocket routes of the `apigw` hub, one Lambda invocation per event. The connection's
@@ -68,7 +68,7 @@ export class ApigwHubEvents {
       case "response": {
         if (conn.state !== "ready" && conn.state !== "draining") return this.refuse(connectionId, log, "response before hello");
         // The requester's deadline bounds how long anyone waits; the TTL only tidies.
-        const expiresAt = Math.floor(Date.now() / 1000) + Math.ceil(this.o.hsmTimeoutMs / 1000) + 300;
+        const expiresAt = Math.floor(Date.now() / 1000) + Math.ceil(this.o.requestTimeoutMs / 1000) + 300;
         return this.o.store.putReply(connectionId, frame.id, { frame: body ?? "", storedAt: Date.now() }, expiresAt);
       }
       case "draining":

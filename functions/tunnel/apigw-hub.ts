@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { KmsError } from "../../shared/errors.js";
+import { isKmsError, KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import { encodeFrame, parseFrame, ResponseFrame, type OpName, type RequestFrame } from "../../shared/protocol/frames.js";
@@ -49,9 +49,10 @@ export class ApigwHub implements ConnectorLink {
 
   async call<O extends OpName>(op: O, build: Build<O>, opts: CallOpts): Promise<Served<O>> {
     const tried = new Set<string>();
+    let fault: KmsError | undefined; // an HSM fault a connector answered an idempotent operation with
     for (;;) {
       const conn = await this.pick(tried);
-      if (!conn) throw new KmsError("HsmUnavailableException", tried.size ? `no other HSM connector could take ${op}` : "no HSM connector is connected");
+      if (!conn) throw fault ?? new KmsError("HsmUnavailableException", tried.size ? `no other HSM connector could take ${op}` : "no HSM connector is connected");
       tried.add(conn.connectionId);
       const outcome = await this.exchange(conn, op, build, opts);
       if (outcome === "gone") {
@@ -63,7 +64,12 @@ export class ApigwHub implements ConnectorLink {
         if (IDEMPOTENT.has(op)) continue;
         throw new KmsError("HsmUnavailableException", `the HSM connector dropped during ${op}`);
       }
-      return answerOf<O>(outcome.channel, outcome.request, outcome.answer);
+      try {
+        return answerOf<O>(outcome.channel, outcome.request, outcome.answer);
+      } catch (err) {
+        if (!(isKmsError(err, "HsmUnavailableException") && IDEMPOTENT.has(op))) throw err;
+        fault = err; // another connector may reach a healthy HSM
+      }
     }
   }
 

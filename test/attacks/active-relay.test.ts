@@ -28,7 +28,7 @@ describe("attack: an active relay between the connector and the hub (SoftHSM2, D
   const cleanFailure = (r: Answer) => r.status === 503 && ["HsmUnavailableException", "DependencyTimeoutException"].includes(String(r.body.__type));
 
   beforeAll(async () => {
-    stack = await startFunctions({ hsmTimeoutMs: 2_000 });
+    stack = await startFunctions({ requestTimeoutMs: 2_000 });
     await relayWith("none");
     await waitForHealth(stack, (h) => h.status === "ok");
     // Keys made through an honest relay, used under attack below.

@@ -16,7 +16,7 @@ describe("attack: changing state while the audit trail cannot record it", () => 
     const keyId = (await call("POST", "/v1/keys", { description: "before the outage" })).body.keyMetadata.keyId as string;
     const keysBefore = (await t.keyStore.list("111122223333", 100)).items.length;
 
-    t.audit.failing = true;
+    t.audit.failing = "refuse";
     const attempts = [
       await call("POST", "/v1/keys", { description: "unrecorded" }),
       await call("POST", `/v1/keys/${keyId}/disable`),

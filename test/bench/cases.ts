@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../../infra/local/processes.js";
 import { drive, phaseQuantile, summarize, type Summary } from "./stats.js";
 import { runLoad, type BenchStack, type LoadResult } from "./local-stack.js";
 
@@ -182,4 +185,48 @@ export async function caseI(x: CaseContext): Promise<Figures> {
     await new Promise((r) => setTimeout(r, 5));
   }
   return { "I start → listening ms": listeningMs, "I start → first encrypt ms": firstEncryptMs };
+}
+
+type ProcessSample = { t: number; rssMiB: number; loopDelayP99Ms: number; liveHeapMiB?: number };
+
+/**
+ * S (opt-in: `npm run bench -- S`): a soak. Native encrypt with a cached key at 16 connections
+ * for `minutes`, the functions process (restarted with test/bench/process-stats.mjs preloaded)
+ * sampling its RSS and event-loop delay every second and its live JS heap (after a full GC)
+ * every ten. The second window (the first is warm-up) is compared with the last: none of them
+ * may trend upward.
+ */
+export async function caseS(x: CaseContext, statsFile: string, minutes: number): Promise<Figures> {
+  await x.stack.restartFunctions({ NODE_OPTIONS: `--expose-gc --import=${join(ROOT, "test/bench/process-stats.mjs")}`, TETHER_BENCH_STATS_FILE: statsFile });
+  const keyId = await newKey(x.stack);
+  const auth = { authorization: `Bearer ${x.stack.adminToken}`, "content-type": "application/json" };
+  const started = Date.now();
+  const durationMs = minutes * 60_000;
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  while (Date.now() - started < durationMs) {
+    const r = await runLoad({ kind: "http", url: `${x.stack.url}/v1/keys/${keyId}/encrypt`, headers: auth, body: json({ plaintext: KIB }), total: 5_000, concurrency: 16, warmup: 0 });
+    requests += r.n;
+    for (const [status, n] of Object.entries(r.statuses)) statuses[status] = (statuses[status] ?? 0) + n;
+  }
+  const ended = Date.now();
+  await x.stack.restartFunctions(); // stops the sampling process: the file is whole
+  const samples = readFileSync(statsFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as ProcessSample);
+  rmSync(statsFile, { force: true });
+  const window = Math.min(60_000, durationMs / 4);
+  const during = (from: number, to: number) => samples.filter((s) => s.t >= from && s.t < to);
+  const start = during(started + window, started + 2 * window);
+  const end = during(ended - window, ended);
+  const median = (xs: ProcessSample[], f: keyof ProcessSample) => {
+    const sorted = xs.flatMap((s) => s[f] ?? []).sort((a, b) => a - b);
+    return Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 100) / 100;
+  };
+  const out: Figures = { "S requests": requests, "S statuses": JSON.stringify(statuses), "S req/s": Math.round((requests / (ended - started)) * 1000) };
+  const windows = Array.from({ length: Math.floor(durationMs / window) }, (_, i) => during(started + i * window, started + (i + 1) * window));
+  for (const [label, f] of [["RSS MiB", "rssMiB"], ["live heap MiB", "liveHeapMiB"]] as const) out[`S ${label} by window`] = windows.map((w) => median(w, f)).join(" → ");
+  for (const [label, f] of [["RSS MiB", "rssMiB"], ["live heap MiB", "liveHeapMiB"], ["loop delay p99 ms", "loopDelayP99Ms"]] as const) {
+    const [a, b] = [median(start, f), median(end, f)];
+    Object.assign(out, { [`S ${label} start`]: a, [`S ${label} end`]: b, [`S ${label} end/start`]: ratio(b, a) });
+  }
+  return out;
 }

@@ -54,7 +54,7 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
     { stdio: "inherit" },
   );
   const requester = new Requester(createPrivateKey(readFileSync(backends.functionsIdentity.keyFile)));
-  const apigwHub = new ApigwHub({ store: new DynamoHubStore(db, backends.tableName), poster: new ManagementApiPoster(wsApi.managementEndpoint, "us-east-1"), requester, log: silentLogger });
+  const apigwHub = new ApigwHub({ store: new DynamoHubStore(db, backends.tableName), poster: new ManagementApiPoster(wsApi.managementEndpoint, "us-east-1", 5_000), requester, log: silentLogger });
   const results: Record<string, Summary | number> = {};
   try {
     await waitFor(

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import * as z from "zod";
 import { ROOT } from "../../infra/local/processes.js";
-import { caseABC, caseD, caseE, caseGJ, caseH, caseI, type CaseContext, type Figures } from "./cases.js";
+import { caseABC, caseD, caseE, caseGJ, caseH, caseI, caseS, type CaseContext, type Figures } from "./cases.js";
 import { benchLambdaLoad } from "./lambda-load.js";
 import { benchLink } from "./link.js";
 import { startBenchStack, startCeilingServer } from "./local-stack.js";
@@ -13,19 +13,21 @@ import { checkTargets } from "./targets.js";
 
 /**
  * `npm run bench [-- <cases>]`: bounded, loopback only, stops everything it starts. Cases A–J as
- * issue [7/7] defines them (A, B and C run together); prints each figure, the targets met or
+ * issue [7/7] defines them (A, B and C run together), and S, the soak, only when asked for
+ * (`npm run bench -- S`, BENCH_SOAK_MINUTES long); prints each figure, the targets met or
  * missed, and writes test/bench/results/<date>.json and .md (the table to compare runs by).
  */
 const CASES = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"] as const;
-const Cases = z.array(z.enum(CASES)).default([...CASES]);
+const Cases = z.array(z.enum([...CASES, "S"])).default([...CASES]);
 const cases = new Set(Cases.parse(process.argv.length > 2 ? process.argv.slice(2).map((c) => c.toUpperCase()) : undefined));
 /** Requests per row, the link's one-way delay, and G's key count: BENCH_TOTAL, BENCH_LINK_DELAY_MS, BENCH_KEYS. */
 const Settings = z.object({
   total: z.coerce.number().int().min(100).max(100_000).default(5_000),
   delayMs: z.coerce.number().int().min(1).max(200).default(10),
   keys: z.coerce.number().int().min(100).max(100_000).default(10_000),
+  soakMinutes: z.coerce.number().min(1).max(60).default(10),
 });
-const settings = Settings.parse({ total: process.env.BENCH_TOTAL, delayMs: process.env.BENCH_LINK_DELAY_MS, keys: process.env.BENCH_KEYS });
+const settings = Settings.parse({ total: process.env.BENCH_TOTAL, delayMs: process.env.BENCH_LINK_DELAY_MS, keys: process.env.BENCH_KEYS, soakMinutes: process.env.BENCH_SOAK_MINUTES });
 // The pinned AWS SDK warns on Node 20 about its releases after January 2027.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const say = (line = "") => process.stdout.write(`${line}\n`);
@@ -68,6 +70,7 @@ try {
     Object.assign(results, Object.fromEntries(Object.entries(lambda).map(([name, v]) => [`I lambda ${name} load p50 ms`, v.loadMsP50])));
   }
   if (x && (cases.has("G") || cases.has("J"))) section(`G/J: ${settings.keys} keys under Zipf(1.0) encrypts; memory with all cached`, await caseGJ(x, settings.keys, 32));
+  if (x && cases.has("S")) section(`S: soak, native encrypt at 16 connections for ${settings.soakMinutes} min; the functions' memory and event-loop delay, second window vs last`, await caseS(x, join(tmpdir(), `tether-soak-${process.pid}.jsonl`), settings.soakMinutes));
 } finally {
   await stack?.stop();
   await ceiling?.stop();

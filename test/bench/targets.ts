@@ -29,5 +29,8 @@ export function checkTargets(r: Figures, delayMs: number): Verdict[] {
     check("I first encrypt ≤ 1.5 s after start", num("I start → first encrypt ms"), (v) => v <= 1500, " ms"),
     check("I Lambda module load ≤ 150 ms (HTTP handler)", num("I lambda http load p50 ms"), (v) => v <= 150, " ms"),
     check("J RSS ≤ 150 MB with 10,000 keys cached", num("J RSS MiB, all keys cached"), (v) => v <= 150 / 1.048576, " MiB"),
+    check("S soak: RSS does not trend upward (end ≤ 1.1 × start)", num("S RSS MiB end/start"), (v) => v <= 1.1, "×"),
+    check("S soak: live JS heap does not trend upward (end ≤ 1.1 × start)", num("S live heap MiB end/start"), (v) => v <= 1.1, "×"),
+    check("S soak: event-loop delay p99 does not trend upward (end ≤ 1.5 × start)", num("S loop delay p99 ms end/start"), (v) => v <= 1.5, "×"),
   ];
 }

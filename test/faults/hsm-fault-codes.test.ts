@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFaultHsm, faultControl, type CkrName, type FaultControl } from "../support/fault-hsm.js";
-import { apiOf, backends, type ConnectorProcess, startConnector, startFunctions, type TestStack, waitForHealth } from "../support/stack.js";
+import { apiOf, backends, expectWholeAudit, type ConnectorProcess, startConnector, startFunctions, type TestStack, waitForHealth } from "../support/stack.js";
 
 
 
@@ -100,5 +100,52 @@ describe("HSM faults and their error codes (fault-injecting PKCS#11 module over 
       if (i >= 30 && i < 50 && r.status === 200) expect(r.body.plaintext).toBe("aGk=");
     }
     expect((await api("POST", "/v1/decrypt", { ciphertextBlob: blob })).status).toBe(200);
+  });
+});
+
+/**
+ * With two connectors, one whose HSM faults: an idempotent operation (decrypt, unwrap) that meets
+ * the fault is retried on the other connector, so callers never see it; nothing else is retried.
+ */
+describe("an HSM fault on one of two connectors (fault-injecting PKCS#11 module over SoftHSM2)", () => {
+  let stack: TestStack;
+  const connectors: ConnectorProcess[] = [];
+  let faulty: FaultControl;
+  const api = (method: string, path: string, body?: unknown) => apiOf(stack)(method, path, body);
+
+  beforeAll(async () => {
+    const dir = `${backends().stateDir}/fault-failover`;
+    faulty = faultControl(`${dir}-faulty-control`);
+    const healthy = faultControl(`${dir}-healthy-control`);
+    stack = await startFunctions();
+    connectors.push(await startConnector(stack, "faulty-a", { TETHER_PKCS11_MODULE: buildFaultHsm(dir), ...faulty.env }));
+    connectors.push(await startConnector(stack, "healthy-b", { TETHER_PKCS11_MODULE: buildFaultHsm(dir), ...healthy.env }));
+    await waitForHealth(stack, (h) => h.status === "ok" && h.hsm.connectors === 2);
+  });
+  afterAll(async () => {
+    faulty?.clear();
+    for (const c of connectors) await c.stop();
+    await stack?.close();
+  });
+
+  it("decryptions and unwraps that meet CKR_DEVICE_ERROR on one connector are answered by the other: none fails, every answer is right", async () => {
+    expect((await api("POST", "/v1/hsm-keys", { label: "failover", keySpec: "AES_256" })).status).toBe(201);
+    const hsmCiphertext = (await api("POST", "/v1/hsm-keys/hsm::0::failover/encrypt", { plaintext: "aGk=" })).body.ciphertextBlob;
+    const keyId = ((await api("POST", "/v1/keys", {})).body.keyMetadata as { keyId: string }).keyId;
+    const kmsCiphertext = (await api("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGk=" })).body.ciphertextBlob;
+    faulty.fail("C_Decrypt", "CKR_DEVICE_ERROR", -1);
+    const decryptsBefore = faulty.calls("C_Decrypt");
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => api("POST", "/v1/hsm-keys/hsm::0::failover/decrypt", { ciphertextBlob: hsmCiphertext })),
+      ...Array.from({ length: 20 }, async () => {
+        stack.server.deps.keyCache.clear(); // cold: the key's material is unwrapped by the HSM
+        return api("POST", "/v1/decrypt", { ciphertextBlob: kmsCiphertext });
+      }),
+    ]);
+    faulty.clear();
+    // The faulty connector was asked, and faulted; its callers never saw it.
+    expect(faulty.calls("C_Decrypt")).toBeGreaterThan(decryptsBefore);
+    expect(results.map((r) => `${r.status} ${r.body.plaintext ?? r.body.__type}`)).toEqual(Array(40).fill("200 aGk="));
+    await expectWholeAudit(stack);
   });
 });

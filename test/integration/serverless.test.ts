@@ -35,7 +35,7 @@ const text = (b: unknown) => Buffer.from(b as string, "base64").toString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const METADATA_TTL_MS = 500;
-const HSM_TIMEOUT_MS = 5_000;
+const REQUEST_TIMEOUT_MS = 5_000;
 
 describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and WebSocket APIs (apigw transport)", () => {
   let tableName: string;
@@ -72,7 +72,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
       TETHER_DYNAMO_ENDPOINT: backends().dynamoEndpoint,
       TETHER_HUB_ENDPOINT: wsApi.managementEndpoint,
       TETHER_METADATA_TTL_MS: String(METADATA_TTL_MS),
-      TETHER_HSM_TIMEOUT_MS: String(HSM_TIMEOUT_MS),
+      TETHER_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       TETHER_OPERATOR_TENANT: tenant,
       TETHER_LOG_LEVEL: "warn",
       AWS_ACCESS_KEY_ID: "ASIAFUNCTIONROLE",
@@ -321,7 +321,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const failed = results.filter((r) => r.status !== 200);
     expect(failed.length).toBeGreaterThan(0);
     expect(new Set(failed.map((r) => r.body.__type))).toEqual(new Set(["HsmUnavailableException"]));
-    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(HSM_TIMEOUT_MS);
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(REQUEST_TIMEOUT_MS);
     // With no connector left, a new HSM call fails fast.
     const t0 = Date.now();
     expect((await a("POST", "/v1/random", { numberOfBytes: 8 })).body.__type).toBe("HsmUnavailableException");

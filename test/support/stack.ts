@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { loadFunctionsConfig } from "../../functions/config.js";
@@ -19,9 +19,9 @@ export const capturedLogs: string[] = [];
 
 export const backends = () => inject("backends");
 
-/** A table set of its own for one test file, in the run's DynamoDB Local. */
-export async function freshTables(): Promise<string> {
-  const tables = await ensureTables(backends().dynamoEndpoint, `t${randomBytes(4).toString("hex")}`);
+/** A table set of its own for one test file, in the run's DynamoDB Local (or the one at `endpoint`). */
+export async function freshTables(endpoint = backends().dynamoEndpoint): Promise<string> {
+  const tables = await ensureTables(endpoint, `t${randomBytes(4).toString("hex")}`);
   return tables.main as string;
 }
 
@@ -38,20 +38,22 @@ export type TestStack = {
 
 /**
  * The functions, in this process, on a free port, over fresh tables; with a tenant admin key.
+ * `dynamo` is a DynamoDB of the test's own (for the server, its tables and the admin key);
  * `dynamoEndpoint` points the server (only) elsewhere, e.g. at a port where nothing listens.
  */
 export async function startFunctions(
-  o: { tableName?: string; port?: number; dynamoEndpoint?: string; hsmTimeoutMs?: number; metadataTtlMs?: number; tenant?: string; operator?: boolean; env?: Record<string, string> } = {},
+  o: { tableName?: string; port?: number; dynamo?: string; dynamoEndpoint?: string; requestTimeoutMs?: number; metadataTtlMs?: number; tenant?: string; operator?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const b = backends();
-  const tableName = o.tableName ?? (await freshTables());
+  const dynamo = o.dynamo ?? b.dynamoEndpoint;
+  const tableName = o.tableName ?? (await freshTables(dynamo));
   const tenant = o.tenant ?? randomTenantId();
   const config = loadFunctionsConfig({
     ...(o.operator ? { TETHER_OPERATOR_TENANT: tenant } : {}),
     TETHER_TABLE: tableName,
-    TETHER_DYNAMO_ENDPOINT: o.dynamoEndpoint ?? b.dynamoEndpoint,
+    TETHER_DYNAMO_ENDPOINT: o.dynamoEndpoint ?? dynamo,
     TETHER_PORT: String(o.port ?? 0),
-    TETHER_HSM_TIMEOUT_MS: String(o.hsmTimeoutMs ?? 5_000),
+    TETHER_REQUEST_TIMEOUT_MS: String(o.requestTimeoutMs ?? 5_000),
     TETHER_HEALTH_TIMEOUT_MS: "1000",
     TETHER_METADATA_TTL_MS: String(o.metadataTtlMs ?? 1000),
     TETHER_FUNCTIONS_IDENTITY_KEY_FILE: b.functionsIdentity.keyFile,
@@ -68,7 +70,7 @@ export async function startFunctions(
     },
   });
   const server = await startServer(config, log);
-  const db = createDynamoClient({ region: "us-east-1", endpoint: b.dynamoEndpoint });
+  const db = createDynamoClient({ region: "us-east-1", endpoint: dynamo });
   const identity = new DynamoIdentityStore(db, tableName);
   const { token } = await ensureAdminApiKey(`${b.stateDir}/${tableName}`, identity, tenant);
   rememberSecrets(token);
@@ -194,4 +196,37 @@ export async function accessKeyFor(stack: Pick<TestStack, "url" | "adminToken">,
   const { accessKey } = (await res.json()) as { accessKey: { accessKeyId: string; secretAccessKey: string } };
   rememberSecrets(accessKey.secretAccessKey);
   return { accessKeyId: accessKey.accessKeyId, secretAccessKey: accessKey.secretAccessKey };
+}
+
+/** The request id of every audit record of the stack's tenant (every page of the last day's records). */
+export async function auditedRequestIds(stack: Pick<TestStack, "url" | "adminToken">): Promise<Set<string>> {
+  const api = apiOf(stack);
+  const ids = new Set<string>();
+  for (let cursor: string | undefined, page = 0; page === 0 || cursor; page++) {
+    const q = await api("GET", `/v1/audit/records?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    if (q.status !== 200) throw new Error(`reading the audit records answered ${q.status}: ${JSON.stringify(q.body)}`);
+    for (const r of q.body.records as { requestId: string }[]) ids.add(r.requestId);
+    cursor = q.body.nextCursor as string | undefined;
+  }
+  return ids;
+}
+
+type AuditReport = { ok: boolean; problems: unknown[]; chains: { writer: string; uncheckpointed: number; problems: unknown[] }[] };
+
+/**
+ * The audit trail of the stack's tenant is whole: verify finds no problem, every chain is signed
+ * to its end (an in-process stack signs its own first), and every request in `answered` (ids of
+ * requests that got a 2xx) has its record.
+ */
+export async function expectWholeAudit(stack: Pick<TestStack, "url" | "adminToken"> & { server?: RunningServer }, answered: readonly string[] = []): Promise<void> {
+  await stack.server?.deps.audit.checkpointNow();
+  const verify = await apiOf(stack)("POST", "/v1/audit/verify");
+  expect(verify.status).toBe(200);
+  const report = verify.body as AuditReport;
+  expect({ ok: report.ok, problems: report.problems, chainProblems: report.chains.flatMap((c) => c.problems) }).toEqual({ ok: true, problems: [], chainProblems: [] });
+  expect(report.chains.filter((c) => c.uncheckpointed > 0)).toEqual([]);
+  if (answered.length) {
+    const recorded = await auditedRequestIds(stack);
+    expect(answered.filter((id) => !recorded.has(id))).toEqual([]);
+  }
 }
