@@ -6,6 +6,8 @@ import type { Deps } from "../deps.js";
 import type { GrantRecord } from "../grants/store.js";
 import type { Principal } from "../identity/principal.js";
 import { KeySpec, KeyUsage } from "../keys/model.js";
+import { KEY_PAIR_SPECS } from "../keys/key-pairs.js";
+import { DATA_KEY_SPECS, ENCRYPTION_ALGORITHMS, MAC_ALGORITHMS } from "../keys/specs.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
 import { AwsBlob, AwsContext, awsKeyMetadata, epochSeconds, GrantTokens, KeyIdRef, Limit, Marker, Tags } from "./shapes.js";
 
@@ -28,10 +30,11 @@ const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
 
 const MAX_PLAINTEXT = 4096;
 const MAX_CIPHERTEXT = 6144;
-const EncryptionAlgorithm = z.enum(["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]).default("SYMMETRIC_DEFAULT");
+const EncryptionAlgorithm = z.enum(ENCRYPTION_ALGORITHMS).default("SYMMETRIC_DEFAULT");
 const SigningAlgorithm = z.enum(SIGNING_ALGS);
-const MacAlgorithm = z.enum(["HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"]);
-const KeyPairSpec = z.enum(["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"]);
+const MacAlgorithm = z.enum(MAC_ALGORITHMS);
+const KeyPairSpec = z.enum(KEY_PAIR_SPECS);
+const DataKeySpec = z.enum(DATA_KEY_SPECS).optional();
 const AliasName = z.string().min(1).max(256);
 const PolicyName = z.literal("default").default("default");
 const Constraints = obj({ EncryptionContextSubset: z.record(z.string(), z.string()).optional(), EncryptionContextEquals: z.record(z.string(), z.string()).optional() });
@@ -158,11 +161,11 @@ export const OPERATIONS: Record<string, Operation> = {
       return { CiphertextBlob: toB64(out.ciphertext), SourceKeyId: out.sourceKeyId, KeyId: out.keyId, SourceEncryptionAlgorithm: "SYMMETRIC_DEFAULT", DestinationEncryptionAlgorithm: "SYMMETRIC_DEFAULT" };
     },
   ),
-  GenerateDataKey: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: z.enum(["AES_128", "AES_256"]).optional(), GrantTokens }), async (s, p, i, call) => {
+  GenerateDataKey: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: DataKeySpec, GrantTokens }), async (s, p, i, call) => {
     const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, true, call);
     return { CiphertextBlob: toB64(out.ciphertext), Plaintext: toB64(out.plaintext as Uint8Array), KeyId: out.keyId };
   }),
-  GenerateDataKeyWithoutPlaintext: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: z.enum(["AES_128", "AES_256"]).optional(), GrantTokens }), async (s, p, i, call) => {
+  GenerateDataKeyWithoutPlaintext: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: DataKeySpec, GrantTokens }), async (s, p, i, call) => {
     const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, false, call);
     return { CiphertextBlob: toB64(out.ciphertext), KeyId: out.keyId };
   }),

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { KeyRecord } from "../keys/model.js";
+import { algorithmsOf } from "../keys/specs.js";
 
 /** AWS KMS JSON shapes (PascalCase, blobs in base64, times in epoch seconds). */
 export const KeyIdRef = z.string().min(1).max(2048);
@@ -18,17 +19,9 @@ export const Marker = z.string().min(1).max(2048).optional();
 
 export const epochSeconds = (iso: string | undefined): number | undefined => (iso ? Math.floor(Date.parse(iso) / 1000) : undefined);
 
-const SIGNING: Partial<Record<KeyRecord["spec"], string[]>> = {
-  RSA_2048: ["RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"],
-  ECC_NIST_P256: ["ECDSA_SHA_256"],
-  ECC_NIST_P384: ["ECDSA_SHA_384"],
-};
-SIGNING.RSA_3072 = SIGNING.RSA_2048;
-SIGNING.RSA_4096 = SIGNING.RSA_2048;
-
 /** A key's metadata as AWS's KeyMetadata. */
 export function awsKeyMetadata(k: KeyRecord) {
-  const mac = k.spec.startsWith("HMAC") ? [`HMAC_SHA_${k.spec.slice(5)}`] : undefined;
+  const algorithms = algorithmsOf(k.spec, k.usage);
   return {
     AWSAccountId: k.tenant,
     KeyId: k.keyId,
@@ -44,9 +37,9 @@ export function awsKeyMetadata(k: KeyRecord) {
     KeyManager: "CUSTOMER",
     CustomerMasterKeySpec: k.spec,
     KeySpec: k.spec,
-    ...(k.usage === "ENCRYPT_DECRYPT" ? { EncryptionAlgorithms: k.spec === "SYMMETRIC_DEFAULT" ? ["SYMMETRIC_DEFAULT"] : ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] } : {}),
-    ...(k.usage === "SIGN_VERIFY" ? { SigningAlgorithms: SIGNING[k.spec] ?? [] } : {}),
-    ...(mac ? { MacAlgorithms: mac } : {}),
+    ...(algorithms.encryption.length ? { EncryptionAlgorithms: algorithms.encryption } : {}),
+    ...(algorithms.signing.length ? { SigningAlgorithms: algorithms.signing } : {}),
+    ...(algorithms.mac.length ? { MacAlgorithms: algorithms.mac } : {}),
     MultiRegion: false,
   };
 }

@@ -4,6 +4,7 @@ import { KmsError } from "../../shared/errors.js";
 import { invalidCiphertext } from "../../shared/crypto/envelope.js";
 import { mgf1 } from "../../shared/crypto/mgf1.js";
 import type { MessageType, SigningAlg } from "../../shared/hsm/port.js";
+import type { RsaEncryptionAlg } from "../keys/specs.js";
 
 /**
  * Software signing, verification and RSA encryption with a KMS key's private key (PKCS#8 DER,
@@ -19,8 +20,6 @@ const DIGEST_INFO: Record<Hash, Buffer> = {
   sha512: Buffer.from("3051300d060960864801650304020305000440", "hex"),
 };
 
-export const ENCRYPTION_ALGORITHMS = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const;
-export type RsaEncryptionAlg = (typeof ENCRYPTION_ALGORITHMS)[number];
 
 const hashOf = (alg: SigningAlg): Hash => `sha${alg.slice(-3)}` as Hash;
 

@@ -1,6 +1,8 @@
 import * as z from "zod";
 import { MAX_HSM_DATA_BYTES, MAX_RANDOM_BYTES, SIGNING_ALGS } from "../../shared/hsm/port.js";
 import { Blob, EncryptionContext } from "../http/validate.js";
+import { KEY_PAIR_SPECS } from "../keys/key-pairs.js";
+import { DATA_KEY_SPECS, ENCRYPTION_ALGORITHMS, MAC_ALGORITHMS } from "../keys/specs.js";
 import { MAX_PLAINTEXT_BYTES } from "./service.js";
 
 const KeyRef = z.string().min(1).max(2048);
@@ -8,7 +10,7 @@ const MAX_CIPHERTEXT_BYTES = 6144;
 
 export const GenerateRandomBody = z.object({ numberOfBytes: z.number().int().min(1).max(MAX_RANDOM_BYTES) }).strict();
 
-const EncryptionAlgorithm = z.enum(["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"]).default("SYMMETRIC_DEFAULT");
+const EncryptionAlgorithm = z.enum(ENCRYPTION_ALGORITHMS).default("SYMMETRIC_DEFAULT");
 
 /** For derived keys: the context (bytes) each request's key is derived from. */
 const DerivationContext = Blob(1024).optional();
@@ -32,16 +34,16 @@ export const SignBody = z
   .strict();
 export const VerifyBody = SignBody.extend({ signature: Blob(1024) }).strict();
 
-const MacAlgorithm = z.enum(["HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"]);
+const MacAlgorithm = z.enum(MAC_ALGORITHMS);
 export const GenerateMacBody = z.object({ message: Blob(MAX_PLAINTEXT_BYTES), macAlgorithm: MacAlgorithm }).strict();
 export const VerifyMacBody = GenerateMacBody.extend({ mac: Blob(64) }).strict();
 
 export const DataKeyBody = z
-  .object({ keySpec: z.enum(["AES_128", "AES_256"]).optional(), numberOfBytes: z.number().int().min(1).max(1024).optional(), encryptionContext: EncryptionContext })
+  .object({ keySpec: z.enum(DATA_KEY_SPECS).optional(), numberOfBytes: z.number().int().min(1).max(1024).optional(), encryptionContext: EncryptionContext })
   .strict();
 
 export const DataKeyPairBody = z
-  .object({ keyPairSpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"]), encryptionContext: EncryptionContext })
+  .object({ keyPairSpec: z.enum(KEY_PAIR_SPECS), encryptionContext: EncryptionContext })
   .strict();
 
 export const ReEncryptBody = z

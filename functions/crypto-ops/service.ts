@@ -11,24 +11,13 @@ import type { KeyMaterial, PrefetchedVersion } from "../keys/material.js";
 import { assertUsable, type KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
-import { rsaDecrypt, rsaEncrypt, signWith, verifyWith, type RsaEncryptionAlg } from "./asymmetric.js";
+import { algorithmsOf, DATA_KEY_BYTES, KEY_SPECS, type EncryptionAlgorithm, type MacAlgorithm } from "../keys/specs.js";
+import { rsaDecrypt, rsaEncrypt, signWith, verifyWith } from "./asymmetric.js";
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 
 export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
-export type DataKeySpec = { keySpec?: "AES_128" | "AES_256" | undefined; numberOfBytes?: number | undefined };
-export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT" | RsaEncryptionAlg;
-export type MacAlgorithm = "HMAC_SHA_256" | "HMAC_SHA_384" | "HMAC_SHA_512";
-
-/** Which signing algorithms each key spec takes. */
-const SIGNING: Partial<Record<KeyRecord["spec"], readonly SigningAlg[]>> = {
-  RSA_2048: ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512"],
-  ECC_NIST_P256: ["ECDSA_SHA_256"],
-  ECC_NIST_P384: ["ECDSA_SHA_384"],
-};
-SIGNING.RSA_3072 = SIGNING.RSA_2048;
-SIGNING.RSA_4096 = SIGNING.RSA_2048;
-const MAC_FOR: Partial<Record<KeyRecord["spec"], MacAlgorithm>> = { HMAC_256: "HMAC_SHA_256", HMAC_384: "HMAC_SHA_384", HMAC_512: "HMAC_SHA_512" };
+export type DataKeySpec = { keySpec?: keyof typeof DATA_KEY_BYTES | undefined; numberOfBytes?: number | undefined };
 
 /**
  * Cryptography on KMS keys, in software, with material unwrapped once through the HSM and
@@ -62,11 +51,8 @@ export class CryptoService {
     if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
     const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
     checkNotExpired(key);
-    if (key.spec === "SYMMETRIC_DEFAULT") {
-      if (algorithm !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${algorithm} does not fit a symmetric key`);
-      return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
-    }
-    if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `key ${key.keyId} is ${key.spec}: give an RSAES_OAEP encryption algorithm`);
+    if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${KEY_SPECS[key.spec].encryption.join(", ")}`);
+    if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     try {
       return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm, plaintext) };
     } catch {
@@ -86,7 +72,7 @@ export class CryptoService {
     if (algorithm !== "SYMMETRIC_DEFAULT") {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
-      if (!key.spec.startsWith("RSA")) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
+      if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
       return { keyId: key.arn, plaintext: rsaDecrypt(await this.material.forVersion(key, 1, call), algorithm, ciphertext) };
     }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
@@ -119,7 +105,7 @@ export class CryptoService {
     const key = await this.keys.forUse(principal, keyId, "kms:GetPublicKey", call);
     if (!key.publicKey) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
     assertUsable(key);
-    return { key, publicKey: fromB64(key.publicKey), signingAlgorithms: key.usage === "SIGN_VERIFY" ? (SIGNING[key.spec] ?? []) : [] };
+    return { key, publicKey: fromB64(key.publicKey), signingAlgorithms: algorithmsOf(key.spec, key.usage).signing };
   }
 
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
@@ -143,7 +129,7 @@ export class CryptoService {
     const key = await this.keys.forUse(principal, keyId, action, call);
     assertUsable(key);
     if (key.usage !== "SIGN_VERIFY") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not signing`);
-    if (!SIGNING[key.spec]?.includes(alg)) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
+    if (!KEY_SPECS[key.spec].signing.includes(alg)) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
     return key;
   }
 
@@ -151,7 +137,7 @@ export class CryptoService {
     const key = await this.keys.forUse(principal, keyId, action, call);
     assertUsable(key);
     if (key.usage !== "GENERATE_VERIFY_MAC") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not MACs`);
-    if (MAC_FOR[key.spec] !== alg) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
+    if (KEY_SPECS[key.spec].mac !== alg) throw new KmsError("ValidationException", `${alg} does not fit key spec ${key.spec}`);
     return key;
   }
 
@@ -289,7 +275,7 @@ function checkNotExpired(key: KeyRecord): void {
 
 function dataKeyLength(spec: DataKeySpec): number {
   if (spec.keySpec && spec.numberOfBytes) throw new KmsError("ValidationException", "give keySpec or numberOfBytes, not both");
-  if (spec.keySpec) return spec.keySpec === "AES_128" ? 16 : 32;
+  if (spec.keySpec) return DATA_KEY_BYTES[spec.keySpec];
   if (spec.numberOfBytes) {
     if (!Number.isInteger(spec.numberOfBytes) || spec.numberOfBytes < 1 || spec.numberOfBytes > 1024) throw new KmsError("ValidationException", "numberOfBytes must be 1 to 1024");
     return spec.numberOfBytes;

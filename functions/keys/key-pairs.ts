@@ -1,7 +1,8 @@
 import { generateKeyPair } from "node:crypto";
 
 /** RSA and ECC key pair specs, as KMS names them. */
-export type KeyPairSpec = "RSA_2048" | "RSA_3072" | "RSA_4096" | "ECC_NIST_P256" | "ECC_NIST_P384";
+export const KEY_PAIR_SPECS = ["RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384"] as const;
+export type KeyPairSpec = (typeof KEY_PAIR_SPECS)[number];
 
 type DerPair = { privateKey: Buffer; publicKey: Buffer };
 

@@ -111,16 +111,3 @@ export function assertUsable(key: KeyRecord): void {
 }
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
-
-/** The key usages each key spec allows; the first is the default. */
-export const USAGES: Record<KeySpec, readonly KeyUsage[]> = {
-  SYMMETRIC_DEFAULT: ["ENCRYPT_DECRYPT"],
-  RSA_2048: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-  RSA_3072: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-  RSA_4096: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
-  ECC_NIST_P256: ["SIGN_VERIFY"],
-  ECC_NIST_P384: ["SIGN_VERIFY"],
-  HMAC_256: ["GENERATE_VERIFY_MAC"],
-  HMAC_384: ["GENERATE_VERIFY_MAC"],
-  HMAC_512: ["GENERATE_VERIFY_MAC"],
-};

@@ -8,11 +8,12 @@ import { inTenant } from "../hsm-keys/labels.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
-import { assertUsable, keyArn, USAGES, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
+import { KEY_SPECS, usageFor } from "./specs.js";
+import { assertUsable, keyArn, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
-import { newKeyPair, type KeyPairSpec } from "./key-pairs.js";
+import { newKeyPair } from "./key-pairs.js";
 import { UsageRecorder } from "./usage.js";
 import pMap from "p-map";
 import { checkNewPolicy } from "../policy/lockout.js";
@@ -111,8 +112,7 @@ export class KeyService {
   async create(principal: Principal, input: CreateKeyInput, call: CallOpts): Promise<KeyRecord> {
     await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
     const spec = input.keySpec ?? "SYMMETRIC_DEFAULT";
-    const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
-    if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${spec}`);
+    const usage = usageFor(spec, input.keyUsage);
     if (input.rotationPeriodDays && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("UnsupportedOperationException", "only symmetric keys rotate");
     if (input.derived && spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "only symmetric keys can be derived");
     if (input.expiresAt && Date.parse(input.expiresAt) <= this.now()) throw new KmsError("ValidationException", "expiresAt must be in the future");
@@ -172,8 +172,7 @@ export class KeyService {
     await this.authorizer.authorize(principal, "kms:CreateKey", { tenant: principal.tenant });
     const keyId = hsmKeyId({ slot: input.slot, label: input.label });
     const spec: KeySpec = input.keySpec === "AES_256" ? "SYMMETRIC_DEFAULT" : input.keySpec;
-    const usage = input.keyUsage ?? (USAGES[spec][0] as KeyUsage);
-    if (!USAGES[spec].includes(usage)) throw new KmsError("ValidationException", `key usage ${usage} does not fit key spec ${input.keySpec}`);
+    const usage = usageFor(spec, input.keyUsage, input.keySpec);
     const draft = this.newRecord(principal, keyId, input, { spec, usage, origin: "HSM", state: "Enabled" });
     if (await this.store.get(principal.tenant, keyId)) throw new KmsError("AlreadyExistsException", `an HSM key ${keyId} exists`);
     const hsm = { slot: input.slot, label: input.label, spec: input.keySpec, sensitive: input.sensitive };
@@ -256,10 +255,9 @@ export class KeyService {
    * generated here and their private half sealed to the connector for wrapping at once.
    */
   private async newMaterial(spec: KeySpec, binding: Uint8Array, call: WrapOpts): Promise<{ wrapped: WrappedKey; publicKey?: string }> {
-    const symmetric: Partial<Record<KeySpec, number>> = { SYMMETRIC_DEFAULT: 32, HMAC_256: 32, HMAC_384: 48, HMAC_512: 64 };
-    const length = symmetric[spec];
-    if (length) return this.hsm.generateDataKey(length, binding, { ...call, returnPlaintext: false });
-    const pair = await newKeyPair(spec as KeyPairSpec);
+    const { material } = KEY_SPECS[spec];
+    if ("bytes" in material) return this.hsm.generateDataKey(material.bytes, binding, { ...call, returnPlaintext: false });
+    const pair = await newKeyPair(material.pair);
     try {
       const wrapped = await this.hsm.wrap(new Uint8Array(pair.privateKey), binding, call);
       return { wrapped, publicKey: pair.publicKey.toString("base64") };
