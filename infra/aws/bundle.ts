@@ -8,8 +8,10 @@ export type LambdaName = keyof typeof LAMBDA_ENTRIES;
 /**
  * Bundles an entry point the way SST deploys the Lambda handlers (infra/aws/functions.ts: esm,
  * minified, node20): the handlers, so their size and module load can be measured and the bundles
- * exercised here, and the Node server (functions/node.ts) as a production build. ESM bundles of
- * CommonJS dependencies need `require` for Node built-ins: the banner provides it, as SST's does.
+ * exercised here, and the Node server (functions/node.ts) and the connector (connector/main.ts)
+ * as production builds. ESM bundles of CommonJS dependencies need `require` for Node built-ins:
+ * the banner provides it, as SST's does. pkcs11js (a native addon) stays outside, resolved from
+ * the node_modules above the bundle.
  */
 export async function bundleForNode(entry: string, outDir: string): Promise<{ file: string; bytes: number }> {
   const file = join(outDir, `${entry.replace(/^functions\//, "").replace(/\.ts$/, "")}.mjs`);
@@ -22,6 +24,7 @@ export async function bundleForNode(entry: string, outDir: string): Promise<{ fi
     format: "esm",
     minify: true,
     metafile: true,
+    external: ["pkcs11js"],
     logLevel: "warning",
     banner: { js: "import { createRequire as __tetherRequire } from 'node:module'; const require = __tetherRequire(import.meta.url);" },
   });

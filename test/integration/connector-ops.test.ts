@@ -2,6 +2,7 @@ import { createHash, createPublicKey, publicEncrypt, constants, verify as nodeVe
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { waitFor } from "../../infra/local/processes.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { HsmKeyRef, SigningAlg } from "../../shared/hsm/port.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
@@ -132,10 +133,10 @@ describe("every connector operation, through the link, on SoftHSM2", () => {
   it("keeps an append-only local audit of its HSM calls, without key material", async () => {
     const requestId = "audit-probe-1";
     const dk = await hsm.generateDataKey(32, binding("audited"), { ...call(requestId), returnPlaintext: true });
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = readFileSync(connector.auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.find((l) => l.requestId === requestId)).toMatchObject({ op: "generateDataKey", result: "ok", durationMs: expect.any(Number) });
-    expect(lines.some((l) => l.op === "decrypt" && l.result === "InvalidCiphertextException" && l.label === "app-aes")).toBe(true);
+    const lines = () => readFileSync(connector.auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    await waitFor(async () => expect(lines().some((l) => l.requestId === requestId)).toBe(true), { timeoutMs: 5_000, what: "the connector's audit record of the call" });
+    expect(lines().find((l) => l.requestId === requestId)).toMatchObject({ op: "generateDataKey", result: "ok", durationMs: expect.any(Number) });
+    expect(lines().some((l) => l.op === "decrypt" && l.result === "InvalidCiphertextException" && l.label === "app-aes")).toBe(true);
     const text = readFileSync(connector.auditFile, "utf8");
     expect(text).not.toContain(Buffer.from(dk.plaintext as Uint8Array).toString("base64"));
   });

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { waitFor } from "../../infra/local/processes.js";
 import { isKmsError } from "../../shared/errors.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 
@@ -44,10 +45,15 @@ describe("the connector's own guard: allow-lists and rate limit, whatever the cl
     const results = await Promise.all(Array.from({ length: 60 }, () => code(hsm.random(4, call()))));
     expect(results.filter((r) => r === "ThrottlingException").length).toBeGreaterThan(20);
     expect(results.filter((r) => r === "resolved").length).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 200));
-    const lines = readFileSync(connector.auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { op: string; result: string; label?: string });
-    expect(lines).toContainEqual(expect.objectContaining({ op: "createKey", label: "payroll", result: "AccessDeniedException" }));
-    expect(lines).toContainEqual(expect.objectContaining({ op: "generateDataKey", result: "AccessDeniedException" }));
-    expect(lines.some((l) => l.result === "ThrottlingException")).toBe(true);
+    // The connector appends its audit records as it goes.
+    await waitFor(
+      async () => {
+        const lines = readFileSync(connector.auditFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { op: string; result: string; label?: string });
+        expect(lines).toContainEqual(expect.objectContaining({ op: "createKey", label: "payroll", result: "AccessDeniedException" }));
+        expect(lines).toContainEqual(expect.objectContaining({ op: "generateDataKey", result: "AccessDeniedException" }));
+        expect(lines.filter((l) => l.op === "random" && l.result === "ThrottlingException").length).toBeGreaterThanOrEqual(results.filter((r) => r === "ThrottlingException").length);
+      },
+      { timeoutMs: 5_000, what: "the connector's audit of the refusals" },
+    );
   });
 });

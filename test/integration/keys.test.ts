@@ -6,6 +6,7 @@ import { DynamoKeyStore } from "../../functions/keys/dynamo-store.js";
 import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
+import { waitFor } from "../../infra/local/processes.js";
 
 type Json = Record<string, unknown> & { keyMetadata?: { keyId: string; keyState: string; accountId: string }; ciphertextBlob?: string; plaintext?: string; __type?: string };
 
@@ -19,6 +20,11 @@ const api = (stack: TestStack) => async (method: string, path: string, body?: un
 };
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const unwrapsIn = (auditFile: string) => readFileSync(auditFile, "utf8").split("\n").filter((l) => l.includes('"op":"unwrap"')).length;
+/** The unwraps the connector made since `before`, once its audit file shows at least one (it appends as it goes). */
+const newUnwraps = async (auditFile: string, before: number) => {
+  await waitFor(async () => expect(unwrapsIn(auditFile)).toBeGreaterThan(before), { timeoutMs: 5_000, what: "the connector's audit of the unwrap" });
+  return unwrapsIn(auditFile) - before;
+};
 
 describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () => {
   let stack: TestStack;
@@ -38,12 +44,12 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
   it("200 concurrent requests on a cold key make exactly one unwrap call to the HSM", async () => {
     const call = api(stack);
     const keyId = (await call("POST", "/v1/keys", { description: "cold" })).body.keyMetadata?.keyId as string;
-    await new Promise((r) => setTimeout(r, 300));
     const before = unwrapsIn(connector.auditFile);
+    const loadsBefore = stack.server.deps.keyCache.stats().loads;
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64(`m${i}`) })));
     expect(results.every((r) => r.status === 200)).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(unwrapsIn(connector.auditFile) - before).toBe(1);
+    expect(stack.server.deps.keyCache.stats().loads - loadsBefore).toBe(1);
+    expect(await newUnwraps(connector.auditFile, before)).toBe(1);
     const back = await call("POST", "/v1/decrypt", { ciphertextBlob: results[17]?.body.ciphertextBlob });
     expect(Buffer.from(back.body.plaintext as string, "base64").toString()).toBe("m17");
   });
@@ -62,8 +68,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const before = unwrapsIn(connector.auditFile);
     const back = await api(stack)("POST", "/v1/decrypt", { ciphertextBlob: blob });
     expect(Buffer.from(back.body.plaintext as string, "base64").toString()).toBe("survives restarts");
-    await new Promise((r) => setTimeout(r, 300));
-    expect(unwrapsIn(connector.auditFile) - before).toBe(1);
+    expect(await newUnwraps(connector.auditFile, before)).toBe(1);
   });
 
   it("a disabled key stops working on another function instance within the metadata TTL", async () => {
@@ -75,13 +80,7 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
       expect((await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).status).toBe(200);
       await api(stack)("POST", `/v1/keys/${keyId}/disable`);
       const disabledAt = Date.now();
-      let code = "";
-      while (Date.now() - disabledAt < 2_000) {
-        code = (await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type ?? "";
-        if (code === "DisabledException") break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(code).toBe("DisabledException");
+      await waitFor(async () => expect((await api(other)("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("DisabledException"), { timeoutMs: 2_000, what: "the Disable on the other instance", intervalMs: 20 });
       expect(Date.now() - disabledAt).toBeLessThan(300 + 200);
     } finally {
       await otherConnector.stop();
@@ -137,8 +136,8 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
         ExpressionAttributeValues: marshall({ ":past": new Date(Date.now() - 1000).toISOString() }),
       }),
     );
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("NotFoundException");
+    // Within the metadata TTL (300 ms), the key is seen past its window.
+    await waitFor(async () => expect((await call("POST", "/v1/decrypt", { ciphertextBlob: blob })).body.__type).toBe("NotFoundException"), { timeoutMs: 2_000, what: "the deletion date to be seen" });
     expect((await call("GET", `/v1/keys/${keyId}`)).body.keyMetadata?.keyState).toBe("Destroyed");
     const v1 = await client.send(new GetItemCommand({ TableName: stack.tableName, Key: marshall({ pk, sk: "V#0000000001" }), ConsistentRead: true }));
     expect(unmarshall(v1.Item ?? {}).wrapped).toBeUndefined();

@@ -44,7 +44,7 @@ describe("sealed transport: the link never carries plaintext key material", () =
     expect(await hsm.decrypt({ slot: "0", label: "wire-aes" }, "AES_GCM", ct, new Uint8Array(), call("wire-decrypt"))).toEqual(secret);
     rememberSecrets(dk.plaintext as Uint8Array, imported, secret);
 
-    await new Promise((r) => setTimeout(r, 100));
+    // Every frame above passed the proxy before its call returned: the capture is whole.
     const { up, down } = proxy.captured();
     const frames = [...websocketPayloads(up), ...websocketPayloads(down)];
     const wire = Buffer.concat(frames);

@@ -19,6 +19,7 @@ import { bundleForNode, LAMBDA_ENTRIES, type LambdaName } from "../../infra/aws/
 import { TABLE_ACTIONS } from "../../infra/aws/iam-actions.js";
 import { runAdmin } from "../../infra/admin.js";
 import { randomTenantId } from "../../infra/local/bootstrap.js";
+import { waitFor } from "../../infra/local/processes.js";
 import { decodeHeader } from "../../shared/crypto/envelope.js";
 import { createLogger } from "../../shared/log.js";
 import { challengeMessage, PROTOCOL_VERSION } from "../../shared/protocol/frames.js";
@@ -32,7 +33,6 @@ type Caller = (method: string, path: string, body?: unknown) => Promise<{ status
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const text = (b: unknown) => Buffer.from(b as string, "base64").toString();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const METADATA_TTL_MS = 500;
 const REQUEST_TIMEOUT_MS = 5_000;
@@ -97,12 +97,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     rememberSecrets(adminToken);
     const identity = new DynamoIdentityStore(db(), tableName);
     connector = await startConnector({ identity, hubUrl: wsApi.wsUrl, tableName }, "apigw-1", { TETHER_MAX_IN_FLIGHT: "512" });
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const health = await a("GET", "/v1/health");
-      if ((health.body as { hsm?: { connectors?: number; status?: string } }).hsm?.status === "up") break;
-      await sleep(100);
-    }
+    await waitFor(async () => expect(((await a("GET", "/v1/health")).body as { hsm?: { status?: string } }).hsm?.status).toBe("up"), { timeoutMs: 30_000, what: "the connector through the emulated API Gateway", intervalMs: 100 });
   });
   afterAll(async () => {
     await connector?.stop();
@@ -192,12 +187,16 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const keyId = (await a("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
     const versionOf = (r: { body: Json }) => decodeHeader(Buffer.from(r.body.ciphertextBlob as string, "base64")).version;
     expect(versionOf(await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }))).toBe(1);
+    // Each change is seen by the other instance within the metadata TTL (and a margin for 2 busy cores).
+    const withinTtl = async (seen: () => Promise<void>, what: string) => {
+      const changedAt = Date.now();
+      await waitFor(seen, { timeoutMs: 10 * METADATA_TTL_MS, what, intervalMs: 20 });
+      expect(Date.now() - changedAt).toBeLessThan(METADATA_TTL_MS + 1_000);
+    };
     expect((await a("POST", `/v1/keys/${keyId}/rotate`)).status).toBe(200);
-    await sleep(METADATA_TTL_MS + 100);
-    expect(versionOf(await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }))).toBe(2);
+    await withinTtl(async () => expect(versionOf(await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") }))).toBe(2), "the rotation on the other instance");
     expect((await a("POST", `/v1/keys/${keyId}/disable`)).status).toBe(200);
-    await sleep(METADATA_TTL_MS + 100);
-    expect((await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("DisabledException");
+    await withinTtl(async () => expect((await b("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })).body.__type).toBe("DisabledException"), "the Disable on the other instance");
   });
 
   it("peers that do not prove who they are never become ready; malformed events get a 400", async () => {
@@ -216,7 +215,7 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
 
     const forger = await open();
     forger.ws.send(JSON.stringify({ type: "greet", v: PROTOCOL_VERSION }));
-    while (!forger.frames.some((f) => f.type === "challenge")) await sleep(10);
+    await waitFor(async () => expect(forger.frames.some((f) => f.type === "challenge")).toBe(true), { timeoutMs: 5_000, what: "the hub's challenge", intervalMs: 10 });
     const nonce = forger.frames.find((f) => f.type === "challenge")?.nonce as string;
     const { privateKey } = generateKeyPairSync("ed25519");
     const sealingKey = randomBytes(32).toString("base64");
@@ -225,8 +224,8 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     expect(forger.frames.at(-1)).toMatchObject({ type: "protocolError", code: "Unauthorized" });
 
     const client = db();
-    await sleep(100);
-    expect((await new DynamoHubStore(client, tableName).listConnections()).map((c) => [c.connectorId, c.state])).toEqual([["apigw-1", "ready"]]);
+    // The forgers' $disconnect removes their records: only the real connector stays, ready.
+    await waitFor(async () => expect((await new DynamoHubStore(client, tableName).listConnections()).map((c) => [c.connectorId, c.state])).toEqual([["apigw-1", "ready"]]), { timeoutMs: 5_000, what: "the forgers' records to go" });
     client.destroy();
     const { handler } = await import("../../functions/lambda-hub.js");
     expect(await handler({ requestContext: { eventType: "MESSAGE" } })).toMatchObject({ statusCode: 400 });
@@ -312,10 +311,12 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const label = `kill-${randomBytes(3).toString("hex")}`;
     expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY" })).status).toBe(201);
     const started = Date.now();
+    let answered = 0;
     const inFlight = Array.from({ length: 150 }, (_, i) =>
-      (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => ({ ...r, ms: Date.now() - started })),
+      (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => ({ ...r, ms: Date.now() - started, n: ++answered })),
     );
-    await sleep(150);
+    // Mid-request: once the first answers are back, most are still in flight.
+    await waitFor(async () => expect(answered).toBeGreaterThan(0), { timeoutMs: REQUEST_TIMEOUT_MS, what: "the first answers", intervalMs: 5 });
     connector.child.kill("SIGKILL");
     const results = await Promise.all(inFlight);
     const failed = results.filter((r) => r.status !== 200);

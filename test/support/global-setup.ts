@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { bundleForNode } from "../../infra/aws/bundle.js";
+import { ROOT } from "../../infra/local/processes.js";
 import { startBackends } from "../../infra/local/stack.js";
 import { killRecordedChildren } from "./children.js";
 
@@ -17,6 +19,8 @@ export type TestBackends = {
   userPinFile: string;
   soPinFile: string;
   functionsIdentity: { keyFile: string; publicKeyFile: string };
+  /** The connector as one esbuild bundle, built once per run: every test starts it without a TypeScript loader. */
+  connectorBundle: string;
 };
 
 declare module "vitest" {
@@ -32,6 +36,9 @@ export default async function setup(project: TestProject) {
     rmSync(stateDir, { recursive: true, force: true });
     throw new Error(`integration tests need SoftHSM2 and DynamoDB Local: ${err instanceof Error ? err.message : String(err)}`);
   });
+  // Under the repository's node_modules, so that the bundle finds pkcs11js (kept outside it); one per run.
+  const bundles = join(ROOT, "node_modules", ".cache", "tether-test", String(process.pid));
+  const { file: connectorBundle } = await bundleForNode("connector/main.ts", bundles);
   // Seen by the `leaks` project, which runs after this one (see test/support/leak-ledger.ts).
   process.env.TETHER_TEST_STATE_DIR = stateDir;
   process.env.TETHER_TEST_DYNAMO_ENDPOINT = backends.dynamo.endpoint;
@@ -46,11 +53,13 @@ export default async function setup(project: TestProject) {
     userPinFile: backends.userPinFile,
     soPinFile: join(stateDir, "softhsm", "so-pin"),
     functionsIdentity: backends.functionsIdentity,
+    connectorBundle,
   });
   return async () => {
     const left = killRecordedChildren(stateDir);
     if (left.length) process.stderr.write(`integration teardown: stopped ${left.length} process(es) a test left running (PIDs ${left.join(", ")})\n`);
     await backends.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    rmSync(bundles, { recursive: true, force: true });
   };
 }

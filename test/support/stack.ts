@@ -124,7 +124,7 @@ export async function startConnector(
   const credentialFile = await ensureConnectorCredential(dir, stack.identity, connectorId);
   const auditFile = `${dir}/${connectorId}-audit.jsonl`;
   const child = startNodeProcess(
-    "connector/main.ts",
+    b.connectorBundle,
     { ...connectorEnv(asBackends(), { hubUrl: stack.hubUrl, connectorId, credentialFile, logLevel: "info" }), TETHER_CONNECTOR_AUDIT_FILE: auditFile, ...env },
     { stdio: "pipe" },
   );
