@@ -43,7 +43,7 @@ import { ApigwHub } from "./tunnel/apigw-hub.js";
 import { DynamoHubStore } from "./tunnel/dynamo-hub-store.js";
 import { ManagementApiPoster } from "./tunnel/management-api.js";
 import { connectorVerifier } from "./tunnel/verifier.js";
-import { WsHsm } from "./tunnel/ws-hsm.js";
+import { RemoteHsm } from "./tunnel/remote-hsm.js";
 
 export type Deps = {
   config: FunctionsConfig;
@@ -165,7 +165,7 @@ export const apigwTransport =
   (config: FunctionsConfig, log: Logger): HsmTransport =>
   ({ db }) => {
     const hub = new ApigwHub({ store: new DynamoHubStore(db, config.tableName), poster: managementApi(config), requester: new Requester(functionsIdentity(config)), log: log.child({ component: "hub" }) });
-    return { port: new WsHsm(hub), connectorCount: async () => (await hub.ready()).length };
+    return { port: new RemoteHsm(hub), connectorCount: async () => (await hub.ready()).length };
   };
 
 /** The WebSocket routes of the `apigw` hub: only what they need, so their Lambda starts fast. */

@@ -11,7 +11,7 @@ import { Requester } from "./tunnel/channel.js";
 import { buildDeps, type Deps } from "./deps.js";
 import { ConnectorHub } from "./tunnel/connections.js";
 import { connectorVerifier } from "./tunnel/verifier.js";
-import { WsHsm } from "./tunnel/ws-hsm.js";
+import { RemoteHsm } from "./tunnel/remote-hsm.js";
 
 export type RunningServer = { url: string; deps: Deps; hub: ConnectorHub; close(): Promise<void> };
 
@@ -22,7 +22,7 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
   const deps = buildDeps(config, log, ({ identity }) => {
     hub = new ConnectorHub({ verify: connectorVerifier(identity), requester, log: log.child({ component: "hub" }), heartbeatMs: config.connectorHeartbeatMs });
     const connectors = hub;
-    return { port: new WsHsm(connectors), connectorCount: async () => (await connectors.ready()).length };
+    return { port: new RemoteHsm(connectors), connectorCount: async () => (await connectors.ready()).length };
   });
   if (!hub) throw new Error("the HSM transport was not wired");
   const connectors = hub;

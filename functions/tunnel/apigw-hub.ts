@@ -6,7 +6,7 @@ import type { Logger } from "../../shared/log.js";
 import { encodeFrame, parseFrame, ResponseFrame, type OpName, type RequestFrame } from "../../shared/protocol/frames.js";
 import { LinkChannel, type Requester } from "./channel.js";
 import type { HubConnection, HubStore } from "./hub-store.js";
-import { answerOf, IDEMPOTENT, requestOn, type Build, type ConnectorLink, type ConnectorSummary, type Served } from "./link.js";
+import { answerOf, IDEMPOTENT, requestOn, type Build, type Hub, type ConnectorSummary, type Served } from "./link.js";
 import type { ConnectionPoster } from "./management-api.js";
 
 export type ApigwHubOptions = {
@@ -36,7 +36,7 @@ const POLL_MAX_MS = 25;
  * the deadline. A typical call costs 1–2 such reads (2 RCU each: two small items) plus the
  * reply's put and delete; a vanished connection record means the connector dropped.
  */
-export class ApigwHub implements ConnectorLink {
+export class ApigwHub implements Hub {
   private view: { at: number; connections: Promise<HubConnection[]> } | undefined;
   /** Moving average of request posted → reply stored, in ms. */
   private replyMs = 10;

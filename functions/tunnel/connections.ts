@@ -6,7 +6,7 @@ import { isKmsError, KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import { LinkChannel, type Peer, type Requester } from "./channel.js";
-import { answerOf, IDEMPOTENT, requestOn, type Build, type ConnectorLink, type ConnectorSummary, type Served } from "./link.js";
+import { answerOf, IDEMPOTENT, requestOn, type Build, type Hub, type ConnectorSummary, type Served } from "./link.js";
 import {
   challengeMessage,
   CloseCode,
@@ -70,7 +70,7 @@ export type HubOptions = {
  * connectors (least in-flight), enforces deadlines and retries idempotent operations on
  * another connector when one drops or answers with an HSM fault (HsmUnavailableException).
  */
-export class ConnectorHub implements ConnectorLink {
+export class ConnectorHub implements Hub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   private readonly connections = new Set<Connection>();
   private readonly pending = new Map<number, Pending>();

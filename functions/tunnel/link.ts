@@ -17,7 +17,7 @@ export type ConnectorSummary = { connectorId: string; hsmIdentity: string; inFli
  * How the functions reach connectors. Two transports: `ConnectorHub` (direct: the Node server
  * hosts the WebSocket endpoint) and `ApigwHub` (API Gateway WebSocket API, state in DynamoDB).
  */
-export interface ConnectorLink {
+export interface Hub {
   /**
    * Sends one operation to a ready connector and resolves with its validated, authenticated
    * result, or rejects with a KmsError by the deadline. `build` runs again for another connector

@@ -1,5 +1,5 @@
 /**
- * The one way to reach an HSM. Implementations: WsHsm (functions → connector link),
+ * The one way to reach an HSM. Implementations: RemoteHsm (functions → a hub → a connector),
  * Pkcs11Hsm (inside the connector) and MemoryHsm (software, for unit tests).
  */
 

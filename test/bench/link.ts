@@ -7,7 +7,7 @@ import { loadFunctionsConfig } from "../../functions/config.js";
 import { createDynamoClient } from "../../functions/db/dynamo-store.js";
 import { DynamoIdentityStore } from "../../functions/identity/dynamo-store.js";
 import { startServer } from "../../functions/server.js";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { buildHubEvents } from "../../functions/deps.js";
 import { createHubHandler } from "../../functions/tunnel/apigw-events.js";
 import { ApigwHub } from "../../functions/tunnel/apigw-hub.js";
@@ -63,7 +63,7 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
       },
       { timeoutMs: 30_000, what: "connector" },
     );
-    const link = new WsHsm(server.hub);
+    const link = new RemoteHsm(server.hub);
     const direct = new Pkcs11Hsm(
       { modulePath: backends.token.modulePath, slots: [{ name: "0", tokenLabel: backends.token.tokenLabel, pin: readFileSync(backends.userPinFile, "utf8").trim(), sessions: 2 }], rootKeyLabel: backends.token.rootKeyLabel, healthTtlMs: 10_000 },
       silentLogger,
@@ -86,7 +86,7 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
       },
       { timeoutMs: 30_000, what: "the apigw connector" },
     );
-    const viaApigw = new WsHsm(apigwHub);
+    const viaApigw = new RemoteHsm(apigwHub);
     for (const c of o.apigwConcurrency) {
       await drive(100, c, (i) => viaApigw.unwrap(wrapped, binding, call(i))); // warm-up
       results[`apigw c=${c}`] = await drive(o.apigwTotal, c, (i) => viaApigw.unwrap(wrapped, binding, call(i)));

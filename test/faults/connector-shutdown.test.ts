@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { exitOf, startConnector, startFunctions, waitForHealth } from "../support/stack.js";
 
 const binding = Buffer.from("shutdown-binding");
@@ -16,7 +16,7 @@ describe("fault: SIGTERM while requests keep arriving", () => {
       for (let round = 0; round < 6; round++) {
         const connector = await startConnector(stack, `term-${round}`);
         await waitForHealth(stack, (h) => h.hsm.connectors === 1);
-        const hsm = new WsHsm(stack.server.hub);
+        const hsm = new RemoteHsm(stack.server.hub);
         const dk = await hsm.generateDataKey(32, binding, { requestId: `dk-${round}`, deadline: Date.now() + 5_000, returnPlaintext: true });
         const outcome = { ok: 0, wrong: 0, failed: 0 };
         let stop = false;

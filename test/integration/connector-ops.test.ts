@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, publicEncrypt, constants, verify as nodeVerify } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { waitFor } from "../../infra/local/processes.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { HsmKeyRef, SigningAlg } from "../../shared/hsm/port.js";
@@ -15,13 +15,13 @@ const code = async (p: Promise<unknown>) => p.then(() => "resolved", (err: unkno
 describe("every connector operation, through the link, on SoftHSM2", () => {
   let stack: TestStack;
   let connector: ConnectorProcess & { auditFile: string };
-  let hsm: WsHsm;
+  let hsm: RemoteHsm;
 
   beforeAll(async () => {
     stack = await startFunctions();
     connector = await startConnector(stack);
     await waitForHealth(stack, (h) => h.status === "ok");
-    hsm = new WsHsm(stack.server.hub);
+    hsm = new RemoteHsm(stack.server.hub);
   });
   afterAll(async () => {
     await connector?.stop();

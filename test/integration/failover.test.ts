@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { isKmsError } from "../../shared/errors.js";
 import type { WrappedKey } from "../../shared/hsm/port.js";
 import { startTcpProxy } from "../support/tcp-proxy.js";
@@ -9,7 +9,7 @@ const binding = Buffer.from("failover-binding");
 
 describe("several connectors: fail-over, outage and return", () => {
   let stack: TestStack;
-  let hsm: WsHsm;
+  let hsm: RemoteHsm;
   let wrapped: WrappedKey;
   let material: Uint8Array;
   const connectors: ConnectorProcess[] = [];
@@ -18,7 +18,7 @@ describe("several connectors: fail-over, outage and return", () => {
     stack = await startFunctions();
     connectors.push(await startConnector(stack, "fo-a"), await startConnector(stack, "fo-b"));
     await waitForHealth(stack, (h) => h.hsm.connectors === 2);
-    hsm = new WsHsm(stack.server.hub);
+    hsm = new RemoteHsm(stack.server.hub);
     const dk = await hsm.generateDataKey(32, binding, { requestId: "setup", deadline: Date.now() + 5_000, returnPlaintext: true });
     wrapped = dk.wrapped;
     material = dk.plaintext as Uint8Array;
@@ -89,7 +89,7 @@ describe("graceful drain", () => {
     const b = await startConnector(stack, "drain-b");
     try {
       await waitForHealth(stack, (h) => h.hsm.connectors === 2);
-      const hsm = new WsHsm(stack.server.hub);
+      const hsm = new RemoteHsm(stack.server.hub);
       const dk = await hsm.generateDataKey(32, binding, { requestId: "d", deadline: Date.now() + 5_000, returnPlaintext: true });
       let failed = 0;
       let done = 0;
@@ -126,7 +126,7 @@ describe("deadlines", () => {
     const connector = await startConnector({ ...stack, hubUrl: `ws://127.0.0.1:${slowLink.port}/connector` });
     try {
       await waitForHealth(stack, (h) => h.hsm.connectors === 1);
-      const hsm = new WsHsm(stack.server.hub);
+      const hsm = new RemoteHsm(stack.server.hub);
       let started = Date.now();
       const err = await hsm.random(8, { requestId: "late", deadline: Date.now() + 100 }).catch((e: unknown) => e);
       expect(isKmsError(err, "DependencyTimeoutException")).toBe(true);

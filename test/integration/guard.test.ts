@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { waitFor } from "../../infra/local/processes.js";
 import { isKmsError } from "../../shared/errors.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
@@ -11,7 +11,7 @@ const call = () => ({ requestId: `g-${Math.random().toString(36).slice(2)}`, dea
 describe("the connector's own guard: allow-lists and rate limit, whatever the cloud asks", () => {
   let stack: TestStack;
   let connector: ConnectorProcess & { auditFile: string };
-  let hsm: WsHsm;
+  let hsm: RemoteHsm;
 
   beforeAll(async () => {
     stack = await startFunctions();
@@ -22,7 +22,7 @@ describe("the connector's own guard: allow-lists and rate limit, whatever the cl
       TETHER_RATE_BURST: "30",
     });
     await waitForHealth(stack, (h) => h.status === "ok");
-    hsm = new WsHsm(stack.server.hub);
+    hsm = new RemoteHsm(stack.server.hub);
   });
   afterAll(async () => {
     await connector?.stop();

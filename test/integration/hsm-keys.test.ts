@@ -2,7 +2,7 @@ import { createPublicKey, verify as nodeVerify } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
 import { localClient } from "../../infra/local/dynamodb.js";
 import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
@@ -74,7 +74,7 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
     await windowPassed("hsm::0::orders");
     expect((await api("POST", "/v1/hsm-keys/hsm::0::orders/encrypt", { plaintext: "eA==" })).body.__type).toBe("NotFoundException");
     expect((await stack.server.deps.hsmKeys.list({ tenant: stack.tenant, principalId: "admin", roles: ["tenantAdmin"], credentialId: "t" }, "0", 1000)).keys.map((k) => k.keyId)).not.toContain("hsm::0::orders");
-    const inHsm = await new WsHsm(stack.server.hub).listKeys("0", { requestId: "hsm-keys-test", deadline: Date.now() + 5_000 });
+    const inHsm = await new RemoteHsm(stack.server.hub).listKeys("0", { requestId: "hsm-keys-test", deadline: Date.now() + 5_000 });
     expect(inHsm.map((k) => k.label)).not.toContain(`${stack.tenant}.orders`);
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WsHsm } from "../../functions/tunnel/ws-hsm.js";
+import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { startTcpProxy, websocketPayloads, type TcpProxy } from "../support/tcp-proxy.js";
 import { startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
@@ -28,7 +28,7 @@ describe("sealed transport: the link never carries plaintext key material", () =
   });
 
   it("data keys, unwrapped keys, wrapped imports and HSM plaintexts cross only sealed", async () => {
-    const hsm = new WsHsm(stack.server.hub);
+    const hsm = new RemoteHsm(stack.server.hub);
     const call = (requestId: string) => ({ requestId, deadline: Date.now() + 5_000 });
     const binding = Buffer.from("tenant/key/1");
 

@@ -1,14 +1,14 @@
 import type { CallOpts, EncryptionAlg, HsmHealth, HsmKeyInfo, HsmKeyRef, HsmKeySpec, HsmPort, MessageType, SigningAlg, WrapOpts, WrappedKey } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
-import type { ConnectorLink } from "./link.js";
+import type { Hub } from "./link.js";
 
 /**
- * HsmPort through a connector link (direct or API Gateway): each call becomes one authenticated
+ * The HSM, reached through a hub (direct or API Gateway) and a connector: each call becomes one authenticated
  * request frame. Key material and HSM plaintexts cross only sealed, on the channel between this
  * function's certified key pair and the key the serving connector signed (see channel.ts).
  */
-export class WsHsm implements HsmPort {
-  constructor(private readonly hub: ConnectorLink) {}
+export class RemoteHsm implements HsmPort {
+  constructor(private readonly hub: Hub) {}
 
   async random(length: number, o: CallOpts): Promise<Uint8Array> {
     return fromB64((await this.hub.call("random", () => ({ length }), o)).result.bytes);
