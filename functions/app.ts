@@ -5,7 +5,7 @@ import { healthRoutes } from "./health/routes.js";
 import { auditTrail, type SourceIp } from "./http/audit.js";
 import { authenticate } from "./http/auth.js";
 import type { AppEnv } from "./http/env.js";
-import { notFound, onError } from "./http/errors.js";
+import { nativeErrors, notFound } from "./http/errors.js";
 import { docsPage, openApiDocument } from "./http/openapi.js";
 import { requestContext } from "./http/request-id.js";
 import { hsmKeyRoutes } from "./hsm-keys/routes.js";
@@ -27,7 +27,6 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   // Audited first, so that a request refused at any later step (its size, its credential) leaves its record.
   const guarded = [auditTrail(d.audit, sourceIp), limitBody(), authenticate(d.authenticator, d.authThrottle, sourceIp)] as const;
   app.use("/v1/*", ...guarded);
-  app.post("/", ...guarded);
   app.route("/", healthRoutes(d.health));
   app.route("/", keyRoutes(d.keys));
   app.route("/", cryptoRoutes(d.crypto));
@@ -37,10 +36,10 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", grantRoutes(d.grants));
   app.route("/", auditRoutes(d.auditLog));
   app.route("/", tenantRoutes(d.tenants));
-  app.route("/", awsKmsRoutes(d));
+  app.route("/", awsKmsRoutes({ keys: d.keys, crypto: d.crypto, policies: d.policies, grants: d.grants }, guarded));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);
-  app.onError(onError);
+  app.onError(nativeErrors);
   return app;
 };

@@ -1,6 +1,11 @@
+import type { ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { KmsErrorCode } from "../../shared/errors.js";
-import type { AuthFailureReason } from "../identity/principals.js";
+import type { AppEnv } from "../http/env.js";
+import { codeOf, logFailure, messageOf } from "../http/errors.js";
+import { AuthFailure, type AuthFailureReason } from "../identity/principals.js";
+import { AwsOutcome } from "./operations.js";
+import { AWS_JSON } from "./shapes.js";
 
 /** Our codes as AWS KMS names them on the wire, with AWS's HTTP status (most client errors are 400). */
 const AWS: Record<KmsErrorCode, [string, ContentfulStatusCode]> = {
@@ -41,3 +46,11 @@ export function awsError(code: KmsErrorCode, reason?: AuthFailureReason): { name
   const [name, status] = reason ? AUTH[reason] : AWS[code];
   return { name, status };
 }
+
+/** The AWS protocol's errors, as its SDKs expect them: AWS's names and statuses, in AWS's JSON error shape. Set by the AWS router. */
+export const awsErrors: ErrorHandler<AppEnv> = (err, c) => {
+  const code = codeOf(err);
+  const aws = err instanceof AwsOutcome ? { name: err.awsName, status: 400 as const } : awsError(code, err instanceof AuthFailure ? err.reason : undefined);
+  logFailure(c, err, aws.name, aws.status);
+  return c.body(JSON.stringify({ __type: aws.name, message: messageOf(err, code) }), aws.status, { "content-type": AWS_JSON, "x-amzn-errortype": aws.name });
+};

@@ -12,12 +12,12 @@ import { GRANT_OPERATIONS } from "../policy/actions.js";
 import { AwsBlob, AwsContext, awsKeyMetadata, epochSeconds, GrantTokens, KeyIdRef, Limit, Marker, Tags } from "./shapes.js";
 
 /** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
-export class AwsOutcome extends Error {
+export class AwsOutcome extends KmsError {
   constructor(
     readonly awsName: string,
     message: string,
   ) {
-    super(message);
+    super("ValidationException", message);
   }
 }
 

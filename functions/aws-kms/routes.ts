@@ -1,21 +1,23 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { KmsError } from "../../shared/errors.js";
 import { note } from "../http/audit.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
+import { awsErrors } from "./errors.js";
 import { AwsOutcome, OPERATIONS, type Operation } from "./operations.js";
+import { AWS_JSON } from "./shapes.js";
 
 type Services = Parameters<Operation["run"]>[0];
 
-export const AWS_JSON = "application/x-amz-json-1.1";
 
 /**
  * The AWS KMS JSON protocol at `POST /`: `X-Amz-Target: TrentService.<Operation>`, a JSON body of
  * AWS's shapes, SigV4 (or any Tether credential) — a thin adapter over the native services, so
- * AWS SDKs, the AWS CLI and the AWS Encryption SDK work unchanged.
+ * AWS SDKs, the AWS CLI and the AWS Encryption SDK work unchanged. Its own guards (audit, body
+ * limit, authentication) run inside it, so whatever they refuse is answered in AWS's error shape.
  */
-export const awsKmsRoutes = (services: Services) =>
-  new Hono<AppEnv>().post("/", async (c) => {
+export const awsKmsRoutes = (services: Services, guards: readonly [MiddlewareHandler<AppEnv>, MiddlewareHandler<AppEnv>, MiddlewareHandler<AppEnv>]) =>
+  new Hono<AppEnv>().onError(awsErrors).post("/", ...guards, async (c) => {
     const name = /^TrentService\.([A-Za-z]{1,64})$/.exec(c.req.header("x-amz-target") ?? "")?.[1];
     const operation = name && Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
     if (!name || !operation) throw new AwsOutcome("UnknownOperationException", "the X-Amz-Target header names no operation Tether supports");

@@ -2,6 +2,9 @@ import * as z from "zod";
 import type { KeyRecord } from "../keys/model.js";
 import { algorithmsOf } from "../keys/specs.js";
 
+/** The AWS KMS protocol's content type. */
+export const AWS_JSON = "application/x-amz-json-1.1";
+
 /** AWS KMS JSON shapes (PascalCase, blobs in base64, times in epoch seconds). */
 export const KeyIdRef = z.string().min(1).max(2048);
 export const AwsBlob = (max: number) =>

@@ -1,10 +1,7 @@
-import type { ErrorHandler, NotFoundHandler } from "hono";
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { KmsError, type KmsErrorCode } from "../../shared/errors.js";
-import { awsError } from "../aws-kms/errors.js";
-import { AwsOutcome } from "../aws-kms/operations.js";
-import { AuthFailure } from "../identity/principals.js";
 import type { AppEnv } from "./env.js";
 
 /** The only code → HTTP status table. */
@@ -31,28 +28,31 @@ export const STATUS: Record<KmsErrorCode, ContentfulStatusCode> = {
 };
 
 export const codeOf = (err: Error): KmsErrorCode =>
-  err instanceof AwsOutcome
-    ? "ValidationException"
-    : err instanceof KmsError
+  err instanceof KmsError
     ? err.code
     : err instanceof HTTPException && err.status < 500
       ? "ValidationException" // hono's own 4xx (malformed JSON, body too large)
       : "KMSInternalException";
 
-export const onError: ErrorHandler<AppEnv> = (err, c) => {
-  const code = codeOf(err);
+/** What a caller is told: the error's own message, except for Tether's bugs (never internal detail). */
+export const messageOf = (err: Error, code: KmsErrorCode = codeOf(err)): string => (code === "KMSInternalException" ? "Internal error" : err.message);
+
+/** Logs a refused or failed request: a bug (500) with its stack, a refusal by its code. */
+export function logFailure(c: Context<AppEnv>, err: Error, code: string, status: number): void {
   const log = c.get("log");
-  const message = code === "KMSInternalException" ? "Internal error" : err.message;
-  if (c.req.path === "/") {
-    // The AWS protocol (POST /): AWS's error names and statuses, as its SDKs expect them.
-    const aws = err instanceof AwsOutcome ? { name: err.awsName, status: 400 as const } : awsError(code, err instanceof AuthFailure ? err.reason : undefined);
-    log?.[aws.status >= 500 ? "error" : "warn"]("request refused", { code: aws.name, message: err.message });
-    return c.body(JSON.stringify({ __type: aws.name, message: err instanceof AwsOutcome ? err.message : message }), aws.status, { "content-type": "application/x-amz-json-1.1", "x-amzn-errortype": aws.name });
-  }
-  const status = STATUS[code];
   if (status >= 500) log?.error("request failed", { code, err });
   else log?.warn("request refused", { code, message: err.message });
-  return c.json({ __type: code, message }, status);
+}
+
+/**
+ * The native API's errors (every door but those with a renderer of their own, which their
+ * router sets): `{"__type": code, "message": …}` with the status of STATUS.
+ */
+export const nativeErrors: ErrorHandler<AppEnv> = (err, c) => {
+  const code = codeOf(err);
+  const status = STATUS[code];
+  logFailure(c, err, code, status);
+  return c.json({ __type: code, message: messageOf(err, code) }, status);
 };
 
 export const notFound: NotFoundHandler<AppEnv> = (c) =>
