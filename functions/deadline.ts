@@ -30,9 +30,9 @@ type DependencyError = Error & { code?: string; $metadata?: { httpStatusCode?: n
 
 /**
  * What a failed dependency call (an AWS SDK call, a JWKS fetch) means for the caller: out of
- * time → DependencyTimeoutException (503), throttled → ThrottlingException (429), unreachable or failing → DependencyUnavailableException
- * (503). Anything else (a conditional check, a validation error: Tether's own concern) is
- * returned as it is.
+ * time → DependencyTimeoutException (503), throttled → ThrottlingException (429), unreachable
+ * or failing → DependencyUnavailableException (503). Anything else (a conditional check, a
+ * validation error: Tether's own concern) is returned as it is.
  */
 export function dependencyFault(dependency: string, err: unknown): unknown {
   if (!(err instanceof Error) || isKmsError(err)) return err;

@@ -174,8 +174,9 @@ describe("fault: DynamoDB paused, killed and restarted, throttling", () => {
       proxy.throttle(false);
       expect((await call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: "aGk=" }, via)).status).toBe(200);
     } finally {
-      await throttledConnector?.stop();
+      // The instance first, while its connector can still sign its last checkpoint.
       await throttled?.close();
+      await throttledConnector?.stop();
       await proxy?.close();
     }
     await auditIsWhole();
