@@ -111,3 +111,14 @@ export function assertUsable(key: KeyRecord): void {
 }
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
+
+/**
+ * The one maintenance rule, for the on-use path and the sweeper alike: what is due for a key at
+ * `now` — its destruction (its deletion window has passed), its automatic rotation (its period
+ * has come, and it is Enabled), or nothing.
+ */
+export function dueFor(key: Pick<KeyRecord, "state" | "deletionDate" | "nextRotationAt">, now: number): "destroy" | "rotate" | undefined {
+  if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= now) return "destroy";
+  if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= now) return "rotate";
+  return undefined;
+}

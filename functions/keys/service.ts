@@ -9,7 +9,7 @@ import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import { KEY_SPECS, usageFor } from "./specs.js";
-import { assertUsable, keyArn, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
+import { assertUsable, dueFor, keyArn, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -407,8 +407,7 @@ export class KeyService {
     let key = await this.cached(principal.tenant, keyId);
     principal.keysUsed?.add(key.keyId);
     await this.authorizer.authorizeKey({ principal, action, key, encryptionContext });
-    if (key.state === "PendingDeletion" && key.deletionDate && Date.parse(key.deletionDate) <= this.now()) key = await this.destroyDue(key, call);
-    if (key.state === "Enabled" && key.nextRotationAt && Date.parse(key.nextRotationAt) <= this.now()) key = await this.rotateDue(key, call);
+    key = (await this.applyDue(key, call)).key;
     this.usageRecorder.record(key.tenant, key.keyId, action.slice(4));
     return key;
   }
@@ -431,20 +430,22 @@ export class KeyService {
     do {
       const page = await this.store.list(tenant, 100, cursor);
       for (const k of page.items) {
-        if (k.state === "PendingDeletion" && k.deletionDate && Date.parse(k.deletionDate) <= this.now()) {
-          await this.destroyDue(k, call);
-          destroyed.push(k.keyId);
-          dead.push(k.keyId);
-        } else if (k.state === "Destroyed") {
-          dead.push(k.keyId);
-        } else if (k.state === "Enabled" && k.nextRotationAt && Date.parse(k.nextRotationAt) <= this.now()) {
-          await this.rotateDue(k, call);
-          rotated.push(k.keyId);
-        }
+        const { key, done } = await this.applyDue(k, call);
+        if (done === "rotate") rotated.push(k.keyId);
+        if (done === "destroy") destroyed.push(k.keyId);
+        if (key.state === "Destroyed") dead.push(k.keyId);
       }
       cursor = page.cursor;
     } while (cursor);
     return { destroyed, rotated, dead };
+  }
+
+  /** Does what `dueFor` says is due for the key now; returns the key as it then is. */
+  private async applyDue(key: KeyRecord, call: CallOpts): Promise<{ key: KeyRecord; done?: "destroy" | "rotate" }> {
+    const due = dueFor(key, this.now());
+    if (due === "destroy") return { key: await this.destroyDue(key, call), done: due };
+    if (due === "rotate") return { key: await this.rotateDue(key, call), done: due };
+    return { key };
   }
 
   /** Destruction after the deletion window, recorded as Tether's own change. */

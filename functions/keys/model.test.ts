@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { dueFor } from "./model.js";
+
+describe("what is due for a key (the one rule the on-use path and the sweeper share)", () => {
+  const now = Date.parse("2026-12-03T12:00:00Z");
+  const past = "2026-12-03T11:59:59Z";
+  const future = "2026-12-03T12:00:01Z";
+
+  it("destruction once the deletion window has passed; rotation once the period has come, for an Enabled key only", () => {
+    expect(dueFor({ state: "PendingDeletion", deletionDate: past }, now)).toBe("destroy");
+    expect(dueFor({ state: "PendingDeletion", deletionDate: future }, now)).toBeUndefined();
+    expect(dueFor({ state: "Enabled", nextRotationAt: past }, now)).toBe("rotate");
+    expect(dueFor({ state: "Enabled", nextRotationAt: future }, now)).toBeUndefined();
+    expect(dueFor({ state: "Disabled", nextRotationAt: past }, now)).toBeUndefined();
+    expect(dueFor({ state: "PendingDeletion", deletionDate: future, nextRotationAt: past }, now)).toBeUndefined();
+    expect(dueFor({ state: "Destroyed", deletionDate: past }, now)).toBeUndefined();
+  });
+});
