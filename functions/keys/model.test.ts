@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueFor } from "./model.js";
+import { dueFor, KeyState, nextState, type Transition } from "./model.js";
 
 describe("what is due for a key (the one rule the on-use path and the sweeper share)", () => {
   const now = Date.parse("2026-12-03T12:00:00Z");
@@ -14,5 +14,25 @@ describe("what is due for a key (the one rule the on-use path and the sweeper sh
     expect(dueFor({ state: "Disabled", nextRotationAt: past }, now)).toBeUndefined();
     expect(dueFor({ state: "PendingDeletion", deletionDate: future, nextRotationAt: past }, now)).toBeUndefined();
     expect(dueFor({ state: "Destroyed", deletionDate: past }, now)).toBeUndefined();
+  });
+});
+
+describe("the key lifecycle (a table, as AWS KMS)", () => {
+  it("each change starts only from the states AWS allows, and leads where AWS leads", () => {
+    const outcome = (change: Transition) =>
+      Object.fromEntries(
+        KeyState.options.map((state) => {
+          try {
+            return [state, nextState({ keyId: "k", state }, change)];
+          } catch (err) {
+            return [state, (err as { code: string }).code];
+          }
+        }),
+      );
+    const refused = "KMSInvalidStateException";
+    expect(outcome("EnableKey")).toEqual({ Enabled: "Enabled", Disabled: "Enabled", PendingDeletion: refused, PendingImport: refused, Destroyed: refused });
+    expect(outcome("DisableKey")).toEqual({ Enabled: "Disabled", Disabled: "Disabled", PendingDeletion: refused, PendingImport: refused, Destroyed: refused });
+    expect(outcome("ScheduleKeyDeletion")).toEqual({ Enabled: "PendingDeletion", Disabled: "PendingDeletion", PendingDeletion: refused, PendingImport: "PendingDeletion", Destroyed: refused });
+    expect(outcome("CancelKeyDeletion")).toEqual({ Enabled: refused, Disabled: refused, PendingDeletion: "Disabled", PendingImport: refused, Destroyed: refused });
   });
 });

@@ -112,6 +112,24 @@ export function assertUsable(key: KeyRecord): void {
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
 
+/** The key state changes a caller asks for: the states each may start from, and the state it leads to (as AWS KMS). */
+export const TRANSITIONS = {
+  EnableKey: { from: ["Enabled", "Disabled"], to: "Enabled" },
+  DisableKey: { from: ["Enabled", "Disabled"], to: "Disabled" },
+  ScheduleKeyDeletion: { from: ["Enabled", "Disabled", "PendingImport"], to: "PendingDeletion" },
+  CancelKeyDeletion: { from: ["PendingDeletion"], to: "Disabled" },
+} as const satisfies Record<string, { from: readonly KeyState[]; to: KeyState }>;
+export type Transition = keyof typeof TRANSITIONS;
+
+export const invalidState = (k: Pick<KeyRecord, "keyId" | "state">) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);
+
+/** The state `change` leads the key to; KMSInvalidStateException if it cannot start from the key's state. */
+export function nextState(key: Pick<KeyRecord, "keyId" | "state">, change: Transition): KeyState {
+  const t = TRANSITIONS[change];
+  if (!(t.from as readonly KeyState[]).includes(key.state)) throw invalidState(key);
+  return t.to;
+}
+
 /**
  * The one maintenance rule, for the on-use path and the sweeper alike: what is due for a key at
  * `now` — its destruction (its deletion window has passed), its automatic rotation (its period

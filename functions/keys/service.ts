@@ -9,7 +9,7 @@ import type { Principal } from "../identity/principal.js";
 import type { Authorizer, Decision, KeyAccess, KeyAction } from "../policy/authorizer.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import { KEY_SPECS, usageFor } from "./specs.js";
-import { assertUsable, dueFor, keyArn, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
+import { assertUsable, dueFor, invalidState, keyArn, nextState, type KeyPolicyVersion, type KeyRecord, type KeySpec, type KeyUsage, type KeyVersion, type RotationType } from "./model.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AliasRecord, KeyStore, KeyUsageRecord, Page } from "./store.js";
 import { newImportParameters, openImportedMaterial } from "./import.js";
@@ -345,35 +345,30 @@ export class KeyService {
   }
 
   enable(principal: Principal, keyId: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:EnableKey", {}, (k) => {
-      if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
-      return { ...k, state: "Enabled" };
-    });
+    return this.transition(principal, keyId, "kms:EnableKey", {}, (k) => ({ ...k, state: nextState(k, "EnableKey") }));
   }
 
   disable(principal: Principal, keyId: string): Promise<KeyRecord> {
-    return this.transition(principal, keyId, "kms:DisableKey", {}, (k) => {
-      if (k.state !== "Enabled" && k.state !== "Disabled") throw invalidState(k);
-      return { ...k, state: "Disabled" };
-    });
+    return this.transition(principal, keyId, "kms:DisableKey", {}, (k) => ({ ...k, state: nextState(k, "DisableKey") }));
   }
 
   scheduleDeletion(principal: Principal, keyId: string, pendingWindowInDays: number): Promise<KeyRecord> {
     if (!Number.isInteger(pendingWindowInDays) || pendingWindowInDays < 7 || pendingWindowInDays > 30) {
       throw new KmsError("ValidationException", "pendingWindowInDays must be between 7 and 30");
     }
-    return this.transition(principal, keyId, "kms:ScheduleKeyDeletion", {}, (k) => {
-      if (k.state === "PendingDeletion" || k.state === "Destroyed") throw invalidState(k);
-      return { ...k, state: "PendingDeletion", deletionDate: new Date(this.now() + pendingWindowInDays * DAY_MS).toISOString() };
-    });
+    return this.transition(principal, keyId, "kms:ScheduleKeyDeletion", {}, (k) => ({
+      ...k,
+      state: nextState(k, "ScheduleKeyDeletion"),
+      deletionDate: new Date(this.now() + pendingWindowInDays * DAY_MS).toISOString(),
+    }));
   }
 
   /** As in AWS KMS, a cancelled deletion leaves the key Disabled. */
   cancelDeletion(principal: Principal, keyId: string): Promise<KeyRecord> {
     return this.transition(principal, keyId, "kms:CancelKeyDeletion", {}, (k) => {
-      if (k.state !== "PendingDeletion") throw invalidState(k);
+      const state = nextState(k, "CancelKeyDeletion");
       const { deletionDate: _gone, ...rest } = k;
-      return { ...rest, state: "Disabled" };
+      return { ...rest, state };
     });
   }
 
@@ -592,7 +587,6 @@ function checkAliasName(name: string): void {
 /** A one-way check value of imported material: it proves a re-import brings the same material without revealing it. */
 const materialCheck = (material: Uint8Array): string => createHmac("sha256", material).update("tether/imported-material-check/v1").digest("base64");
 
-const invalidState = (k: KeyRecord) => new KmsError("KMSInvalidStateException", `key ${k.keyId} is ${k.state}`);
 
 /** A key id (a UUID, or `hsm::<slot>::<label>`) or a key ARN of the caller's own tenant; anything else does not exist for the caller. */
 function resolveKeyId(tenant: string, keyIdOrArn: string): string {
