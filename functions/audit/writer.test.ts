@@ -154,8 +154,8 @@ describe("AuditWriter", () => {
     const started = Date.now();
     const inFlight = withDeadline(Date.now() + 300, () => writer.write(entry(2)));
     const queued = withDeadline(Date.now() + 300, () => writer.write(entry(3)));
-    await expect(inFlight).rejects.toMatchObject({ code: "DependencyTimeoutException" });
-    await expect(queued).rejects.toMatchObject({ code: "DependencyTimeoutException" });
+    // Both are awaited at once: the two deadlines pass together.
+    await Promise.all([expect(inFlight).rejects.toMatchObject({ code: "DependencyTimeoutException" }), expect(queued).rejects.toMatchObject({ code: "DependencyTimeoutException" })]);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(writer.backlog()).toBe(1); // the hung batch; entry 3 left the queue
   });

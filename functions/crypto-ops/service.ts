@@ -1,18 +1,18 @@
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
 import type { CallOpts, HsmPort, MessageType, SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
-import type { KeyMaterial, PrefetchedVersion } from "../keys/material.js";
+import type { KeyMaterial } from "../keys/material.js";
 import { assertUsable, type KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { algorithmsOf, DATA_KEY_BYTES, KEY_SPECS, type EncryptionAlgorithm, type MacAlgorithm } from "../keys/specs.js";
-import { rsaDecrypt, rsaEncrypt, signWith, verifyWith } from "./asymmetric.js";
+import { rsaEncrypt, verifyWith } from "../keys/asymmetric.js";
+import type { Primitives } from "../keys/primitives.js";
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 
@@ -73,7 +73,7 @@ export class CryptoService {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
-      return { keyId: key.arn, plaintext: rsaDecrypt(await this.material.forVersion(key, 1, call), algorithm, ciphertext) };
+      return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm, ciphertext)) };
     }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
     return { keyId: key.arn, plaintext };
@@ -93,7 +93,7 @@ export class CryptoService {
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
     checkNotExpired(key);
-    return { keyId: key.arn, signature: signWith(await this.material.forVersion(key, 1, call), alg, message, type) };
+    return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => need(p, "signer", key).sign(alg, message, type)) };
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
@@ -111,18 +111,17 @@ export class CryptoService {
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
     const key = await this.forMac(principal, keyId, alg, "kms:GenerateMac", call);
     checkNotExpired(key);
-    return { keyId: key.arn, mac: await this.mac(key, alg, message, call) };
+    return { keyId: key.arn, mac: await this.mac(key, message, call) };
   }
 
   async verifyMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, mac: Uint8Array, call: CallOpts) {
     const key = await this.forMac(principal, keyId, alg, "kms:VerifyMac", call);
-    const expected = await this.mac(key, alg, message, call);
+    const expected = await this.mac(key, message, call);
     return { keyId: key.arn, valid: expected.length === mac.length && timingSafeEqual(expected, mac) };
   }
 
-  private async mac(key: KeyRecord, alg: MacAlgorithm, message: Uint8Array, call: CallOpts): Promise<Uint8Array> {
-    const material = await this.material.forVersion(key, 1, call);
-    return new Uint8Array(createHmac(`sha${alg.slice(-3)}`, material).update(message).digest());
+  private mac(key: KeyRecord, message: Uint8Array, call: CallOpts): Promise<Uint8Array> {
+    return this.material.using(key, 1, call, (p) => need(p, "mac", key).mac(message));
   }
 
   private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
@@ -202,21 +201,7 @@ export class CryptoService {
   private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts, derivation?: Uint8Array): Promise<Uint8Array> {
     await this.budget.take(key, key.primaryVersion, call);
     const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
-    return this.withKey(key, key.primaryVersion, derivation, call, (k) => new Uint8Array(Buffer.concat([header, aesGcmSeal(k, plaintext, aadFor(header, context))])));
-  }
-
-  /** Runs fn with the version's key: its material, or for a derived key the per-context key (zeroed after). */
-  private async withKey<T>(key: KeyRecord, version: number, derivation: Uint8Array | undefined, call: CallOpts, fn: (k: Uint8Array) => T, prefetched?: PrefetchedVersion): Promise<T> {
-    if (!key.derived && derivation) throw new KmsError("ValidationException", `key ${key.keyId} is not derived: give no derivationContext`);
-    if (key.derived && !derivation?.length) throw new KmsError("ValidationException", `key ${key.keyId} is derived: a derivationContext is required`);
-    const material = await this.material.forVersion(key, version, call, prefetched);
-    if (!key.derived || !derivation) return fn(material);
-    const derived = new Uint8Array(hkdfSync("sha256", material, Buffer.from("tether-derived/v1"), derivation, 32));
-    try {
-      return fn(derived);
-    } finally {
-      derived.fill(0);
-    }
+    return this.material.using(key, key.primaryVersion, call, (p) => new Uint8Array(Buffer.concat([header, need(p, "aead", key).seal(plaintext, aadFor(header, context))])), { derivation });
   }
 
   private async open(
@@ -240,14 +225,7 @@ export class CryptoService {
     }
     assertUsable(key);
     if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
-    const plaintext = await this.withKey(
-      key,
-      header.version,
-      derivation,
-      call,
-      (k) => aesGcmOpen(k, ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)),
-      prefetched,
-    );
+    const plaintext = await this.material.using(key, header.version, call, (p) => need(p, "aead", key).open(ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)), { derivation, prefetched });
     return { key, plaintext };
   }
 
@@ -265,6 +243,13 @@ export class CryptoService {
     if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not encryption`);
     return key;
   }
+}
+
+/** The primitive an operation needs from a key's material (its spec was checked before: a missing one is a bug). */
+function need<K extends keyof Primitives>(p: Primitives, kind: K, key: KeyRecord): NonNullable<Primitives[K]> {
+  const primitive = p[kind];
+  if (!primitive) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} (${key.spec}) has no ${kind}`);
+  return primitive;
 }
 
 function checkNotExpired(key: KeyRecord): void {

@@ -6,6 +6,8 @@ import type { KeyRecord } from "./model.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { KeyVersion } from "./model.js";
 import type { KeyStore } from "./store.js";
+import { derivedKey, type Primitives } from "./primitives.js";
+import { KEY_SPECS } from "./specs.js";
 
 export type PrefetchedVersion = { id: string; read: Promise<KeyVersion | undefined> };
 const versionId = (tenant: string, keyId: string, version: number) => `${tenant}/${keyId}/${version}`;
@@ -57,6 +59,25 @@ export class KeyMaterial {
       if (!v?.wrapped) throw new KmsError("InvalidCiphertextException", "the ciphertext is invalid, was made with another key, or its encryption context does not match");
       return this.hsm.unwrap(wrappedFromWire(v.wrapped), wrapBinding(key.tenant, key.keyId, version), call);
     });
+  }
+
+  /**
+   * Runs `use` with what the version's material does (its spec's primitives). A derived key's
+   * per-context key is made for the call and zeroed after it; the material itself stays in the
+   * cache, which zeroes it when it leaves.
+   */
+  async using<T>(key: KeyRecord, version: number, call: CallOpts, use: (p: Primitives) => T, o: { derivation?: Uint8Array | undefined; prefetched?: PrefetchedVersion | undefined } = {}): Promise<T> {
+    if (!key.derived && o.derivation) throw new KmsError("ValidationException", `key ${key.keyId} is not derived: give no derivationContext`);
+    if (key.derived && !o.derivation?.length) throw new KmsError("ValidationException", `key ${key.keyId} is derived: a derivationContext is required`);
+    const material = await this.forVersion(key, version, call, o.prefetched);
+    const { primitives } = KEY_SPECS[key.spec];
+    if (!key.derived || !o.derivation) return use(primitives(material));
+    const derived = derivedKey(material, o.derivation);
+    try {
+      return use(primitives(derived));
+    } finally {
+      derived.fill(0);
+    }
   }
 
   private forget(key: KeyRecord): void {

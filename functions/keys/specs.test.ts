@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isKmsError } from "../../shared/errors.js";
 import { SIGNING_ALGS } from "../../shared/hsm/port.js";
-import { KEY_PAIR_SPECS } from "./key-pairs.js";
+import { createHmac, randomBytes } from "node:crypto";
+import { verifyWith } from "./asymmetric.js";
+import { KEY_PAIR_SPECS, newKeyPair } from "./key-pairs.js";
 import { KeySpec, KeyUsage } from "./model.js";
 import { algorithmsOf, ENCRYPTION_ALGORITHMS, KEY_SPECS, MAC_ALGORITHMS, usageFor } from "./specs.js";
 
@@ -36,5 +38,26 @@ describe("the key-spec registry", () => {
     expect(algorithmsOf("RSA_2048", "SIGN_VERIFY")).toEqual({ encryption: [], signing: KEY_SPECS.RSA_2048.signing, mac: [] });
     expect(algorithmsOf("RSA_2048", "ENCRYPT_DECRYPT")).toEqual({ encryption: ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"], signing: [], mac: [] });
     expect(algorithmsOf("HMAC_384", "GENERATE_VERIFY_MAC")).toEqual({ encryption: [], signing: [], mac: ["HMAC_SHA_384"] });
+  });
+
+  it("makes, from a version's material, the primitives its usages need: AEAD, MAC, signer, RSA decrypter", async () => {
+    for (const spec of KeySpec.options) {
+      const { material, primitives, usages } = KEY_SPECS[spec];
+      const pair = "pair" in material ? await newKeyPair(material.pair) : undefined;
+      const p = primitives("bytes" in material ? new Uint8Array(randomBytes(material.bytes)) : new Uint8Array(pair?.privateKey ?? []));
+      expect(Object.keys(p).sort(), spec).toEqual(
+        [...new Set(usages.flatMap((u) => (u === "SIGN_VERIFY" ? ["signer"] : u === "GENERATE_VERIFY_MAC" ? ["mac"] : spec === "SYMMETRIC_DEFAULT" ? ["aead"] : ["decrypter"])))].sort(),
+      );
+      if (p.signer && pair) {
+        const alg = KEY_SPECS[spec].signing[0] as (typeof KEY_SPECS)[typeof spec]["signing"][number];
+        expect(verifyWith(new Uint8Array(pair.publicKey), alg, Buffer.from("m"), "RAW", p.signer.sign(alg, Buffer.from("m"), "RAW")), spec).toBe(true);
+      }
+    }
+    const key = new Uint8Array(randomBytes(32));
+    const { aead } = KEY_SPECS.SYMMETRIC_DEFAULT.primitives(key);
+    const aad = Buffer.from("aad");
+    expect(Buffer.from(aead?.open(aead.seal(Buffer.from("pt"), aad), aad) ?? []).toString()).toBe("pt");
+    const hmacKey = new Uint8Array(randomBytes(48));
+    expect(Buffer.from(KEY_SPECS.HMAC_384.primitives(hmacKey).mac?.mac(Buffer.from("m")) ?? [])).toEqual(createHmac("sha384", hmacKey).update("m").digest());
   });
 });

@@ -2,6 +2,7 @@ import { KmsError } from "../../shared/errors.js";
 import type { SigningAlg } from "../../shared/hsm/port.js";
 import type { KeyPairSpec } from "./key-pairs.js";
 import type { KeySpec, KeyUsage } from "./model.js";
+import { aeadOf, decrypterOf, macOf, signerOf, type Primitives } from "./primitives.js";
 
 /** Encryption algorithms, as KMS names them: AES-256-GCM with a KMS key, or RSA-OAEP with a key pair. */
 export const ENCRYPTION_ALGORITHMS = ["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const;
@@ -15,29 +16,38 @@ export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number];
 export const DATA_KEY_SPECS = ["AES_128", "AES_256"] as const;
 export const DATA_KEY_BYTES: Readonly<Record<(typeof DATA_KEY_SPECS)[number], number>> = { AES_128: 16, AES_256: 32 };
 
-/** What a key spec is: the usages it allows (the first is the default), its material and its algorithms. */
+/** What a key spec is: the usages it allows (the first is the default), its material, its algorithms and what its material does. */
 export type SpecTraits = {
   usages: readonly KeyUsage[];
-  /** Random bytes of this length from the HSM's RNG, or a key pair generated in software. */
+  /** Random bytes of this length from the HSM's RNG, or a key pair generated in software (its private half, PKCS#8 DER). */
   material: { bytes: number } | { pair: KeyPairSpec };
   encryption: readonly EncryptionAlgorithm[];
   signing: readonly SigningAlg[];
   mac?: MacAlgorithm;
+  /** The primitives a version's material makes. */
+  primitives(material: Uint8Array): Primitives;
 };
 
 const RSA_SIGNING: readonly SigningAlg[] = ["RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512", "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512"];
 const RSA_ENCRYPTION: readonly EncryptionAlgorithm[] = ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"];
-const rsa = (pair: KeyPairSpec): SpecTraits => ({ usages: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"], material: { pair }, encryption: RSA_ENCRYPTION, signing: RSA_SIGNING });
-const ecc = (pair: KeyPairSpec, alg: SigningAlg): SpecTraits => ({ usages: ["SIGN_VERIFY"], material: { pair }, encryption: [], signing: [alg] });
-const hmac = (bytes: number, mac: MacAlgorithm): SpecTraits => ({ usages: ["GENERATE_VERIFY_MAC"], material: { bytes }, encryption: [], signing: [], mac });
+const rsa = (pair: KeyPairSpec): SpecTraits => ({
+  usages: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
+  material: { pair },
+  encryption: RSA_ENCRYPTION,
+  signing: RSA_SIGNING,
+  primitives: (der) => ({ signer: signerOf(der), decrypter: decrypterOf(der) }),
+});
+const ecc = (pair: KeyPairSpec, alg: SigningAlg): SpecTraits => ({ usages: ["SIGN_VERIFY"], material: { pair }, encryption: [], signing: [alg], primitives: (der) => ({ signer: signerOf(der) }) });
+const hmac = (bytes: number, mac: MacAlgorithm): SpecTraits => ({ usages: ["GENERATE_VERIFY_MAC"], material: { bytes }, encryption: [], signing: [], mac, primitives: (key) => ({ mac: macOf(key, mac) }) });
 
 /**
  * The key-spec registry: everything Tether knows of each key spec, in one place. Services, the
- * native API and the AWS protocol ask it rather than switch on a spec's name; a new spec (Ed25519,
- * ML-DSA) is one entry here plus its primitive.
+ * native API and the AWS protocol ask it rather than switch on a spec's name, and a version's
+ * material does its crypto through the primitives its entry makes; a new spec (Ed25519, ML-DSA)
+ * is one entry here plus its primitive.
  */
 export const KEY_SPECS: Readonly<Record<KeySpec, SpecTraits>> = {
-  SYMMETRIC_DEFAULT: { usages: ["ENCRYPT_DECRYPT"], material: { bytes: 32 }, encryption: ["SYMMETRIC_DEFAULT"], signing: [] },
+  SYMMETRIC_DEFAULT: { usages: ["ENCRYPT_DECRYPT"], material: { bytes: 32 }, encryption: ["SYMMETRIC_DEFAULT"], signing: [], primitives: (key) => ({ aead: aeadOf(key) }) },
   RSA_2048: rsa("RSA_2048"),
   RSA_3072: rsa("RSA_3072"),
   RSA_4096: rsa("RSA_4096"),

@@ -4,7 +4,7 @@ import { KmsError } from "../../shared/errors.js";
 import { invalidCiphertext } from "../../shared/crypto/envelope.js";
 import { mgf1 } from "../../shared/crypto/mgf1.js";
 import type { MessageType, SigningAlg } from "../../shared/hsm/port.js";
-import type { RsaEncryptionAlg } from "../keys/specs.js";
+import type { RsaEncryptionAlg } from "./specs.js";
 
 /**
  * Software signing, verification and RSA encryption with a KMS key's private key (PKCS#8 DER,
