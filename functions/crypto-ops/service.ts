@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
-import { aadFor, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import type { CallOpts, HsmPort, MessageType, SigningAlg } from "../../shared/hsm/port.js";
+import { aadFor, canonicalContext, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
+import { inTenant } from "../hsm-keys/labels.js";
+import { parseHsmKeyId, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
@@ -52,6 +53,8 @@ export class CryptoService {
     const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
     checkNotExpired(key);
     if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${KEY_SPECS[key.spec].encryption.join(", ")}`);
+    const ref = residentRef(key);
+    if (ref) return { keyId: key.arn, ciphertext: await this.hsm.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
     if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     try {
       return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm, plaintext) };
@@ -69,10 +72,14 @@ export class CryptoService {
     algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
     derivationContext?: Uint8Array,
   ) {
-    if (algorithm !== "SYMMETRIC_DEFAULT") {
+    // An asymmetric key, or a key that lives in the HSM: the caller names it (the ciphertext does not).
+    if (algorithm !== "SYMMETRIC_DEFAULT" || (expectedKeyId !== undefined && parseHsmKeyId(expectedKeyId))) {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
+      const ref = residentRef(key);
+      if (ref) return { keyId: key.arn, plaintext: await this.hsm.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
+      if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "a symmetric ciphertext names its key: give no keyId, or the key it names");
       return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm, ciphertext)) };
     }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
@@ -93,19 +100,25 @@ export class CryptoService {
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
     checkNotExpired(key);
+    const ref = residentRef(key);
+    if (ref) return { keyId: key.arn, signature: await this.hsm.sign(ref, alg, message, type, call) };
     return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => need(p, "signer", key).sign(alg, message, type)) };
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Verify", call);
+    const ref = residentRef(key);
+    if (ref) return { keyId: key.arn, valid: await this.hsm.verify(ref, alg, message, type, signature, call) };
     return { keyId: key.arn, valid: verifyWith(fromB64(key.publicKey ?? ""), alg, message, type, signature) };
   }
 
   async getPublicKey(principal: Principal, keyId: string, call: CallOpts) {
     const key = await this.keys.forUse(principal, keyId, "kms:GetPublicKey", call);
-    if (!key.publicKey) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
+    const ref = residentRef(key);
+    if (!key.publicKey && !(ref && "pair" in KEY_SPECS[key.spec].material)) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
     assertUsable(key);
-    return { key, publicKey: fromB64(key.publicKey), signingAlgorithms: algorithmsOf(key.spec, key.usage).signing };
+    const publicKey = ref ? await this.hsm.getPublicKey(ref, call) : fromB64(key.publicKey ?? "");
+    return { key, publicKey, signingAlgorithms: algorithmsOf(key.spec, key.usage).signing };
   }
 
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
@@ -243,6 +256,19 @@ export class CryptoService {
     if (key.usage !== "ENCRYPT_DECRYPT") throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is for ${key.usage}, not encryption`);
     return key;
   }
+}
+
+/**
+ * A key that lives in the HSM (`hsm::<slot>::<label>`), as the HSM names it: its operations go
+ * to the HSM through whichever door they came in by; other keys' crypto runs here.
+ */
+const residentRef = (key: KeyRecord): HsmKeyRef | undefined => (key.hsm ? inTenant(key.tenant, key.hsm) : undefined);
+
+/** A KMS encryption algorithm as the HSM names it (RSAES_OAEP_SHA_1 is not offered by HSM-resident keys). */
+function hsmAlgorithm(algorithm: EncryptionAlgorithm): EncryptionAlg {
+  if (algorithm === "SYMMETRIC_DEFAULT") return "AES_GCM";
+  if (algorithm === "RSAES_OAEP_SHA_256") return algorithm;
+  throw new KmsError("ValidationException", `${algorithm} is not offered by keys that live in the HSM: use RSAES_OAEP_SHA_256`);
 }
 
 /** The primitive an operation needs from a key's material (its spec was checked before: a missing one is a bug). */

@@ -5,7 +5,8 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import { RemoteHsm } from "../../functions/tunnel/remote-hsm.js";
 import { ensureAdminApiKey, randomTenantId } from "../../infra/local/bootstrap.js";
 import { localClient } from "../../infra/local/dynamodb.js";
-import { backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
+import { DecryptCommand, DescribeKeyCommand, EncryptCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand } from "@aws-sdk/client-kms";
+import { accessKeyFor, backends, startConnector, startFunctions, waitForHealth, type ConnectorProcess, type TestStack } from "../support/stack.js";
 import { rememberSecrets } from "../support/leak-ledger.js";
 
 type Json = Record<string, unknown> & { __type?: string };
@@ -92,6 +93,39 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
       expect((await api("POST", `/v1/hsm-keys/hsm::0::${label}/verify`, { message, signature: sig, signingAlgorithm: alg })).body.signatureValid).toBe(true);
       expect((await api("POST", `/v1/hsm-keys/hsm::0::${label}/verify`, { message: "b3RoZXI=", signature: sig, signingAlgorithm: alg })).body.signatureValid).toBe(false);
       await api("DELETE", `/v1/hsm-keys/hsm::0::${label}`);
+    }
+  });
+
+  it("through the AWS protocol too (@aws-sdk/client-kms): DescribeKey, Encrypt/Decrypt, Sign/Verify and GetPublicKey on hsm:: keys", async () => {
+    const api = call(stack.adminToken);
+    expect((await api("POST", "/v1/hsm-keys", { label: "aws-aes", keySpec: "AES_256" })).status).toBe(201);
+    expect((await api("POST", "/v1/hsm-keys", { label: "aws-ec", keySpec: "ECC_NIST_P256" })).status).toBe(201);
+    expect((await api("POST", "/v1/hsm-keys", { label: "aws-rsa", keySpec: "RSA_2048", keyUsage: "ENCRYPT_DECRYPT" })).status).toBe(201);
+    const kms = new KMSClient({ endpoint: stack.url, region: "us-east-1", credentials: await accessKeyFor(stack), maxAttempts: 1 });
+    try {
+      const described = (await kms.send(new DescribeKeyCommand({ KeyId: "hsm::0::aws-aes" }))).KeyMetadata;
+      expect(described).toMatchObject({ KeyId: "hsm::0::aws-aes", KeySpec: "SYMMETRIC_DEFAULT", KeyUsage: "ENCRYPT_DECRYPT", Origin: "AWS_CLOUDHSM", KeyState: "Enabled" });
+
+      const context = { purpose: "aws-door" };
+      const plaintext = Buffer.from("sealed by the HSM through the AWS SDK");
+      rememberSecrets(plaintext);
+      const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: "hsm::0::aws-aes", Plaintext: plaintext, EncryptionContext: context }));
+      const opened = await kms.send(new DecryptCommand({ KeyId: "hsm::0::aws-aes", CiphertextBlob, EncryptionContext: context }));
+      expect(Buffer.from(opened.Plaintext ?? []).equals(plaintext)).toBe(true);
+      await expect(kms.send(new DecryptCommand({ KeyId: "hsm::0::aws-aes", CiphertextBlob, EncryptionContext: { purpose: "other" } }))).rejects.toMatchObject({ name: "InvalidCiphertextException" });
+
+      const rsaCiphertext = (await kms.send(new EncryptCommand({ KeyId: "hsm::0::aws-rsa", Plaintext: plaintext, EncryptionAlgorithm: "RSAES_OAEP_SHA_256" }))).CiphertextBlob;
+      const rsaOpened = await kms.send(new DecryptCommand({ KeyId: "hsm::0::aws-rsa", CiphertextBlob: rsaCiphertext, EncryptionAlgorithm: "RSAES_OAEP_SHA_256" }));
+      expect(Buffer.from(rsaOpened.Plaintext ?? []).equals(plaintext)).toBe(true);
+
+      const message = Buffer.from("signed inside the HSM");
+      const { Signature } = await kms.send(new SignCommand({ KeyId: "hsm::0::aws-ec", Message: message, MessageType: "RAW", SigningAlgorithm: "ECDSA_SHA_256" }));
+      expect((await kms.send(new VerifyCommand({ KeyId: "hsm::0::aws-ec", Message: message, MessageType: "RAW", Signature, SigningAlgorithm: "ECDSA_SHA_256" }))).SignatureValid).toBe(true);
+      const { PublicKey, SigningAlgorithms } = await kms.send(new GetPublicKeyCommand({ KeyId: "hsm::0::aws-ec" }));
+      expect(SigningAlgorithms).toEqual(["ECDSA_SHA_256"]);
+      expect(nodeVerify("sha256", message, { key: createPublicKey({ key: Buffer.from(PublicKey ?? []), format: "der", type: "spki" }), dsaEncoding: "der" }, Buffer.from(Signature ?? []))).toBe(true);
+    } finally {
+      kms.destroy();
     }
   });
 
