@@ -53,7 +53,7 @@ export class CryptoService {
     const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
     checkNotExpired(key);
     if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${KEY_SPECS[key.spec].encryption.join(", ")}`);
-    const ref = residentRef(key);
+    const ref = residentRef(key, derivationContext);
     if (ref) return { keyId: key.arn, ciphertext: await this.hsm.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
     if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     try {
@@ -77,7 +77,7 @@ export class CryptoService {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
-      const ref = residentRef(key);
+      const ref = residentRef(key, derivationContext);
       if (ref) return { keyId: key.arn, plaintext: await this.hsm.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
       if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "a symmetric ciphertext names its key: give no keyId, or the key it names");
       return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm, ciphertext)) };
@@ -260,9 +260,14 @@ export class CryptoService {
 
 /**
  * A key that lives in the HSM (`hsm::<slot>::<label>`), as the HSM names it: its operations go
- * to the HSM through whichever door they came in by; other keys' crypto runs here.
+ * to the HSM through whichever door they came in by; other keys' crypto runs here. Such a key is
+ * never derived: a derivation context for it is refused.
  */
-const residentRef = (key: KeyRecord): HsmKeyRef | undefined => (key.hsm ? inTenant(key.tenant, key.hsm) : undefined);
+function residentRef(key: KeyRecord, derivation?: Uint8Array): HsmKeyRef | undefined {
+  if (!key.hsm) return undefined;
+  if (derivation) throw new KmsError("ValidationException", `key ${key.keyId} is not derived: give no derivationContext`);
+  return inTenant(key.tenant, key.hsm);
+}
 
 /** A KMS encryption algorithm as the HSM names it (RSAES_OAEP_SHA_1 is not offered by HSM-resident keys). */
 function hsmAlgorithm(algorithm: EncryptionAlgorithm): EncryptionAlg {
