@@ -2,13 +2,13 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, canonicalContext, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
 import { inTenant } from "../hsm-keys/labels.js";
-import { parseHsmKeyId, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
+import { type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial } from "../keys/material.js";
-import { assertUsable, type KeyRecord } from "../keys/model.js";
+import { assertUsable, namesHsmKey, type KeyRecord } from "../keys/model.js";
 import type { KeyService } from "../keys/service.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { algorithmsOf, DATA_KEY_BYTES, KEY_SPECS, type EncryptionAlgorithm, type MacAlgorithm } from "../keys/specs.js";
@@ -73,7 +73,7 @@ export class CryptoService {
     derivationContext?: Uint8Array,
   ) {
     // An asymmetric key, or a key that lives in the HSM: the caller names it (the ciphertext does not).
-    if (algorithm !== "SYMMETRIC_DEFAULT" || (expectedKeyId !== undefined && parseHsmKeyId(expectedKeyId))) {
+    if (algorithm !== "SYMMETRIC_DEFAULT" || (expectedKeyId !== undefined && namesHsmKey(expectedKeyId))) {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);

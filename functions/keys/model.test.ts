@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueFor, KeyState, nextState, type Transition } from "./model.js";
+import { dueFor, KeyState, namesHsmKey, nextState, type Transition } from "./model.js";
 
 describe("what is due for a key (the one rule the on-use path and the sweeper share)", () => {
   const now = Date.parse("2026-12-03T12:00:00Z");
@@ -34,5 +34,12 @@ describe("the key lifecycle (a table, as AWS KMS)", () => {
     expect(outcome("DisableKey")).toEqual({ Enabled: "Disabled", Disabled: "Disabled", PendingDeletion: refused, PendingImport: refused, Destroyed: refused });
     expect(outcome("ScheduleKeyDeletion")).toEqual({ Enabled: "PendingDeletion", Disabled: "PendingDeletion", PendingDeletion: refused, PendingImport: "PendingDeletion", Destroyed: refused });
     expect(outcome("CancelKeyDeletion")).toEqual({ Enabled: refused, Disabled: refused, PendingDeletion: "Disabled", PendingImport: refused, Destroyed: refused });
+  });
+});
+
+describe("which references name a key that lives in the HSM", () => {
+  it("its hsm:: id and its ARN do; a UUID, its ARN and an alias do not", () => {
+    expect(["hsm::0::payroll", "arn:aws:kms:us-east-1:111122223333:key/hsm::0::payroll"].map(namesHsmKey)).toEqual([true, true]);
+    expect(["1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "alias/payroll", "hsm::0::", "arn:aws:kms:us-east-1:1:key/hsm::0::x"].map(namesHsmKey)).toEqual([false, false, false, false, false]);
   });
 });

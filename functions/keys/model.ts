@@ -112,6 +112,9 @@ export function assertUsable(key: KeyRecord): void {
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
 
+/** Whether a key reference (an id or a key ARN; an alias cannot say without a read) names a key that lives in the HSM. */
+export const namesHsmKey = (ref: string): boolean => parseHsmKeyId(ref.replace(/^arn:aws:kms:[a-z0-9-]+:\d{12}:key\//, "")) !== undefined;
+
 /** The key state changes a caller asks for: the states each may start from, and the state it leads to (as AWS KMS). */
 export const TRANSITIONS = {
   EnableKey: { from: ["Enabled", "Disabled"], to: "Enabled" },

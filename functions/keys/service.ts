@@ -587,7 +587,6 @@ function checkAliasName(name: string): void {
 /** A one-way check value of imported material: it proves a re-import brings the same material without revealing it. */
 const materialCheck = (material: Uint8Array): string => createHmac("sha256", material).update("tether/imported-material-check/v1").digest("base64");
 
-
 /** A key id (a UUID, or `hsm::<slot>::<label>`) or a key ARN of the caller's own tenant; anything else does not exist for the caller. */
 function resolveKeyId(tenant: string, keyIdOrArn: string): string {
   const arn = /^arn:aws:kms:[a-z0-9-]+:(\d{12}):key\/(.+)$/.exec(keyIdOrArn);

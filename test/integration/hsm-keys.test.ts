@@ -112,6 +112,9 @@ describe("HSM-resident keys over HTTP (hsm::<slot>::<label>, proxied to the conn
       const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: "hsm::0::aws-aes", Plaintext: plaintext, EncryptionContext: context }));
       const opened = await kms.send(new DecryptCommand({ KeyId: "hsm::0::aws-aes", CiphertextBlob, EncryptionContext: context }));
       expect(Buffer.from(opened.Plaintext ?? []).equals(plaintext)).toBe(true);
+      // Named by its ARN, as the AWS SDKs and the Encryption SDK name keys.
+      const byArn = await kms.send(new DecryptCommand({ KeyId: described?.Arn, CiphertextBlob, EncryptionContext: context }));
+      expect(Buffer.from(byArn.Plaintext ?? []).equals(plaintext)).toBe(true);
       await expect(kms.send(new DecryptCommand({ KeyId: "hsm::0::aws-aes", CiphertextBlob, EncryptionContext: { purpose: "other" } }))).rejects.toMatchObject({ name: "InvalidCiphertextException" });
 
       const rsaCiphertext = (await kms.send(new EncryptCommand({ KeyId: "hsm::0::aws-rsa", Plaintext: plaintext, EncryptionAlgorithm: "RSAES_OAEP_SHA_256" }))).CiphertextBlob;
