@@ -2,7 +2,7 @@ import pMap from "p-map";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { CheckpointLog, checkpointSignatureValid, type CheckpointSigner } from "./checkpoints.js";
-import type { AuditRecord } from "./record.js";
+import type { AuditRecord, Checkpoint } from "./record.js";
 import type { AuditQuery, AuditStore } from "./store.js";
 import { continuation, verifyChain, verifyCheckpointLog, type ChainReport, type Problem } from "./verify.js";
 
@@ -48,13 +48,19 @@ export class AuditService {
     await this.authorizer.authorize(principal, "tether:ReadAudit", { tenant: principal.tenant });
     const tenant = principal.tenant;
     const [publicKey, registry, log] = await Promise.all([this.signer.publicKey(), this.store.chains(tenant), this.store.checkpoints(tenant)]);
-    const registered = registry.map((c) => c.writer);
+    const registered = new Set(registry.map((c) => c.writer));
     const { problems, valid } = verifyCheckpointLog(tenant, log, publicKey);
-    const writers = new Set([...registered, ...valid.map((c) => c.writer)]);
+    const checkpointsOf = new Map<string, Checkpoint[]>();
+    for (const c of valid) {
+      const list = checkpointsOf.get(c.writer);
+      if (list) list.push(c);
+      else checkpointsOf.set(c.writer, [c]);
+    }
+    const writers = new Set([...registered, ...checkpointsOf.keys()]);
     const signedBy = new Date(this.now() - this.opts.signedWithinMs).toISOString();
     const chains = await pMap(
       writers,
-      async (writer) => verifyChain(tenant, writer, await this.store.chain(tenant, writer), { checkpoints: valid.filter((c) => c.writer === writer), registered: registered.includes(writer), signedBy }),
+      async (writer) => verifyChain(tenant, writer, await this.store.chain(tenant, writer), { checkpoints: checkpointsOf.get(writer) ?? [], registered: registered.has(writer), signedBy }),
       { concurrency: 8 },
     );
     return { ok: problems.length === 0 && chains.every((c) => c.problems.length === 0), chains, checkpoints: log.length, problems };
