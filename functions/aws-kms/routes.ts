@@ -9,7 +9,6 @@ import { AWS_JSON } from "./shapes.js";
 
 type Services = Parameters<Operation["run"]>[0];
 
-
 /**
  * The AWS KMS JSON protocol at `POST /`: `X-Amz-Target: TrentService.<Operation>`, a JSON body of
  * AWS's shapes, SigV4 (or any Tether credential) — a thin adapter over the native services, so
