@@ -310,11 +310,15 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
   it("killing the connector mid-request fails the requests in flight with HsmUnavailable within their deadline", async () => {
     const label = `kill-${randomBytes(3).toString("hex")}`;
     expect((await a("POST", "/v1/hsm-keys", { label, keySpec: "RSA_3072", keyUsage: "SIGN_VERIFY" })).status).toBe(201);
-    const started = Date.now();
     let answered = 0;
-    const inFlight = Array.from({ length: 150 }, (_, i) =>
-      (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => ({ ...r, ms: Date.now() - started, n: ++answered })),
-    );
+    // Each request timed from its own start: its deadline runs from there, not from the first one's.
+    const inFlight = Array.from({ length: 150 }, (_, i) => {
+      const sent = Date.now();
+      return (i % 2 ? a : b)("POST", `/v1/hsm-keys/hsm::0::${label}/sign`, { message: b64(`m${i}`), signingAlgorithm: "RSASSA_PSS_SHA_256" }).then((r) => {
+        answered += 1;
+        return { ...r, ms: Date.now() - sent };
+      });
+    });
     // Mid-request: once the first answers are back, most are still in flight.
     await waitFor(async () => expect(answered).toBeGreaterThan(0), { timeoutMs: REQUEST_TIMEOUT_MS, what: "the first answers", intervalMs: 5 });
     connector.child.kill("SIGKILL");
@@ -322,7 +326,8 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     const failed = results.filter((r) => r.status !== 200);
     expect(failed.length).toBeGreaterThan(0);
     expect(new Set(failed.map((r) => r.body.__type))).toEqual(new Set(["HsmUnavailableException"]));
-    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(REQUEST_TIMEOUT_MS);
+    // Ended by their deadline, give or take the answer's way back through the emulated API Gateway on 2 busy cores (as in test/faults).
+    expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(REQUEST_TIMEOUT_MS + 1_000);
     // With no connector left, a new HSM call fails fast.
     const t0 = Date.now();
     expect((await a("POST", "/v1/random", { numberOfBytes: 8 })).body.__type).toBe("HsmUnavailableException");
