@@ -28,7 +28,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   const guarded = [auditTrail(d.audit, sourceIp), limitBody(), authenticate(d.authenticator, d.authThrottle, sourceIp)] as const;
   app.use("/v1/*", ...guarded);
   app.route("/", healthRoutes(d.health));
-  app.route("/", keyRoutes(d.keys));
+  app.route("/", keyRoutes({ keys: d.keys, lifecycle: d.lifecycle, aliases: d.aliases, imports: d.imports }));
   app.route("/", cryptoRoutes(d.crypto));
   app.route("/", hsmKeyRoutes(d.hsmKeys));
   app.route("/", identityRoutes(d.identityService));
@@ -36,7 +36,7 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", grantRoutes(d.grants));
   app.route("/", auditRoutes(d.auditLog));
   app.route("/", tenantRoutes(d.tenants));
-  app.route("/", awsKmsRoutes({ keys: d.keys, crypto: d.crypto, policies: d.policies, grants: d.grants }, guarded));
+  app.route("/", awsKmsRoutes({ keys: d.keys, directory: d.keyDirectory, lifecycle: d.lifecycle, aliases: d.aliases, imports: d.imports, crypto: d.crypto, policies: d.policies, grants: d.grants }, guarded));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
   app.notFound(notFound);

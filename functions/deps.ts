@@ -30,8 +30,13 @@ import { EncryptionBudget } from "./keys/encryption-budget.js";
 import { DynamoKeyStore } from "./keys/dynamo-store.js";
 import { KeyMaterial } from "./keys/material.js";
 import { KeyService } from "./keys/service.js";
+import { AliasService } from "./keys/aliases.js";
+import { KeyDirectory } from "./keys/directory.js";
+import { KeyImport } from "./keys/import.js";
+import { KeyLifecycle } from "./keys/lifecycle.js";
+import { UsageRecorder } from "./keys/usage.js";
 import type { KeyStore } from "./keys/store.js";
-import { PolicyAuthorizer, storedPolicies } from "./policy/authorizer.js";
+import { PolicyAuthorizer, storedPolicies, type Authorizer } from "./policy/authorizer.js";
 import { CachedGrantFinder } from "./grants/finder.js";
 import { DynamoGrantStore } from "./grants/dynamo-store.js";
 import type { GrantStore } from "./grants/store.js";
@@ -58,6 +63,11 @@ export type Deps = {
   auditLog: AuditService;
   health: HealthService;
   keys: KeyService;
+  keyDirectory: KeyDirectory;
+  lifecycle: KeyLifecycle;
+  aliases: AliasService;
+  imports: KeyImport;
+  keyUsage: UsageRecorder;
   hsmKeys: HsmKeyService;
   crypto: CryptoService;
   policies: KeyPolicyService;
@@ -115,11 +125,10 @@ export function wireServices(a: {
   const minting = new MintingCredentials(a.identity);
   const oidc = new OidcScheme(a.tenantStore, { configTtlMs: a.config.metadataTtlMs, allowPrivateAddresses: a.config.stage === "dev" });
   const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory, minting), sigv4, oidc]);
-  const keyCache = new KeyMaterialCache({ maxEntries: a.config.keyCacheEntries, idleMs: a.config.keyCacheIdleMs, maxAgeMs: a.config.keyCacheMaxAgeMs });
-  setInterval(() => keyCache.sweep(), 60_000).unref();
-  const keys = new KeyService(a.keyStore, a.hsm, authorizer, { region: a.config.region, metadataTtlMs: a.config.metadataTtlMs, maxCachedKeys: a.config.keyCacheEntries, changes: new SystemChanges(auditWriter) });
+  const k = wireKeys({ ...a, authorizer, changes: new SystemChanges(auditWriter) });
   const auditLog = new AuditService(a.auditStore, checkpointSigner, authorizer, { signedWithinMs: a.config.auditSignedWithinMs, signIdleMs: a.config.auditSignIdleMs });
-  const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys, grants: a.grantStore, tokenKeys, audit: auditLog, log: a.log.child({ component: "sweeper" }) });
+  const crypto = new CryptoService(a.hsm, authorizer, k.lifecycle, k.material);
+  const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys: k.lifecycle, grants: a.grantStore, tokenKeys, audit: auditLog, log: a.log.child({ component: "sweeper" }) });
   return {
     config: a.config,
     log: a.log,
@@ -134,26 +143,49 @@ export function wireServices(a: {
       pingDb: a.pingDb,
       hsm: a.hsm,
       connectorCount: a.connectorCount,
-      cacheStats: () => keyCache.stats(),
+      cacheStats: () => k.cache.stats(),
       timeoutMs: a.config.healthTimeoutMs,
       cacheMs: a.config.healthCacheMs,
       authorizer,
       operatorTenant: a.config.operatorTenant,
     }),
-    keys,
-    hsmKeys: new HsmKeyService(a.hsm, keys),
-    crypto: new CryptoService(
-      a.hsm,
-      authorizer,
-      keys,
-      new KeyMaterial(a.keyStore, a.hsm, keyCache, keys),
-      new EncryptionBudget(a.keyStore, { blockSize: a.config.encryptionBlock, rotateAfter: a.config.rotateAfterEncryptions }, (key, call) => keys.rotateFromBudget(key, call)),
-    ),
-    policies: new KeyPolicyService(keys, a.keyStore, authorizer),
+    keys: k.keys,
+    keyDirectory: k.directory,
+    lifecycle: k.lifecycle,
+    aliases: k.aliases,
+    imports: k.imports,
+    keyUsage: k.usage,
+    hsmKeys: new HsmKeyService(k.keys, k.lifecycle, crypto),
+    crypto,
+    policies: new KeyPolicyService(k.directory, a.keyStore, authorizer),
     tenants: new TenantService(a.tenantStore, a.identity, authorizer, { operatorTenant: a.config.operatorTenant, allowPrivateJwks: a.config.stage === "dev" }, oidc),
-    grants: new GrantService(a.grantStore, keys, authorizer, grantFinder),
-    keyCache,
+    grants: new GrantService(a.grantStore, k.directory, authorizer, grantFinder),
+    keyCache: k.cache,
     sweeper,
+  };
+}
+
+/**
+ * The key services over a key store and the HSM: the directory finds and authorizes keys, the
+ * lifecycle changes them (and applies what is due), the material hands out their primitives.
+ */
+export function wireKeys(a: { config: FunctionsConfig; keyStore: KeyStore; hsm: HsmPort; authorizer: Authorizer; changes: Pick<SystemChanges, "record">; now?: () => number }) {
+  const { config, keyStore: store, hsm, authorizer } = a;
+  const directory = new KeyDirectory(store, authorizer, { region: config.region, metadataTtlMs: config.metadataTtlMs, maxCachedKeys: config.keyCacheEntries, ...(a.now ? { now: a.now } : {}) });
+  const usage = new UsageRecorder(store, undefined, directory.now);
+  const lifecycle = new KeyLifecycle(directory, store, hsm, usage, a.changes);
+  const cache = new KeyMaterialCache({ maxEntries: config.keyCacheEntries, idleMs: config.keyCacheIdleMs, maxAgeMs: config.keyCacheMaxAgeMs });
+  setInterval(() => cache.sweep(), 60_000).unref();
+  const budget = new EncryptionBudget(store, { blockSize: config.encryptionBlock, rotateAfter: config.rotateAfterEncryptions }, lifecycle);
+  return {
+    directory,
+    lifecycle,
+    usage,
+    cache,
+    keys: new KeyService(directory, store, hsm, authorizer, usage),
+    aliases: new AliasService(directory, store, authorizer),
+    imports: new KeyImport(directory, store, hsm),
+    material: new KeyMaterial(store, hsm, cache, directory, budget),
   };
 }
 

@@ -52,7 +52,7 @@ export async function startServer(config: FunctionsConfig, log: Logger): Promise
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       // Counts not yet written, queued audit records and the last checkpoints go out while the connectors can still sign.
-      await deps.keys.usageRecorder.close().catch((err: Error) => log.warn("usage counts not written at shutdown", { error: err.message }));
+      await deps.keyUsage.close().catch((err: Error) => log.warn("usage counts not written at shutdown", { error: err.message }));
       await deps.audit.close();
       connectors.close();
       await closed;

@@ -5,7 +5,8 @@ import { MemoryAuditStore } from "./audit/memory-store.js";
 import { SystemChanges } from "./audit/system-changes.js";
 import { AuditWriter } from "./audit/writer.js";
 import { loadFunctionsConfig } from "./config.js";
-import { wireServices, type Deps } from "./deps.js";
+import { wireKeys, wireServices, type Deps } from "./deps.js";
+import { PolicyAuthorizer, storedPolicies } from "./policy/authorizer.js";
 import { hashApiKeySecret, newApiKey } from "./identity/api-keys.js";
 import { MemoryIdentityStore } from "./identity/memory-store.js";
 import type { Role } from "./identity/principal.js";
@@ -19,6 +20,16 @@ export const TEST_TENANT = "111122223333";
 export function recordedChanges() {
   const audit = new MemoryAuditStore();
   return { audit, changes: new SystemChanges(new AuditWriter(audit, new HsmCheckpointSigner(new MemoryHsm()), silentLogger)) };
+}
+
+/** The key services over a memory key store and MemoryHsm, with a clock, for unit tests of the key layer. */
+export function testKeys(o: { now?: () => number; env?: Record<string, string> } = {}) {
+  const config = loadFunctionsConfig({ TETHER_TABLE: "unit-test", TETHER_METADATA_TTL_MS: "0", ...o.env });
+  const store = new MemoryKeyStore();
+  const hsm = new MemoryHsm();
+  const recorded = recordedChanges();
+  const authorizer = new PolicyAuthorizer(storedPolicies((t, k, v) => store.getPolicy(t, k, v)), async () => undefined);
+  return { store, hsm, audit: recorded.audit, ...wireKeys({ config, keyStore: store, hsm, authorizer, changes: recorded.changes, ...(o.now ? { now: o.now } : {}) }) };
 }
 
 /** Deps on memory stores and MemoryHsm, for route and service unit tests. */

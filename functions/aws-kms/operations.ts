@@ -2,7 +2,14 @@ import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import { MAX_RANDOM_BYTES, SIGNING_ALGS, type CallOpts } from "../../shared/hsm/port.js";
 import { toB64 } from "../../shared/protocol/codec.js";
-import type { Deps } from "../deps.js";
+import type { CryptoService } from "../crypto-ops/service.js";
+import type { GrantService } from "../grants/service.js";
+import type { AliasService } from "../keys/aliases.js";
+import type { KeyDirectory } from "../keys/directory.js";
+import type { KeyImport } from "../keys/import.js";
+import type { KeyLifecycle } from "../keys/lifecycle.js";
+import type { KeyService } from "../keys/service.js";
+import type { KeyPolicyService } from "../policy/service.js";
 import type { GrantRecord } from "../grants/store.js";
 import type { Principal } from "../identity/principal.js";
 import { KeySpec, KeyUsage } from "../keys/model.js";
@@ -21,7 +28,9 @@ export class AwsOutcome extends KmsError {
   }
 }
 
-type Services = Pick<Deps, "keys" | "crypto" | "policies" | "grants">;
+/** The services the AWS door calls. */
+export type KmsServices = { keys: KeyService; directory: KeyDirectory; lifecycle: KeyLifecycle; aliases: AliasService; imports: KeyImport; crypto: CryptoService; policies: KeyPolicyService; grants: GrantService };
+type Services = KmsServices;
 type Run<S extends z.ZodType> = (s: Services, p: Principal, input: z.output<S>, call: CallOpts) => Promise<object>;
 export type Operation = { input: z.ZodType; run: Run<z.ZodType> };
 
@@ -97,22 +106,22 @@ export const OPERATIONS: Record<string, Operation> = {
     return { Keys: out.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: out.cursor !== undefined, ...(out.cursor ? { NextMarker: out.cursor } : {}) };
   }),
   UpdateKeyDescription: op(obj({ KeyId: KeyIdRef, Description: z.string().max(8192) }), async (s, p, i) => (await s.keys.updateDescription(p, i.KeyId, i.Description), {})),
-  EnableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.enable(p, i.KeyId), {})),
-  DisableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.disable(p, i.KeyId), {})),
+  EnableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.enable(p, i.KeyId), {})),
+  DisableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.disable(p, i.KeyId), {})),
   ScheduleKeyDeletion: op(obj({ KeyId: KeyIdRef, PendingWindowInDays: z.number().int().optional() }), async (s, p, i) => {
     const days = i.PendingWindowInDays ?? 30;
-    const key = await s.keys.scheduleDeletion(p, i.KeyId, days);
+    const key = await s.lifecycle.scheduleDeletion(p, i.KeyId, days);
     return { KeyId: key.arn, DeletionDate: epochSeconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
   }),
-  CancelKeyDeletion: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => ({ KeyId: (await s.keys.cancelDeletion(p, i.KeyId)).arn })),
-  CreateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.keys.createAlias(p, i.AliasName, i.TargetKeyId), {})),
-  UpdateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.keys.updateAlias(p, i.AliasName, i.TargetKeyId), {})),
-  DeleteAlias: op(obj({ AliasName }), async (s, p, i) => (await s.keys.deleteAlias(p, i.AliasName), {})),
+  CancelKeyDeletion: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => ({ KeyId: (await s.lifecycle.cancelDeletion(p, i.KeyId)).arn })),
+  CreateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.aliases.create(p, i.AliasName, i.TargetKeyId), {})),
+  UpdateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.aliases.update(p, i.AliasName, i.TargetKeyId), {})),
+  DeleteAlias: op(obj({ AliasName }), async (s, p, i) => (await s.aliases.delete(p, i.AliasName), {})),
   ListAliases: op(obj({ KeyId: KeyIdRef.optional(), Limit, Marker }), async (s, p, i) => {
-    const all = await s.keys.listAliases(p, i.KeyId);
+    const all = await s.aliases.list(p, i.KeyId);
     const { items, truncated, next } = page(all, i.Limit, i.Marker);
     return {
-      Aliases: items.map((a) => ({ AliasName: a.aliasName, AliasArn: `arn:aws:kms:${s.keys.region}:${a.tenant}:${a.aliasName}`, TargetKeyId: a.keyId, CreationDate: epochSeconds(a.createdAt), LastUpdatedDate: epochSeconds(a.updatedAt ?? a.createdAt) })),
+      Aliases: items.map((a) => ({ AliasName: a.aliasName, AliasArn: `arn:aws:kms:${s.directory.region}:${a.tenant}:${a.aliasName}`, TargetKeyId: a.keyId, CreationDate: epochSeconds(a.createdAt), LastUpdatedDate: epochSeconds(a.updatedAt ?? a.createdAt) })),
       Truncated: truncated,
       ...(truncated ? { NextMarker: next } : {}),
     };
@@ -124,16 +133,16 @@ export const OPERATIONS: Record<string, Operation> = {
     const { items, truncated, next } = page(tags, i.Limit, i.Marker);
     return { Tags: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
-  EnableKeyRotation: op(obj({ KeyId: KeyIdRef, RotationPeriodInDays: z.number().int().optional() }), async (s, p, i) => (await s.keys.setAutomaticRotation(p, i.KeyId, i.RotationPeriodInDays ?? 365), {})),
-  DisableKeyRotation: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.setAutomaticRotation(p, i.KeyId, undefined), {})),
+  EnableKeyRotation: op(obj({ KeyId: KeyIdRef, RotationPeriodInDays: z.number().int().optional() }), async (s, p, i) => (await s.lifecycle.setAutomaticRotation(p, i.KeyId, i.RotationPeriodInDays ?? 365), {})),
+  DisableKeyRotation: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.setAutomaticRotation(p, i.KeyId, undefined), {})),
   GetKeyRotationStatus: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => {
-    const key = await s.keys.authorized(p, i.KeyId, "kms:GetKeyRotationStatus");
+    const key = await s.directory.authorized(p, i.KeyId, "kms:GetKeyRotationStatus");
     return { KeyId: key.keyId, KeyRotationEnabled: key.rotationPeriodDays !== undefined, ...(key.rotationPeriodDays ? { RotationPeriodInDays: key.rotationPeriodDays, NextRotationDate: epochSeconds(key.nextRotationAt) } : {}) };
   }),
-  RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.keys.rotate(p, i.KeyId, call)).keyId })),
+  RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.lifecycle.rotate(p, i.KeyId, call)).keyId })),
   ListKeyRotations: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);
-    const rotations = (await s.keys.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt), ...(v.rotationType ? { RotationType: v.rotationType } : {}) }));
+    const rotations = (await s.lifecycle.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt), ...(v.rotationType ? { RotationType: v.rotationType } : {}) }));
     const { items, truncated, next } = page(rotations, i.Limit, i.Marker);
     return { Rotations: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
@@ -233,15 +242,15 @@ export const OPERATIONS: Record<string, Operation> = {
   ListRetirableGrants: op(obj({ RetiringPrincipal: z.string().min(1).max(256), Limit, Marker }), async (s, p, i) => {
     const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
-    return { Grants: items.map((g) => awsGrant(g, `arn:aws:kms:${s.keys.region}:${g.tenant}:key/${g.keyId}`)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
+    return { Grants: items.map((g) => awsGrant(g, `arn:aws:kms:${s.directory.region}:${g.tenant}:key/${g.keyId}`)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
   GetParametersForImport: op(obj({ KeyId: KeyIdRef, WrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), WrappingKeySpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096"]) }), async (s, p, i, call) => {
-    const out = await s.keys.importParameters(p, i.KeyId, call);
+    const out = await s.imports.parameters(p, i.KeyId, call);
     return { KeyId: out.key.arn, ImportToken: toB64(out.importToken), PublicKey: toB64(out.publicKey), ParametersValidTo: epochSeconds(out.parametersValidTo) };
   }),
-  DeleteImportedKeyMaterial: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.keys.deleteImportedMaterial(p, i.KeyId), {})),
+  DeleteImportedKeyMaterial: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.imports.deleteMaterial(p, i.KeyId), {})),
   ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: AwsBlob(16 * 1024), EncryptedKeyMaterial: AwsBlob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
-    await s.keys.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
+    await s.imports.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
     return {};
   }),
 };

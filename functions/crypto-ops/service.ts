@@ -1,17 +1,15 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, canonicalContext, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import { inTenant } from "../hsm-keys/labels.js";
-import { type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
+import { MAX_HSM_DATA_BYTES, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
-import type { EncryptionBudget } from "../keys/encryption-budget.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial } from "../keys/material.js";
-import { assertUsable, namesHsmKey, type KeyRecord } from "../keys/model.js";
-import type { KeyService } from "../keys/service.js";
+import { assertUsable, inTenant, namesHsmKey, type KeyRecord } from "../keys/model.js";
+import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
-import { algorithmsOf, DATA_KEY_BYTES, KEY_SPECS, type EncryptionAlgorithm, type MacAlgorithm } from "../keys/specs.js";
+import { algorithmsOf, DATA_KEY_BYTES, encryptionOf, KEY_SPECS, type MacAlgorithm, type ResidentEncryptionAlgorithm, type RsaEncryptionAlg } from "../keys/specs.js";
 import { rsaEncrypt, verifyWith } from "../keys/asymmetric.js";
 import type { Primitives } from "../keys/primitives.js";
 
@@ -29,9 +27,8 @@ export class CryptoService {
   constructor(
     private readonly hsm: HsmPort,
     private readonly authorizer: Authorizer,
-    private readonly keys: KeyService,
+    private readonly keys: KeyLifecycle,
     private readonly material: KeyMaterial,
-    private readonly budget: EncryptionBudget,
   ) {}
 
   /** Random bytes from the HSM's RNG. */
@@ -46,18 +43,21 @@ export class CryptoService {
     plaintext: Uint8Array,
     context: EncryptionContext | undefined,
     call: CallOpts,
-    algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+    algorithm: ResidentEncryptionAlgorithm = "SYMMETRIC_DEFAULT",
     derivationContext?: Uint8Array,
   ): Promise<EncryptResult> {
-    if (plaintext.length < 1 || plaintext.length > MAX_PLAINTEXT_BYTES) throw new KmsError("ValidationException", `plaintext must be 1 to ${MAX_PLAINTEXT_BYTES} bytes`);
+    if (plaintext.length < 1) throw new KmsError("ValidationException", "plaintext must not be empty");
     const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
     checkNotExpired(key);
-    if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${KEY_SPECS[key.spec].encryption.join(", ")}`);
+    const offered = encryptionOf(key);
+    if (!offered.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${offered.join(", ")}`);
     const ref = residentRef(key, derivationContext);
+    const max = ref ? MAX_HSM_DATA_BYTES : MAX_PLAINTEXT_BYTES;
+    if (plaintext.length > max) throw new KmsError("ValidationException", `plaintext must be 1 to ${max} bytes`);
     if (ref) return { keyId: key.arn, ciphertext: await this.hsm.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
     if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     try {
-      return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm, plaintext) };
+      return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm as RsaEncryptionAlg, plaintext) };
     } catch {
       throw new KmsError("ValidationException", `plaintext is too long for ${key.spec} with ${algorithm}`);
     }
@@ -69,18 +69,18 @@ export class CryptoService {
     context: EncryptionContext | undefined,
     expectedKeyId: string | undefined,
     call: CallOpts,
-    algorithm: EncryptionAlgorithm = "SYMMETRIC_DEFAULT",
+    algorithm: ResidentEncryptionAlgorithm = "SYMMETRIC_DEFAULT",
     derivationContext?: Uint8Array,
   ) {
     // An asymmetric key, or a key that lives in the HSM: the caller names it (the ciphertext does not).
     if (algorithm !== "SYMMETRIC_DEFAULT" || (expectedKeyId !== undefined && namesHsmKey(expectedKeyId))) {
       if (!expectedKeyId) throw new KmsError("ValidationException", "keyId is required to decrypt with an asymmetric key");
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
-      if (!KEY_SPECS[key.spec].encryption.includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
+      if (!encryptionOf(key).includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
       const ref = residentRef(key, derivationContext);
       if (ref) return { keyId: key.arn, plaintext: await this.hsm.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
       if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "a symmetric ciphertext names its key: give no keyId, or the key it names");
-      return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm, ciphertext)) };
+      return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm as RsaEncryptionAlg, ciphertext)) };
     }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
     return { keyId: key.arn, plaintext };
@@ -212,9 +212,8 @@ export class CryptoService {
   }
 
   private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts, derivation?: Uint8Array): Promise<Uint8Array> {
-    await this.budget.take(key, key.primaryVersion, call);
     const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
-    return this.material.using(key, key.primaryVersion, call, (p) => new Uint8Array(Buffer.concat([header, need(p, "aead", key).seal(plaintext, aadFor(header, context))])), { derivation });
+    return this.material.sealing(key, call, (p) => new Uint8Array(Buffer.concat([header, need(p, "aead", key).seal(plaintext, aadFor(header, context))])), { derivation });
   }
 
   private async open(
@@ -269,11 +268,11 @@ function residentRef(key: KeyRecord, derivation?: Uint8Array): HsmKeyRef | undef
   return inTenant(key.tenant, key.hsm);
 }
 
-/** A KMS encryption algorithm as the HSM names it (RSAES_OAEP_SHA_1 is not offered by HSM-resident keys). */
-function hsmAlgorithm(algorithm: EncryptionAlgorithm): EncryptionAlg {
+/** An encryption algorithm as the HSM names it (one the key offers: `encryptionOf` was asked before). */
+function hsmAlgorithm(algorithm: ResidentEncryptionAlgorithm): EncryptionAlg {
   if (algorithm === "SYMMETRIC_DEFAULT") return "AES_GCM";
-  if (algorithm === "RSAES_OAEP_SHA_256") return algorithm;
-  throw new KmsError("ValidationException", `${algorithm} is not offered by keys that live in the HSM: use RSAES_OAEP_SHA_256`);
+  if (algorithm === "RSAES_OAEP_SHA_1") throw new KmsError("ValidationException", "RSAES_OAEP_SHA_1 is not offered by keys that live in the HSM: use RSAES_OAEP_SHA_256");
+  return algorithm;
 }
 
 /** The primitive an operation needs from a key's material (its spec was checked before: a missing one is a bug). */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { KmsError } from "../../shared/errors.js";
 import type { Principal } from "../identity/principal.js";
-import type { KeyService } from "../keys/service.js";
+import type { KeyDirectory } from "../keys/directory.js";
 import { CONTEXT_OPERATIONS, type GrantOperation } from "../policy/actions.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { principalNames, type CachedGrantFinder } from "./finder.js";
@@ -26,7 +26,7 @@ const MAX_GRANTS_PER_KEY = 50_000;
 export class GrantService {
   constructor(
     private readonly store: GrantStore,
-    private readonly keys: KeyService,
+    private readonly keys: KeyDirectory,
     private readonly authorizer: Authorizer,
     private readonly finder: CachedGrantFinder,
   ) {}

@@ -1,11 +1,12 @@
 import { KmsError } from "../../shared/errors.js";
-import { canonicalContext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import { parseHsmKeyId, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmKeySpec, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
+import type { EncryptionContext } from "../../shared/crypto/envelope.js";
+import { parseHsmKeyId, type CallOpts, type EncryptionAlg, type HsmKeySpec, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
+import type { CryptoService } from "../crypto-ops/service.js";
 import type { Principal } from "../identity/principal.js";
-import { assertUsable, type KeyRecord, type KeyState, type KeyUsage } from "../keys/model.js";
+import type { KeyRecord, KeyState, KeyUsage } from "../keys/model.js";
+import type { ResidentEncryptionAlgorithm } from "../keys/specs.js";
+import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { CreateHsmKeyInput, KeyService } from "../keys/service.js";
-import type { KeyAction } from "../policy/authorizer.js";
-import { inTenant } from "./labels.js";
 
 export type HsmKeyView = { keyId: string; slot: string; label: string; keySpec: HsmKeySpec; keyUsage: KeyUsage; sensitive: boolean; keyState: KeyState };
 
@@ -18,8 +19,9 @@ export type HsmKeyView = { keyId: string; slot: string; label: string; keySpec: 
  */
 export class HsmKeyService {
   constructor(
-    private readonly hsm: HsmPort,
     private readonly keys: KeyService,
+    private readonly lifecycle: KeyLifecycle,
+    private readonly crypto: CryptoService,
   ) {}
 
   async create(principal: Principal, input: CreateHsmKeyInput, call: CallOpts): Promise<HsmKeyView> {
@@ -28,8 +30,7 @@ export class HsmKeyService {
 
   /** Schedules the key's destruction (7–30 days, as any KMS key; cancel with cancel-deletion). */
   async scheduleDeletion(principal: Principal, keyId: string, pendingWindowInDays: number): Promise<KeyRecord> {
-    this.refNamed(keyId);
-    return this.keys.scheduleDeletion(principal, keyId, pendingWindowInDays);
+    return this.lifecycle.scheduleDeletion(principal, this.refNamed(keyId), pendingWindowInDays);
   }
 
   /**
@@ -42,40 +43,34 @@ export class HsmKeyService {
   }
 
   async publicKey(principal: Principal, keyId: string, call: CallOpts): Promise<Uint8Array> {
-    return this.hsm.getPublicKey(await this.usable(principal, keyId, "kms:GetPublicKey", undefined, call), call);
+    return (await this.crypto.getPublicKey(principal, this.refNamed(keyId), call)).publicKey;
   }
 
   async encrypt(principal: Principal, keyId: string, alg: EncryptionAlg, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts) {
-    return this.hsm.encrypt(await this.usable(principal, keyId, "kms:Encrypt", "ENCRYPT_DECRYPT", call, context), alg, plaintext, canonicalContext(context), call);
+    return (await this.crypto.encrypt(principal, this.refNamed(keyId), plaintext, context, call, residentAlgorithm(alg))).ciphertext;
   }
 
   async decrypt(principal: Principal, keyId: string, alg: EncryptionAlg, ciphertext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts) {
-    return this.hsm.decrypt(await this.usable(principal, keyId, "kms:Decrypt", "ENCRYPT_DECRYPT", call, context), alg, ciphertext, canonicalContext(context), call);
+    return (await this.crypto.decrypt(principal, ciphertext, context, this.refNamed(keyId), call, residentAlgorithm(alg))).plaintext;
   }
 
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
-    return this.hsm.sign(await this.usable(principal, keyId, "kms:Sign", "SIGN_VERIFY", call), alg, message, type, call);
+    return (await this.crypto.sign(principal, this.refNamed(keyId), alg, message, type, call)).signature;
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
-    return this.hsm.verify(await this.usable(principal, keyId, "kms:Verify", "SIGN_VERIFY", call), alg, message, type, signature, call);
+    return (await this.crypto.verify(principal, this.refNamed(keyId), alg, message, type, signature, call)).valid;
   }
 
-  /** The key as the HSM names it, once its policy allows the action and its state and usage allow use. */
-  private async usable(principal: Principal, keyId: string, action: KeyAction, usage: KeyUsage | undefined, call: CallOpts, context?: EncryptionContext): Promise<HsmKeyRef> {
-    this.refNamed(keyId);
-    const key = await this.keys.forUse(principal, keyId, action, call, context);
-    if (!key.hsm) throw new KmsError("NotFoundException", `key ${keyId} does not exist`);
-    assertUsable(key);
-    if (usage && key.usage !== usage) throw new KmsError("InvalidKeyUsageException", `key ${keyId} is for ${key.usage}`);
-    return inTenant(key.tenant, key.hsm);
-  }
-
-  private refNamed(keyId: string): void {
+  /** Only `hsm::<slot>::<label>` ids are HSM-resident keys here: any other id does not exist on these routes. */
+  private refNamed(keyId: string): string {
     if (!parseHsmKeyId(keyId)) throw new KmsError("NotFoundException", `key ${keyId.slice(0, 128)} does not exist`);
+    return keyId;
   }
 }
 
+/** The HSM's algorithm names (these routes' own) as the key-spec registry names them. */
+const residentAlgorithm = (alg: EncryptionAlg): ResidentEncryptionAlgorithm => (alg === "AES_GCM" ? "SYMMETRIC_DEFAULT" : alg);
 const view = (k: KeyRecord): HsmKeyView => {
   const hsm = k.hsm as NonNullable<KeyRecord["hsm"]>;
   return { keyId: k.keyId, slot: hsm.slot, label: hsm.label, keySpec: hsm.spec, keyUsage: k.usage, sensitive: hsm.sensitive, keyState: k.state };

@@ -1,4 +1,5 @@
 import type { CallOpts } from "../../shared/hsm/port.js";
+import type { KeyLifecycle } from "./lifecycle.js";
 import type { KeyRecord } from "./model.js";
 import type { KeyStore } from "./store.js";
 
@@ -17,7 +18,7 @@ export class EncryptionBudget {
   constructor(
     private readonly store: KeyStore,
     private readonly opts: BudgetOptions,
-    private readonly rotate: (key: KeyRecord, call: CallOpts) => Promise<unknown>,
+    private readonly lifecycle: Pick<KeyLifecycle, "rotateDue">,
   ) {}
 
   /** Takes one encryption from the version's allowance, reserving a block when it runs out. */
@@ -35,6 +36,6 @@ export class EncryptionBudget {
   private async reserve(key: KeyRecord, version: number, allowance: Allowance, call: CallOpts): Promise<void> {
     const total = await this.store.reserveEncryptions(key.tenant, key.keyId, version, this.opts.blockSize);
     allowance.remaining += this.opts.blockSize;
-    if (total >= this.opts.rotateAfter && version === key.primaryVersion) await this.rotate(key, call);
+    if (total >= this.opts.rotateAfter && version === key.primaryVersion) await this.lifecycle.rotateDue(key, call);
   }
 }

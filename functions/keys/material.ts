@@ -2,6 +2,8 @@ import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
 import type { KeyMaterialCache } from "./cache.js";
+import type { KeyDirectory } from "./directory.js";
+import type { EncryptionBudget } from "./encryption-budget.js";
 import type { KeyRecord } from "./model.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { KeyVersion } from "./model.js";
@@ -21,7 +23,8 @@ export class KeyMaterial {
     private readonly store: KeyStore,
     private readonly hsm: HsmPort,
     private readonly cache: KeyMaterialCache,
-    private readonly wrappers: { wrapperOf(key: KeyRecord): Promise<KeyRecord | undefined> },
+    private readonly directory: Pick<KeyDirectory, "wrapperOf">,
+    private readonly budget: EncryptionBudget,
   ) {}
 
   /**
@@ -45,7 +48,7 @@ export class KeyMaterial {
    */
   async forVersion(key: KeyRecord, version: number, call: CallOpts, prefetched?: PrefetchedVersion): Promise<Uint8Array> {
     if (key.hsm) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} lives in the HSM: use it through /v1/hsm-keys/${key.keyId}`);
-    const wrapper = await this.wrappers.wrapperOf(key).catch((err: unknown) => {
+    const wrapper = await this.directory.wrapperOf(key).catch((err: unknown) => {
       this.forget(key);
       throw err;
     });
@@ -78,6 +81,12 @@ export class KeyMaterial {
     } finally {
       derived.fill(0);
     }
+  }
+
+  /** As `using`, with the primary version, once the version's encryption budget allows one more encryption (AES-GCM's random-IV bound). */
+  async sealing<T>(key: KeyRecord, call: CallOpts, use: (p: Primitives) => T, o: { derivation?: Uint8Array | undefined } = {}): Promise<T> {
+    await this.budget.take(key, key.primaryVersion, call);
+    return this.using(key, key.primaryVersion, call, use, o);
   }
 
   private forget(key: KeyRecord): void {

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
-import { HSM_KEY_SPECS, parseHsmKeyId } from "../../shared/hsm/port.js";
+import { HSM_KEY_SPECS, parseHsmKeyId, type HsmKeyRef } from "../../shared/hsm/port.js";
 import { TenantId } from "../identity/principal.js";
 
 export const KeySpec = z.enum([
@@ -108,6 +108,17 @@ export function assertUsable(key: KeyRecord): void {
     default:
       throw new KmsError("KMSInvalidStateException", `key ${key.arn} is ${key.state}`);
   }
+}
+
+/** Tenants share the HSM: a tenant's `hsm::<slot>::<label>` is `<tenant>.<label>` inside it. */
+export const inTenant = (tenant: string, ref: HsmKeyRef): HsmKeyRef => ({ slot: ref.slot, label: `${tenant}.${ref.label}` });
+
+/** The HSM key that wraps a key's versions, as the HSM names it (tenant-scoped), or undefined for the root key. */
+export function wrappingKeyOf(tenant: string, wrappingKeyId: string | undefined): HsmKeyRef | undefined {
+  if (!wrappingKeyId) return undefined;
+  const ref = parseHsmKeyId(wrappingKeyId);
+  if (!ref) throw new KmsError("ValidationException", "wrappingKeyId is an HSM key id, hsm::<slot>::<label>");
+  return inTenant(tenant, ref);
 }
 
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;

@@ -318,7 +318,7 @@ describe("usage statistics", () => {
     expect((await t.keyStore.getUsage("111122223333", keyId)).counts).toEqual({});
     const before = await get(`/v1/keys/${keyId}/usage`);
     expect(before.body.counts).toEqual({ Encrypt: 4, Decrypt: 1 });
-    await t.deps.keys.usageRecorder.flush();
+    await t.deps.keyUsage.flush();
     expect((await t.keyStore.getUsage("111122223333", keyId)).counts).toEqual({ Encrypt: 4, Decrypt: 1 });
     expect((await get(`/v1/keys/${keyId}/usage`)).body).toMatchObject({ counts: { Encrypt: 4, Decrypt: 1 }, lastUsedAt: expect.any(String) });
   });

@@ -8,6 +8,8 @@ import { aeadOf, decrypterOf, macOf, signerOf, type Primitives } from "./primiti
 export const ENCRYPTION_ALGORITHMS = ["SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] as const;
 export type EncryptionAlgorithm = (typeof ENCRYPTION_ALGORITHMS)[number];
 export type RsaEncryptionAlg = Exclude<EncryptionAlgorithm, "SYMMETRIC_DEFAULT">;
+/** What a key that lives in the HSM encrypts with, besides: PKCS#1 v1.5, which the HSM offers and KMS does not (native API only). */
+export type ResidentEncryptionAlgorithm = EncryptionAlgorithm | "RSAES_PKCS1_V1_5";
 
 export const MAC_ALGORITHMS = ["HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"] as const;
 export type MacAlgorithm = (typeof MAC_ALGORITHMS)[number];
@@ -22,6 +24,8 @@ export type SpecTraits = {
   /** Random bytes of this length from the HSM's RNG, or a key pair generated in software (its private half, PKCS#8 DER). */
   material: { bytes: number } | { pair: KeyPairSpec };
   encryption: readonly EncryptionAlgorithm[];
+  /** The encryption algorithms when the key lives in the HSM (`hsm::` keys), as the HSM's mechanisms allow. */
+  residentEncryption: readonly ResidentEncryptionAlgorithm[];
   signing: readonly SigningAlg[];
   mac?: MacAlgorithm;
   /** The primitives a version's material makes. */
@@ -34,11 +38,12 @@ const rsa = (pair: KeyPairSpec): SpecTraits => ({
   usages: ["ENCRYPT_DECRYPT", "SIGN_VERIFY"],
   material: { pair },
   encryption: RSA_ENCRYPTION,
+  residentEncryption: ["RSAES_OAEP_SHA_256", "RSAES_PKCS1_V1_5"],
   signing: RSA_SIGNING,
   primitives: (der) => ({ signer: signerOf(der), decrypter: decrypterOf(der) }),
 });
-const ecc = (pair: KeyPairSpec, alg: SigningAlg): SpecTraits => ({ usages: ["SIGN_VERIFY"], material: { pair }, encryption: [], signing: [alg], primitives: (der) => ({ signer: signerOf(der) }) });
-const hmac = (bytes: number, mac: MacAlgorithm): SpecTraits => ({ usages: ["GENERATE_VERIFY_MAC"], material: { bytes }, encryption: [], signing: [], mac, primitives: (key) => ({ mac: macOf(key, mac) }) });
+const ecc = (pair: KeyPairSpec, alg: SigningAlg): SpecTraits => ({ usages: ["SIGN_VERIFY"], material: { pair }, encryption: [], residentEncryption: [], signing: [alg], primitives: (der) => ({ signer: signerOf(der) }) });
+const hmac = (bytes: number, mac: MacAlgorithm): SpecTraits => ({ usages: ["GENERATE_VERIFY_MAC"], material: { bytes }, encryption: [], residentEncryption: [], signing: [], mac, primitives: (key) => ({ mac: macOf(key, mac) }) });
 
 /**
  * The key-spec registry: everything Tether knows of each key spec, in one place. Services, the
@@ -47,7 +52,7 @@ const hmac = (bytes: number, mac: MacAlgorithm): SpecTraits => ({ usages: ["GENE
  * is one entry here plus its primitive.
  */
 export const KEY_SPECS: Readonly<Record<KeySpec, SpecTraits>> = {
-  SYMMETRIC_DEFAULT: { usages: ["ENCRYPT_DECRYPT"], material: { bytes: 32 }, encryption: ["SYMMETRIC_DEFAULT"], signing: [], primitives: (key) => ({ aead: aeadOf(key) }) },
+  SYMMETRIC_DEFAULT: { usages: ["ENCRYPT_DECRYPT"], material: { bytes: 32 }, encryption: ["SYMMETRIC_DEFAULT"], residentEncryption: ["SYMMETRIC_DEFAULT"], signing: [], primitives: (key) => ({ aead: aeadOf(key) }) },
   RSA_2048: rsa("RSA_2048"),
   RSA_3072: rsa("RSA_3072"),
   RSA_4096: rsa("RSA_4096"),
@@ -67,6 +72,9 @@ export function algorithmsOf(spec: KeySpec, usage: KeyUsage): { encryption: read
     mac: usage === "GENERATE_VERIFY_MAC" && t.mac ? [t.mac] : [],
   };
 }
+
+/** The encryption algorithms a key offers: its spec's, or what the HSM does with it if it lives there. */
+export const encryptionOf = (key: { spec: KeySpec; hsm?: unknown }): readonly ResidentEncryptionAlgorithm[] => (key.hsm ? KEY_SPECS[key.spec].residentEncryption : KEY_SPECS[key.spec].encryption);
 
 /** The usage a new key of `spec` gets: the one asked for, if the spec allows it, else the spec's default. `named` is the spec as the caller named it. */
 export function usageFor(spec: KeySpec, asked: KeyUsage | undefined, named: string = spec): KeyUsage {

@@ -1,7 +1,7 @@
 import { KmsError } from "../../shared/errors.js";
 import type { EncryptionContext } from "../../shared/crypto/envelope.js";
 import type { Principal, Role } from "../identity/principal.js";
-import type { KeyService } from "../keys/service.js";
+import type { KeyDirectory } from "../keys/directory.js";
 import type { KeyStore } from "../keys/store.js";
 import type { KeyAction } from "./actions.js";
 import type { Authorizer, Decision } from "./authorizer.js";
@@ -23,7 +23,7 @@ export type SimulateInput = {
 /** Key policies: read, replace (versioned, with AWS's lockout safety check), roll back; and simulate decisions. */
 export class KeyPolicyService {
   constructor(
-    private readonly keys: KeyService,
+    private readonly keys: KeyDirectory,
     private readonly store: KeyStore,
     private readonly authorizer: Authorizer,
   ) {}
@@ -40,7 +40,12 @@ export class KeyPolicyService {
   async put(principal: Principal, keyId: string, policy: string, bypassLockoutCheck = false): Promise<number> {
     const key = await this.keys.authorized(principal, keyId, "kms:PutKeyPolicy");
     checkNewPolicy(policy, principal, key, bypassLockoutCheck);
-    return (await this.keys.setPolicy(principal, key.keyId, policy)).policyVersion ?? 0;
+    const next = await this.keys.write(principal.tenant, key.keyId, (current) => {
+      const version = (current.policyVersion ?? 0) + 1;
+      const record = { ...current, policyVersion: version, revision: current.revision + 1 };
+      return { record, put: () => this.store.putPolicy(record, { version, policy, createdAt: new Date(this.keys.now()).toISOString(), createdBy: principal.principalId }) };
+    });
+    return next.policyVersion ?? 0;
   }
 
   /** Every stored version, oldest first; version 0 is the default policy every key starts with. */
@@ -64,7 +69,7 @@ export class KeyPolicyService {
    */
   async simulate(caller: Principal, input: SimulateInput): Promise<Decision> {
     await this.authorizer.authorize(caller, "tether:SimulatePolicy", { tenant: caller.tenant });
-    const key = await this.keys.lookup(caller.tenant, input.keyId);
+    const key = await this.keys.read(caller.tenant, input.keyId);
     const at = input.time ? new Date(input.time) : undefined;
     const principal: Principal = {
       tenant: caller.tenant,

@@ -2,7 +2,7 @@ import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import type { GrantStore } from "../grants/store.js";
 import type { SessionTokenKeys } from "../identity/session-tokens.js";
-import type { KeyService } from "../keys/service.js";
+import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { TenantStore } from "../tenants/store.js";
 
 export type SweepReport = {
@@ -21,7 +21,7 @@ export type SweeperDeps = {
   tenants: TenantStore;
   /** The operator's tenant, which may have no tenant record (the local stack's own tenant). */
   operatorTenant?: string | undefined;
-  keys: KeyService;
+  keys: KeyLifecycle;
   grants: GrantStore;
   tokenKeys: SessionTokenKeys;
   audit: { signIdleChains(tenant: string): Promise<string[]> };

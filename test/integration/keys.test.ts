@@ -172,9 +172,9 @@ describe("keys and cryptography over HTTP, on SoftHSM2 and DynamoDB Local", () =
     const call = api(stack);
     const keyId = (await call("POST", "/v1/keys")).body.keyMetadata?.keyId as string;
     await Promise.all(Array.from({ length: 7 }, () => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
-    await stack.server.deps.keys.usageRecorder.flush();
+    await stack.server.deps.keyUsage.flush();
     await Promise.all(Array.from({ length: 3 }, () => call("POST", `/v1/keys/${keyId}/encrypt`, { plaintext: b64("x") })));
-    await stack.server.deps.keys.usageRecorder.flush();
+    await stack.server.deps.keyUsage.flush();
     expect((await call("GET", `/v1/keys/${keyId}/usage`)).body.counts).toEqual({ Encrypt: 10 });
     const health = (await (await fetch(`${stack.url}/v1/health`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).json()) as { keyCache: { hits: number; loads: number } };
     expect(health.keyCache.hits).toBeGreaterThan(0);

@@ -39,7 +39,7 @@ describe("secrets never leak into logs, stored items or the connector's audit", 
     await call(`/v1/keys/${signer}/sign`, { message: plaintext.toString("base64"), signingAlgorithm: "ECDSA_SHA_256" });
     await call("/v1/hsm-keys", { label: "leaky", keySpec: "AES_256" });
     await call("/v1/hsm-keys/hsm::0::leaky/encrypt", { plaintext: plaintext.toString("base64") });
-    await stack.server.deps.keys.usageRecorder.flush();
+    await stack.server.deps.keyUsage.flush();
     // The connector appends its audit records as it goes: wait for the last call's.
     await waitFor(async () => expect(readFileSync(connector.auditFile, "utf8").split(".leaky").length - 1).toBeGreaterThanOrEqual(2), { timeoutMs: 5_000, what: "the connector's audit of the HSM key's use" });
 
