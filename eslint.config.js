@@ -14,6 +14,36 @@ const lambdaAdapter = { group: ["hono/aws-lambda"], message: "hono/aws-lambda li
 const nodeServer = { group: ["@hono/node-server", "@hono/node-server/*"], message: "@hono/node-server lives only in functions/server.ts" };
 const pkcs11 = { name: "pkcs11js", message: "pkcs11js lives only in connector/pkcs11/" };
 
+/**
+ * functions/ in layers, lowest first: the domain (services, stores, models, the key-spec registry) ← the operation contract
+ * (contract/ and each operations.ts) ← the doors (http/, aws-kms/, each routes.ts and schemas.ts) ← the wiring (app.ts,
+ * deps.ts and the runtimes). Nothing imports from a layer above its own; dependencies with a single home keep it.
+ */
+const CONTRACT = ["functions/contract/**/*.ts", "functions/**/operations.ts"];
+const DOORS = ["functions/http/**/*.ts", "functions/aws-kms/**/*.ts", "functions/**/routes.ts", "functions/**/schemas.ts"];
+const WIRING = ["functions/*.ts"];
+const ADAPTERS = ["functions/**/*-store.ts", "functions/tunnel/management-api.ts"];
+const above = (layers) => ({
+  group: layers.flatMap((l) => ({ contract: ["**/contract/**", "**/operations.js"], doors: ["**/http/**", "**/aws-kms/**", "**/routes.js", "**/schemas.js"], wiring: ["**/app.js", "**/deps.js", "**/server.js", "**/node.js", "**/lambda.js", "**/lambda-*.js"] })[l]),
+  message: "no import from a layer above: domain ← contract ← doors ← wiring (see eslint.config.js)",
+});
+const hono = { group: ["hono", "hono/*"], message: "services never import hono" };
+function functionsLayers() {
+  const base = [notConnector, notInfra, nodeServer, lambdaAdapter];
+  const tests = ["functions/**/*.test.ts", "functions/testing.ts"];
+  return [
+    { files: ["functions/**/*.ts"], ignores: [...CONTRACT, ...DOORS, ...WIRING, ...ADAPTERS, ...tests], rules: restrict([...base, sdk, above(["contract", "doors", "wiring"])], [pkcs11]) },
+    { files: ["functions/**/service.ts"], rules: restrict([...base, sdk, hono, above(["contract", "doors", "wiring"])], [pkcs11]) },
+    { files: ADAPTERS, rules: restrict([...base, above(["contract", "doors", "wiring"])], [pkcs11]) },
+    { files: CONTRACT, ignores: tests, rules: restrict([...base, sdk, above(["doors", "wiring"])], [pkcs11]) },
+    { files: DOORS, ignores: tests, rules: restrict([...base, sdk, above(["wiring"])], [pkcs11]) },
+    { files: WIRING, ignores: tests, rules: restrict([...base, sdk], [pkcs11]) },
+    { files: ["functions/lambda.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer], [pkcs11]) },
+    { files: ["functions/server.ts"], rules: restrict([notConnector, notInfra, sdk, lambdaAdapter], [pkcs11]) },
+    { files: tests, rules: restrict([notConnector, notInfra, nodeServer, lambdaAdapter], [pkcs11]) },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ["node_modules/", ".tether/", ".sst/", "dist/", "coverage/"] },
   ...tseslint.configs.recommended,
@@ -44,12 +74,7 @@ export default tseslint.config(
   // SST's generated platform types are reached the way SST documents: a triple-slash reference.
   { files: ["sst.config.ts", "infra/aws/**/*.ts"], rules: { "@typescript-eslint/triple-slash-reference": "off" } },
   { files: ["shared/**/*.ts"], rules: restrict([notFunctions, notConnector, notInfra, sdk, nodeServer, { group: ["hono", "hono/*"], message: "shared/ never imports hono" }], [pkcs11]) },
-  { files: ["functions/**/*.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, lambdaAdapter], [pkcs11]) },
-  // Adapters: DynamoDB stores, and the API Gateway management API (PostToConnection) of the apigw hub.
-  { files: ["functions/**/*-store.ts", "functions/tunnel/management-api.ts"], rules: restrict([notConnector, notInfra, nodeServer, lambdaAdapter], [pkcs11]) },
-  { files: ["functions/lambda.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer], [pkcs11]) },
-  { files: ["functions/server.ts"], rules: restrict([notConnector, notInfra, sdk, lambdaAdapter], [pkcs11]) },
+  ...functionsLayers(),
   { files: ["connector/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer], [pkcs11]) },
   { files: ["connector/pkcs11/**/*.ts"], rules: restrict([notFunctions, notInfra, sdk, nodeServer]) },
-  { files: ["functions/**/service.ts"], rules: restrict([notConnector, notInfra, sdk, nodeServer, lambdaAdapter, { group: ["hono", "hono/*"], message: "services never import hono" }], [pkcs11]) },
 );

@@ -163,6 +163,9 @@ describe("GET /openapi.json and /docs", () => {
     expect(doc.paths["/v1/keys"]?.get?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "cursor", "state", "keySpec", "tag"]));
     for (const path of ["/v1/decrypt", "/v1/batch/encrypt", "/v1/hsm-keys", "/v1/aliases", "/health"]) expect(doc.paths[path]).toBeDefined();
     const docs = await app.request("/docs");
-    expect(await docs.text()).toContain("/v1/keys/{keyId}/encrypt");
+    const page = await docs.text();
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    expect(page).toContain("/openapi.json");
+    expect(page).toContain("@scalar/api-reference@");
   });
 });

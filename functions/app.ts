@@ -6,7 +6,8 @@ import { auditTrail, type SourceIp } from "./http/audit.js";
 import { authenticate } from "./http/auth.js";
 import type { AppEnv } from "./http/env.js";
 import { nativeErrors, notFound } from "./http/errors.js";
-import { docsPage, openApiDocument } from "./http/openapi.js";
+import { Scalar } from "@scalar/hono-api-reference";
+import { openApiDocument } from "./http/openapi.js";
 import { requestContext } from "./http/request-id.js";
 import { hsmKeyRoutes } from "./hsm-keys/routes.js";
 import { identityRoutes } from "./identity/routes.js";
@@ -19,6 +20,7 @@ import { policyRoutes } from "./policy/routes.js";
 import { limitBody } from "./http/validate.js";
 
 const API_VERSION = "0.1.0";
+const SCALAR_VERSION = "1.76.0";
 
 /** The HTTP app: `/health`, `/openapi.json` and `/docs` are open; everything under `/v1` is authenticated and audited. */
 export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
@@ -38,7 +40,8 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", tenantRoutes(d.tenants));
   app.route("/", awsKmsRoutes({ keys: d.keys, directory: d.keyDirectory, lifecycle: d.lifecycle, aliases: d.aliases, imports: d.imports, crypto: d.crypto, policies: d.policies, grants: d.grants }, guarded));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
-  app.get("/docs", (c) => c.html(docsPage(openApiDocument(app.routes, API_VERSION))));
+  // The reference UI (Scalar) renders the document in the browser, its script pinned to one version.
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Tether KMS API", cdn: `https://cdn.jsdelivr.net/npm/@scalar/api-reference@${SCALAR_VERSION}` }));
   app.notFound(notFound);
   app.onError(nativeErrors);
   return app;

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
-import { MAX_RANDOM_BYTES, SIGNING_ALGS, type CallOpts } from "../../shared/hsm/port.js";
+import type { CallOpts } from "../../shared/hsm/port.js";
 import { toB64 } from "../../shared/protocol/codec.js";
 import type { CryptoService } from "../crypto-ops/service.js";
 import type { GrantService } from "../grants/service.js";
@@ -13,10 +13,11 @@ import type { KeyPolicyService } from "../policy/service.js";
 import type { GrantRecord } from "../grants/store.js";
 import type { Principal } from "../identity/principal.js";
 import { KeySpec, KeyUsage } from "../keys/model.js";
-import { KEY_PAIR_SPECS } from "../keys/key-pairs.js";
-import { DATA_KEY_SPECS, ENCRYPTION_ALGORITHMS, MAC_ALGORITHMS } from "../keys/specs.js";
+import { CRYPTO_OPERATIONS as CRYPTO } from "../crypto-ops/operations.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
-import { AwsBlob, AwsContext, awsKeyMetadata, epochSeconds, GrantTokens, KeyIdRef, Limit, Marker, Tags } from "./shapes.js";
+import { fromContract, type AwsOperation } from "./codec.js";
+import { Blob, GrantTokens, KeyRef as KeyIdRef } from "../contract/fields.js";
+import { awsKeyMetadata, epochSeconds, Limit, Marker, Tags } from "./shapes.js";
 
 /** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
 export class AwsOutcome extends KmsError {
@@ -32,18 +33,14 @@ export class AwsOutcome extends KmsError {
 export type KmsServices = { keys: KeyService; directory: KeyDirectory; lifecycle: KeyLifecycle; aliases: AliasService; imports: KeyImport; crypto: CryptoService; policies: KeyPolicyService; grants: GrantService };
 type Services = KmsServices;
 type Run<S extends z.ZodType> = (s: Services, p: Principal, input: z.output<S>, call: CallOpts) => Promise<object>;
-export type Operation = { input: z.ZodType; run: Run<z.ZodType> };
+export type Operation = AwsOperation<Services>;
 
-const op = <S extends z.ZodType>(input: S, run: Run<S>): Operation => ({ input, run: run as Run<z.ZodType> });
+/** An AWS operation of the AWS door's own (key management, grants, import), over AWS's shapes. */
+const op = <S extends z.ZodType>(input: S, run: Run<S>): Operation => ({ input, run: run as Operation["run"] });
 const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
+/** A cryptographic operation of the contract (crypto-ops/operations.ts), through the AWS codec. */
+const crypto = (operation: Parameters<typeof fromContract<Services, CryptoService>>[0], o?: Parameters<typeof fromContract>[2]) => fromContract(operation, (s: Services) => s.crypto, o);
 
-const MAX_PLAINTEXT = 4096;
-const MAX_CIPHERTEXT = 6144;
-const EncryptionAlgorithm = z.enum(ENCRYPTION_ALGORITHMS).default("SYMMETRIC_DEFAULT");
-const SigningAlgorithm = z.enum(SIGNING_ALGS);
-const MacAlgorithm = z.enum(MAC_ALGORITHMS);
-const KeyPairSpec = z.enum(KEY_PAIR_SPECS);
-const DataKeySpec = z.enum(DATA_KEY_SPECS).optional();
 const AliasName = z.string().min(1).max(256);
 const PolicyName = z.literal("default").default("default");
 const Constraints = obj({ EncryptionContextSubset: z.record(z.string(), z.string()).optional(), EncryptionContextEquals: z.record(z.string(), z.string()).optional() });
@@ -146,69 +143,28 @@ export const OPERATIONS: Record<string, Operation> = {
     const { items, truncated, next } = page(rotations, i.Limit, i.Marker);
     return { Rotations: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
-  Encrypt: op(obj({ KeyId: KeyIdRef, Plaintext: AwsBlob(MAX_PLAINTEXT), EncryptionContext: AwsContext, GrantTokens, EncryptionAlgorithm }), async (s, p, i, call) => {
-    const out = await s.crypto.encrypt(p, i.KeyId, i.Plaintext, i.EncryptionContext, call, i.EncryptionAlgorithm);
-    return { CiphertextBlob: toB64(out.ciphertext), KeyId: out.keyId, EncryptionAlgorithm: i.EncryptionAlgorithm };
-  }),
-  Decrypt: op(obj({ CiphertextBlob: AwsBlob(MAX_CIPHERTEXT), EncryptionContext: AwsContext, GrantTokens, KeyId: KeyIdRef.optional(), EncryptionAlgorithm }), async (s, p, i, call) => {
-    const out = await s.crypto.decrypt(p, i.CiphertextBlob, i.EncryptionContext, i.KeyId, call, i.EncryptionAlgorithm);
-    return { KeyId: out.keyId, Plaintext: toB64(out.plaintext), EncryptionAlgorithm: i.EncryptionAlgorithm };
-  }),
-  ReEncrypt: op(
-    obj({
-      CiphertextBlob: AwsBlob(MAX_CIPHERTEXT),
-      SourceEncryptionContext: AwsContext,
-      SourceKeyId: KeyIdRef.optional(),
-      DestinationKeyId: KeyIdRef,
-      DestinationEncryptionContext: AwsContext,
-      SourceEncryptionAlgorithm: z.literal("SYMMETRIC_DEFAULT").optional(),
-      DestinationEncryptionAlgorithm: z.literal("SYMMETRIC_DEFAULT").optional(),
-      GrantTokens,
-    }),
-    async (s, p, i, call) => {
-      const out = await s.crypto.reEncrypt(p, { ciphertext: i.CiphertextBlob, sourceContext: i.SourceEncryptionContext, sourceKeyId: i.SourceKeyId, destinationKeyId: i.DestinationKeyId, destinationContext: i.DestinationEncryptionContext }, call);
-      return { CiphertextBlob: toB64(out.ciphertext), SourceKeyId: out.sourceKeyId, KeyId: out.keyId, SourceEncryptionAlgorithm: "SYMMETRIC_DEFAULT", DestinationEncryptionAlgorithm: "SYMMETRIC_DEFAULT" };
+  Encrypt: crypto(CRYPTO.Encrypt, { omit: ["derivationContext"] }),
+  Decrypt: crypto(CRYPTO.Decrypt, { omit: ["derivationContext"] }),
+  ReEncrypt: crypto(CRYPTO.ReEncrypt),
+  GenerateDataKey: crypto(CRYPTO.GenerateDataKey),
+  GenerateDataKeyWithoutPlaintext: crypto(CRYPTO.GenerateDataKeyWithoutPlaintext),
+  GenerateDataKeyPair: crypto(CRYPTO.GenerateDataKeyPair),
+  GenerateDataKeyPairWithoutPlaintext: crypto(CRYPTO.GenerateDataKeyPairWithoutPlaintext),
+  GenerateRandom: crypto(CRYPTO.GenerateRandom),
+  Sign: crypto(CRYPTO.Sign),
+  Verify: crypto(CRYPTO.Verify, {
+    answer: (out) => {
+      if (out.SignatureValid !== true) throw new AwsOutcome("KMSInvalidSignatureException", "the signature is not valid");
+      return out;
     },
-  ),
-  GenerateDataKey: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: DataKeySpec, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, true, call);
-    return { CiphertextBlob: toB64(out.ciphertext), Plaintext: toB64(out.plaintext as Uint8Array), KeyId: out.keyId };
   }),
-  GenerateDataKeyWithoutPlaintext: op(obj({ KeyId: KeyIdRef, EncryptionContext: AwsContext, NumberOfBytes: z.number().int().optional(), KeySpec: DataKeySpec, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.generateDataKey(p, i.KeyId, { keySpec: i.KeySpec, numberOfBytes: i.NumberOfBytes }, i.EncryptionContext, false, call);
-    return { CiphertextBlob: toB64(out.ciphertext), KeyId: out.keyId };
-  }),
-  GenerateDataKeyPair: op(obj({ KeyId: KeyIdRef, KeyPairSpec, EncryptionContext: AwsContext, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.generateDataKeyPair(p, i.KeyId, i.KeyPairSpec, i.EncryptionContext, true, call);
-    return { PrivateKeyCiphertextBlob: toB64(out.privateKeyCiphertext), PrivateKeyPlaintext: toB64(out.privateKeyPlaintext as Uint8Array), PublicKey: toB64(out.publicKey), KeyId: out.keyId, KeyPairSpec: i.KeyPairSpec };
-  }),
-  GenerateDataKeyPairWithoutPlaintext: op(obj({ KeyId: KeyIdRef, KeyPairSpec, EncryptionContext: AwsContext, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.generateDataKeyPair(p, i.KeyId, i.KeyPairSpec, i.EncryptionContext, false, call);
-    return { PrivateKeyCiphertextBlob: toB64(out.privateKeyCiphertext), PublicKey: toB64(out.publicKey), KeyId: out.keyId, KeyPairSpec: i.KeyPairSpec };
-  }),
-  GenerateRandom: op(obj({ NumberOfBytes: z.number().int().min(1).max(MAX_RANDOM_BYTES).optional() }), async (s, p, i, call) => ({ Plaintext: toB64(await s.crypto.generateRandom(p, i.NumberOfBytes ?? 32, call)) })),
-  Sign: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MessageType: z.enum(["RAW", "DIGEST"]).default("RAW"), SigningAlgorithm, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.sign(p, i.KeyId, i.SigningAlgorithm, i.Message, i.MessageType, call);
-    return { KeyId: out.keyId, Signature: toB64(out.signature), SigningAlgorithm: i.SigningAlgorithm };
-  }),
-  Verify: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MessageType: z.enum(["RAW", "DIGEST"]).default("RAW"), Signature: AwsBlob(1024), SigningAlgorithm, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.verify(p, i.KeyId, i.SigningAlgorithm, i.Message, i.MessageType, i.Signature, call);
-    if (!out.valid) throw new AwsOutcome("KMSInvalidSignatureException", "the signature is not valid");
-    return { KeyId: out.keyId, SignatureValid: true, SigningAlgorithm: i.SigningAlgorithm };
-  }),
-  GetPublicKey: op(obj({ KeyId: KeyIdRef, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.getPublicKey(p, i.KeyId, call);
-    const meta = awsKeyMetadata(out.key);
-    return { KeyId: out.key.arn, PublicKey: toB64(out.publicKey), CustomerMasterKeySpec: out.key.spec, KeySpec: out.key.spec, KeyUsage: out.key.usage, ...("EncryptionAlgorithms" in meta ? { EncryptionAlgorithms: meta.EncryptionAlgorithms } : {}), ...(out.signingAlgorithms.length ? { SigningAlgorithms: out.signingAlgorithms } : {}) };
-  }),
-  GenerateMac: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MacAlgorithm, GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.generateMac(p, i.KeyId, i.MacAlgorithm, i.Message, call);
-    return { Mac: toB64(out.mac), MacAlgorithm: i.MacAlgorithm, KeyId: out.keyId };
-  }),
-  VerifyMac: op(obj({ KeyId: KeyIdRef, Message: AwsBlob(4096), MacAlgorithm, Mac: AwsBlob(64), GrantTokens }), async (s, p, i, call) => {
-    const out = await s.crypto.verifyMac(p, i.KeyId, i.MacAlgorithm, i.Message, i.Mac, call);
-    if (!out.valid) throw new AwsOutcome("KMSInvalidMacException", "the MAC is not valid");
-    return { KeyId: out.keyId, MacValid: true, MacAlgorithm: i.MacAlgorithm };
+  GetPublicKey: crypto(CRYPTO.GetPublicKey, { answer: (out) => ({ ...out, CustomerMasterKeySpec: out.KeySpec }) }),
+  GenerateMac: crypto(CRYPTO.GenerateMac),
+  VerifyMac: crypto(CRYPTO.VerifyMac, {
+    answer: (out) => {
+      if (out.MacValid !== true) throw new AwsOutcome("KMSInvalidMacException", "the MAC is not valid");
+      return out;
+    },
   }),
   GetKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName }), async (s, p, i) => ({ Policy: (await s.policies.get(p, i.KeyId)).policy, PolicyName: "default" })),
   PutKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName, Policy: z.string().min(1).max(32 * 1024), BypassPolicyLockoutSafetyCheck: z.boolean().optional() }), async (s, p, i) => (await s.policies.put(p, i.KeyId, i.Policy, i.BypassPolicyLockoutSafetyCheck), {})),
@@ -249,7 +205,7 @@ export const OPERATIONS: Record<string, Operation> = {
     return { KeyId: out.key.arn, ImportToken: toB64(out.importToken), PublicKey: toB64(out.publicKey), ParametersValidTo: epochSeconds(out.parametersValidTo) };
   }),
   DeleteImportedKeyMaterial: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.imports.deleteMaterial(p, i.KeyId), {})),
-  ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: AwsBlob(16 * 1024), EncryptedKeyMaterial: AwsBlob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
+  ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: Blob(16 * 1024), EncryptedKeyMaterial: Blob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
     await s.imports.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
     return {};
   }),

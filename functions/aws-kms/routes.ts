@@ -34,8 +34,9 @@ export const awsKmsRoutes = (services: Services, guards: readonly [MiddlewareHan
       throw new KmsError("ValidationException", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
     }
     const input = parsed.data as { KeyId?: unknown; EncryptionContext?: Record<string, string>; GrantTokens?: string[] };
-    await note(c, { action: `kms:${name}`, ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) });
+    const audited = operation.audited ? operation.audited(input) : { ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) };
+    await note(c, { action: `kms:${name}`, ...audited });
     const principal = { ...principalOf(c), ...(input.GrantTokens?.length ? { grantTokens: input.GrantTokens } : {}) };
-    const out = await operation.run(services, principal, parsed.data, c.var.call);
+    const out = await operation.run(services, principal, input, c.var.call);
     return c.body(JSON.stringify(out), 200, { "content-type": AWS_JSON });
   });

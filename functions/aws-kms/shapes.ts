@@ -5,17 +5,7 @@ import { algorithmsOf } from "../keys/specs.js";
 /** The AWS KMS protocol's content type. */
 export const AWS_JSON = "application/x-amz-json-1.1";
 
-/** AWS KMS JSON shapes (PascalCase, blobs in base64, times in epoch seconds). */
-export const KeyIdRef = z.string().min(1).max(2048);
-export const AwsBlob = (max: number) =>
-  z
-    .string()
-    .max(Math.ceil(max / 3) * 4 + 4)
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64")
-    .transform((s) => new Uint8Array(Buffer.from(s, "base64")))
-    .refine((b) => b.length >= 1 && b.length <= max, `must decode to 1–${max} bytes`);
-export const AwsContext = z.record(z.string().min(1).max(256), z.string().max(4096)).refine((c) => Object.keys(c).length <= 64, "at most 64 entries").optional();
-export const GrantTokens = z.array(z.string().max(8192)).max(10).optional();
+/** AWS KMS JSON shapes of its own (PascalCase; times in epoch seconds); the fields operations share are in contract/fields.ts. */
 export const Tags = z.array(z.object({ TagKey: z.string().min(1).max(128), TagValue: z.string().max(256) })).max(50);
 export const Limit = z.number().int().min(1).max(1000).optional();
 export const Marker = z.string().min(1).max(2048).optional();

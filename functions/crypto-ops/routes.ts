@@ -1,114 +1,85 @@
-import { Hono, type Context } from "hono";
-import type { z } from "zod";
-import type { KmsError } from "../../shared/errors.js";
+import { Hono } from "hono";
+import * as z from "zod";
+import type { KmsError, KmsErrorCode } from "../../shared/errors.js";
 import { toB64 } from "../../shared/protocol/codec.js";
+import { Base64, KeyArn, KeySpec } from "../contract/fields.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
+import { serveOperation } from "../http/native.js";
+import { described } from "../http/openapi.js";
 import { json } from "../http/validate.js";
-import { BatchDecryptBody, BatchEncryptBody, DataKeyBody, DataKeyPairBody, DecryptBody, EncryptBody, GenerateMacBody, GenerateRandomBody, ReEncryptBody, SignBody, VerifyBody, VerifyMacBody } from "./schemas.js";
+import { CRYPTO_OPERATIONS as OPS } from "./operations.js";
+import { BatchDecryptBody, BatchEncryptBody } from "./schemas.js";
 import type { CryptoService } from "./service.js";
 
+const KEY_USE: readonly KmsErrorCode[] = ["NotFoundException", "DisabledException", "KMSInvalidStateException", "InvalidKeyUsageException", "HsmUnavailableException"];
+const ItemError = z.object({ error: z.object({ __type: z.string().meta({ examples: ["InvalidCiphertextException"] }), message: z.string().meta({ examples: ["the ciphertext is invalid"] }) }) });
+
+/** The cryptographic operations of the contract under /v1, and the native API's own: key export and batches. */
 export const cryptoRoutes = (svc: CryptoService) => {
-  const dataKeyPair = async (c: Context<AppEnv, string, { out: { json: z.output<typeof DataKeyPairBody> } }>, withPlaintext: boolean) => {
-    const b = c.req.valid("json");
-    await note(c, { action: withPlaintext ? "kms:GenerateDataKeyPair" : "kms:GenerateDataKeyPairWithoutPlaintext", keyId: c.req.param("keyId"), encryptionContext: b.encryptionContext });
-    const out = await svc.generateDataKeyPair(principalOf(c), c.req.param("keyId") ?? "", b.keyPairSpec, b.encryptionContext, withPlaintext, c.var.call);
-    return c.json({
-      keyId: out.keyId,
-      keyPairSpec: b.keyPairSpec,
-      publicKey: toB64(out.publicKey),
-      privateKeyCiphertextBlob: toB64(out.privateKeyCiphertext),
-      ...(out.privateKeyPlaintext ? { privateKeyPlaintext: toB64(out.privateKeyPlaintext) } : {}),
-    });
-  };
-  return new Hono<AppEnv>()
-    .post("/v1/random", json(GenerateRandomBody), async (c) => {
-      await note(c, { action: "kms:GenerateRandom" });
-      const bytes = await svc.generateRandom(principalOf(c), c.req.valid("json").numberOfBytes, c.var.call);
-      return c.json({ plaintext: toB64(bytes) });
-    })
-    .post("/v1/keys/:keyId/encrypt", json(EncryptBody), async (c) => {
-      const body = c.req.valid("json");
-      await note(c, { action: "kms:Encrypt", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
-      const out = await svc.encrypt(principalOf(c), c.req.param("keyId"), body.plaintext, body.encryptionContext, c.var.call, body.encryptionAlgorithm, body.derivationContext);
-      return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), encryptionAlgorithm: body.encryptionAlgorithm });
-    })
-    .post("/v1/decrypt", json(DecryptBody), async (c) => {
-      const body = c.req.valid("json");
-      await note(c, { action: "kms:Decrypt", encryptionContext: body.encryptionContext });
-      const out = await svc.decrypt(principalOf(c), body.ciphertextBlob, body.encryptionContext, body.keyId, c.var.call, body.encryptionAlgorithm, body.derivationContext);
-      await note(c, { action: "kms:Decrypt", keyId: out.keyId, encryptionContext: body.encryptionContext });
-      return c.json({ keyId: out.keyId, plaintext: toB64(out.plaintext) });
-    })
-    .post("/v1/keys/:keyId/generate-data-key", json(DataKeyBody), async (c) => {
-      const body = c.req.valid("json");
-      await note(c, { action: "kms:GenerateDataKey", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
-      const out = await svc.generateDataKey(principalOf(c), c.req.param("keyId"), body, body.encryptionContext, true, c.var.call);
-      return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext), plaintext: toB64(out.plaintext as Uint8Array) });
-    })
-    .post("/v1/keys/:keyId/generate-data-key-without-plaintext", json(DataKeyBody), async (c) => {
-      const body = c.req.valid("json");
-      await note(c, { action: "kms:GenerateDataKeyWithoutPlaintext", keyId: c.req.param("keyId"), encryptionContext: body.encryptionContext });
-      const out = await svc.generateDataKey(principalOf(c), c.req.param("keyId"), body, body.encryptionContext, false, c.var.call);
-      return c.json({ keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
-    })
-    .post("/v1/keys/:keyId/generate-data-key-pair", json(DataKeyPairBody), async (c) => dataKeyPair(c, true))
-    .post("/v1/keys/:keyId/generate-data-key-pair-without-plaintext", json(DataKeyPairBody), async (c) => dataKeyPair(c, false))
-    .post("/v1/re-encrypt", json(ReEncryptBody), async (c) => {
-      await note(c, { action: "kms:ReEncrypt", keyId: c.req.valid("json").destinationKeyId, encryptionContext: c.req.valid("json").destinationEncryptionContext });
-      const b = c.req.valid("json");
-      const out = await svc.reEncrypt(
-        principalOf(c),
-        { ciphertext: b.ciphertextBlob, sourceContext: b.sourceEncryptionContext, sourceKeyId: b.sourceKeyId, destinationKeyId: b.destinationKeyId, destinationContext: b.destinationEncryptionContext },
-        c.var.call,
-      );
-      return c.json({ sourceKeyId: out.sourceKeyId, keyId: out.keyId, ciphertextBlob: toB64(out.ciphertext) });
-    })
-    .post("/v1/keys/:keyId/sign", json(SignBody), async (c) => {
-      await note(c, { action: "kms:Sign", keyId: c.req.param("keyId") });
-      const b = c.req.valid("json");
-      const out = await svc.sign(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, c.var.call);
-      return c.json({ keyId: out.keyId, signature: toB64(out.signature), signingAlgorithm: b.signingAlgorithm });
-    })
-    .post("/v1/keys/:keyId/verify", json(VerifyBody), async (c) => {
-      await note(c, { action: "kms:Verify", keyId: c.req.param("keyId") });
-      const b = c.req.valid("json");
-      const out = await svc.verify(principalOf(c), c.req.param("keyId"), b.signingAlgorithm, b.message, b.messageType, b.signature, c.var.call);
-      return c.json({ keyId: out.keyId, signatureValid: out.valid, signingAlgorithm: b.signingAlgorithm });
-    })
-    .get("/v1/keys/:keyId/public-key", async (c) => {
-      await note(c, { action: "kms:GetPublicKey", keyId: c.req.param("keyId") });
-      const out = await svc.getPublicKey(principalOf(c), c.req.param("keyId"), c.var.call);
-      return c.json({ keyId: out.key.arn, publicKey: toB64(out.publicKey), keySpec: out.key.spec, keyUsage: out.key.usage, signingAlgorithms: out.signingAlgorithms });
-    })
-    .post("/v1/keys/:keyId/generate-mac", json(GenerateMacBody), async (c) => {
-      await note(c, { action: "kms:GenerateMac", keyId: c.req.param("keyId") });
-      const b = c.req.valid("json");
-      const out = await svc.generateMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, c.var.call);
-      return c.json({ keyId: out.keyId, mac: toB64(out.mac), macAlgorithm: b.macAlgorithm });
-    })
-    .post("/v1/keys/:keyId/verify-mac", json(VerifyMacBody), async (c) => {
-      await note(c, { action: "kms:VerifyMac", keyId: c.req.param("keyId") });
-      const b = c.req.valid("json");
-      const out = await svc.verifyMac(principalOf(c), c.req.param("keyId"), b.macAlgorithm, b.message, b.mac, c.var.call);
-      return c.json({ keyId: out.keyId, macValid: out.valid, macAlgorithm: b.macAlgorithm });
-    })
-    .get("/v1/keys/:keyId/export", async (c) => {
+  const app = new Hono<AppEnv>();
+  serveOperation(app, svc, OPS.GenerateRandom, { method: "POST", path: "/v1/random" });
+  serveOperation(app, svc, OPS.Encrypt, { method: "POST", path: "/v1/keys/:keyId/encrypt" });
+  serveOperation(app, svc, OPS.Decrypt, { method: "POST", path: "/v1/decrypt" });
+  serveOperation(app, svc, OPS.ReEncrypt, { method: "POST", path: "/v1/re-encrypt" });
+  serveOperation(app, svc, OPS.GenerateDataKey, { method: "POST", path: "/v1/keys/:keyId/generate-data-key" });
+  serveOperation(app, svc, OPS.GenerateDataKeyWithoutPlaintext, { method: "POST", path: "/v1/keys/:keyId/generate-data-key-without-plaintext" });
+  serveOperation(app, svc, OPS.GenerateDataKeyPair, { method: "POST", path: "/v1/keys/:keyId/generate-data-key-pair" });
+  serveOperation(app, svc, OPS.GenerateDataKeyPairWithoutPlaintext, { method: "POST", path: "/v1/keys/:keyId/generate-data-key-pair-without-plaintext" });
+  serveOperation(app, svc, OPS.Sign, { method: "POST", path: "/v1/keys/:keyId/sign" });
+  serveOperation(app, svc, OPS.Verify, { method: "POST", path: "/v1/keys/:keyId/verify" });
+  serveOperation(app, svc, OPS.GetPublicKey, { method: "GET", path: "/v1/keys/:keyId/public-key" });
+  serveOperation(app, svc, OPS.GenerateMac, { method: "POST", path: "/v1/keys/:keyId/generate-mac" });
+  serveOperation(app, svc, OPS.VerifyMac, { method: "POST", path: "/v1/keys/:keyId/verify-mac" });
+  return app
+    .get(
+      "/v1/keys/:keyId/export",
+      described({
+        operationId: "ExportKey",
+        summary: "Export a key's material",
+        description: "The material of every version that still has it, for keys created exportable (key admins only). Tether's own operation; AWS KMS has none.",
+        response: z.object({ keyId: KeyArn, keySpec: KeySpec, versions: z.array(z.object({ version: z.number().int().min(1), material: Base64 })) }),
+        errors: [...KEY_USE, "KMSInvalidStateException"],
+      }),
+      async (c) => {
       await note(c, { action: "kms:ExportKey", keyId: c.req.param("keyId") });
       const out = await svc.exportKey(principalOf(c), c.req.param("keyId"), c.var.call);
       return c.json({ keyId: out.key.arn, keySpec: out.key.spec, versions: out.versions.map((v) => ({ version: v.version, material: toB64(v.material) })) });
-    })
-    .post("/v1/batch/encrypt", json(BatchEncryptBody), async (c) => {
+      },
+    )
+    .post(
+      "/v1/batch/encrypt",
+      json(BatchEncryptBody),
+      described({
+        operationId: "BatchEncrypt",
+        summary: "Encrypt up to 100 items",
+        description: "Encrypt for each item, in one request; each item succeeds or fails on its own (its error in place of its result).",
+        response: z.object({ results: z.array(z.union([z.object({ keyId: KeyArn, ciphertextBlob: Base64 }), ItemError])) }),
+        errors: [],
+      }),
+      async (c) => {
       await note(c, { action: "kms:Encrypt" });
       const results = await svc.batchEncrypt(principalOf(c), c.req.valid("json").items, c.var.call);
       return c.json({ results: results.map((r) => (r.ok ? { keyId: r.value.keyId, ciphertextBlob: toB64(r.value.ciphertext) } : failure(r.error))) });
-    })
-    .post("/v1/batch/decrypt", json(BatchDecryptBody), async (c) => {
+      },
+    )
+    .post(
+      "/v1/batch/decrypt",
+      json(BatchDecryptBody),
+      described({
+        operationId: "BatchDecrypt",
+        summary: "Decrypt up to 100 items",
+        description: "Decrypt for each item, in one request; each item succeeds or fails on its own (its error in place of its result).",
+        response: z.object({ results: z.array(z.union([z.object({ keyId: KeyArn, plaintext: Base64 }), ItemError])) }),
+        errors: [],
+      }),
+      async (c) => {
       await note(c, { action: "kms:Decrypt" });
       const results = await svc.batchDecrypt(principalOf(c), c.req.valid("json").items, c.var.call);
       return c.json({ results: results.map((r) => (r.ok ? { keyId: r.value.keyId, plaintext: toB64(r.value.plaintext) } : failure(r.error))) });
-    });
+      },
+    );
 
 };
 

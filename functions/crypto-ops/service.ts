@@ -12,8 +12,8 @@ import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { algorithmsOf, DATA_KEY_BYTES, encryptionOf, KEY_SPECS, type MacAlgorithm, type ResidentEncryptionAlgorithm, type RsaEncryptionAlg } from "../keys/specs.js";
 import { rsaEncrypt, verifyWith } from "../keys/asymmetric.js";
 import type { Primitives } from "../keys/primitives.js";
+import { CRYPTO_LIMITS } from "./limits.js";
 
-export const MAX_PLAINTEXT_BYTES = 4096;
 
 export type EncryptResult = { keyId: string; ciphertext: Uint8Array };
 export type DataKeySpec = { keySpec?: keyof typeof DATA_KEY_BYTES | undefined; numberOfBytes?: number | undefined };
@@ -52,7 +52,7 @@ export class CryptoService {
     const offered = encryptionOf(key);
     if (!offered.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${offered.join(", ")}`);
     const ref = residentRef(key, derivationContext);
-    const max = ref ? MAX_HSM_DATA_BYTES : MAX_PLAINTEXT_BYTES;
+    const max = ref ? MAX_HSM_DATA_BYTES : CRYPTO_LIMITS.plaintextBytes;
     if (plaintext.length > max) throw new KmsError("ValidationException", `plaintext must be 1 to ${max} bytes`);
     if (ref) return { keyId: key.arn, ciphertext: await this.hsm.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
     if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
@@ -118,7 +118,8 @@ export class CryptoService {
     if (!key.publicKey && !(ref && "pair" in KEY_SPECS[key.spec].material)) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
     assertUsable(key);
     const publicKey = ref ? await this.hsm.getPublicKey(ref, call) : fromB64(key.publicKey ?? "");
-    return { key, publicKey, signingAlgorithms: algorithmsOf(key.spec, key.usage).signing };
+    const algorithms = algorithmsOf(key.spec, key.usage);
+    return { key, publicKey, encryptionAlgorithms: algorithms.encryption, signingAlgorithms: algorithms.signing };
   }
 
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
@@ -292,7 +293,7 @@ function dataKeyLength(spec: DataKeySpec): number {
   if (spec.keySpec && spec.numberOfBytes) throw new KmsError("ValidationException", "give keySpec or numberOfBytes, not both");
   if (spec.keySpec) return DATA_KEY_BYTES[spec.keySpec];
   if (spec.numberOfBytes) {
-    if (!Number.isInteger(spec.numberOfBytes) || spec.numberOfBytes < 1 || spec.numberOfBytes > 1024) throw new KmsError("ValidationException", "numberOfBytes must be 1 to 1024");
+    if (!Number.isInteger(spec.numberOfBytes) || spec.numberOfBytes < 1 || spec.numberOfBytes > CRYPTO_LIMITS.dataKeyBytes) throw new KmsError("ValidationException", `numberOfBytes must be 1 to ${CRYPTO_LIMITS.dataKeyBytes}`);
     return spec.numberOfBytes;
   }
   throw new KmsError("ValidationException", "keySpec or numberOfBytes is required");

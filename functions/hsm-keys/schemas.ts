@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES } from "../../shared/hsm/port.js";
-import { Blob, EncryptionContext, PolicyJson } from "../http/validate.js";
+import { Blob, EncryptionContext, LIMITS, MessageType, SigningAlgorithm } from "../contract/fields.js";
+import { PolicyJson } from "../http/validate.js";
 import { KeyUsage } from "../keys/model.js";
 
 const Slot = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "a slot name");
@@ -9,7 +10,10 @@ export const CreateHsmKeyBody = z
   .object({
     slot: Slot.default("0"),
     /** At most 51 characters: the HSM label is `<tenant>.<label>`, 64 at most. */
-    label: z.string().regex(/^[A-Za-z0-9_-]{1,51}$/, "letters, digits, _ or - (1-51)"),
+    label: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,51}$/, "letters, digits, _ or - (1-51)")
+      .meta({ examples: ["payments-signer"] }),
     keySpec: z.enum(HSM_KEY_SPECS),
     sensitive: z.boolean().default(true),
     keyUsage: KeyUsage.optional(),
@@ -29,4 +33,6 @@ export const HsmDecryptBody = z
   .object({ ciphertextBlob: Blob(MAX_HSM_DATA_BYTES + 64), algorithm: z.enum(ENCRYPTION_ALGS).default("AES_GCM"), encryptionContext: EncryptionContext })
   .strict();
 
-export { SignBody, VerifyBody } from "../crypto-ops/schemas.js";
+/** Signing by a key that lives in the HSM: the HSM takes messages up to its own limit. */
+export const HsmSignBody = z.object({ message: Blob(MAX_HSM_DATA_BYTES), messageType: MessageType.default("RAW"), signingAlgorithm: SigningAlgorithm }).strict();
+export const HsmVerifyBody = HsmSignBody.extend({ signature: Blob(LIMITS.signatureBytes) }).strict();

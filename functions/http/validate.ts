@@ -38,19 +38,17 @@ const registered = <M extends object>(mw: M, target: "json" | "query", schema: z
 export const json = <S extends z.ZodType>(schema: S) => registered(validator("json", parseWith(schema, "body")), "json", schema);
 export const query = <S extends z.ZodType>(schema: S) => registered(validator("query", parseWith(schema, "query")), "query", schema);
 
-/** A base64 field decoding to at most `max` bytes (and at least `min`). */
-export const Blob = (max: number, min = 1) =>
-  z
-    .string()
-    .max(Math.ceil(max / 3) * 4 + 4)
-    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64")
-    .transform((s) => new Uint8Array(Buffer.from(s, "base64")))
-    .refine((b) => b.length >= min && b.length <= max, `must decode to ${min}–${max} bytes`);
-
-export const EncryptionContext = z
-  .record(z.string().min(1).max(256), z.string().max(4096))
-  .refine((c) => Object.keys(c).length <= 64, "at most 64 entries")
-  .optional();
+/** A key policy as the documentation shows one. */
+export const POLICY_EXAMPLE = {
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "KeyAdmins", Effect: "Allow", Principal: { Tether: ["role:keyAdmin"] }, Action: "kms:*", Resource: "*" },
+    { Sid: "AllowUseForPayments", Effect: "Allow", Principal: { Tether: ["payments-service"] }, Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*", Condition: { StringEquals: { "kms:EncryptionContext:purpose": "invoices" } } },
+  ],
+};
 
 /** A policy document given as a JSON object (or its text): kept as text, validated by the policy compiler. */
-export const PolicyJson = z.union([z.string().max(32 * 1024), z.record(z.string(), z.unknown())]).transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));
+export const PolicyJson = z
+  .union([z.string().max(32 * 1024), z.record(z.string(), z.unknown())])
+  .meta({ examples: [POLICY_EXAMPLE] })
+  .transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));

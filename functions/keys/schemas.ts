@@ -1,12 +1,17 @@
 import * as z from "zod";
-import { Blob, PolicyJson } from "../http/validate.js";
-import { KeySpec, KeyUsage, type KeyRecord } from "./model.js";
+import { AccountId, Blob, KeyArn, KeyRef, Timestamp } from "../contract/fields.js";
+import { PolicyJson } from "../http/validate.js";
+import { KeySpec, KeyState, KeyUsage, type KeyRecord } from "./model.js";
 
-const Tags = z.record(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, "at most 50 tags");
+const Tags = z
+  .record(z.string().min(1).max(128), z.string().max(256))
+  .refine((t) => Object.keys(t).length <= 50, "at most 50 tags")
+  .meta({ examples: [{ team: "payments", env: "prod" }] });
+const Description = z.string().max(8192).meta({ examples: ["Encrypts card numbers for the payments service"] });
 
 export const CreateKeyBody = z
   .object({
-    description: z.string().max(8192).optional(),
+    description: Description.optional(),
     keySpec: KeySpec.optional(),
     keyUsage: KeyUsage.optional(),
     tags: Tags.optional(),
@@ -38,14 +43,43 @@ export const ListKeysQuery = z.object({
     .optional(),
 });
 
-export const UpdateKeyBody = z.object({ description: z.string().max(8192) }).strict();
+export const UpdateKeyBody = z.object({ description: Description }).strict();
 export const TagBody = z.object({ tags: Tags }).strict();
-export const UntagBody = z.object({ tagKeys: z.array(z.string().min(1).max(128)).min(1).max(50) }).strict();
+export const UntagBody = z.object({ tagKeys: z.array(z.string().min(1).max(128).meta({ examples: ["env"] })).min(1).max(50) }).strict();
 
-const AliasName = z.string().min(7).max(256);
-export const AliasBody = z.object({ aliasName: AliasName, targetKeyId: z.string().min(1).max(2048) }).strict();
+const AliasName = z.string().min(7).max(256).meta({ examples: ["alias/payments"] });
+export const AliasBody = z.object({ aliasName: AliasName, targetKeyId: KeyRef }).strict();
 export const AliasQuery = z.object({ aliasName: AliasName });
-export const ListAliasesQuery = z.object({ keyId: z.string().min(1).max(2048).optional() });
+export const ListAliasesQuery = z.object({ keyId: KeyRef.optional() });
+
+/** A key as answers show it (never its material). */
+export const KeyMetadata = z.object({
+  keyId: z.string().meta({ examples: ["1234abcd-12ab-34cd-56ef-1234567890ab"] }),
+  arn: KeyArn,
+  accountId: AccountId,
+  description: Description,
+  keySpec: KeySpec,
+  keyUsage: KeyUsage,
+  origin: z.enum(["TETHER", "EXTERNAL", "HSM"]),
+  keyState: KeyState,
+  enabled: z.boolean(),
+  creationDate: Timestamp,
+  deletionDate: Timestamp.optional(),
+  rotationPeriodInDays: z.number().int().min(90).optional(),
+  nextRotationDate: Timestamp.optional(),
+  currentVersion: z.number().int().min(1),
+  expirationDate: Timestamp.optional(),
+  derived: z.boolean(),
+  exportable: z.boolean(),
+  wrappingKeyId: z.string().optional(),
+  tags: Tags,
+});
+export const KeyMetadataAnswer = z.object({ keyMetadata: KeyMetadata });
+export const KeyList = z.object({ keys: z.array(KeyMetadata), nextCursor: z.string().optional() });
+export const Alias = z.object({ tenant: AccountId, aliasName: AliasName, keyId: z.string().meta({ examples: ["1234abcd-12ab-34cd-56ef-1234567890ab"] }), createdAt: Timestamp, updatedAt: Timestamp.optional() });
+export const KeyVersionView = z.object({ version: z.number().int().min(1), createdAt: Timestamp, rotationType: z.enum(["AUTOMATIC", "ON_DEMAND"]).optional() });
+export const KeyUsageView = z.object({ counts: z.record(z.string(), z.number().int()).meta({ examples: [{ Encrypt: 1200, Decrypt: 950 }] }), lastUsedAt: Timestamp.optional() });
+export const ImportParameters = z.object({ keyId: KeyArn, publicKey: z.string().meta({ examples: ["MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA…"] }), importToken: z.string().meta({ examples: ["eyJ2IjoxLCJrZXlJZCI6…"] }), wrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), parametersValidTo: Timestamp });
 
 /** A key as the API shows it: never its material. */
 export const keyMetadata = (k: KeyRecord) => ({

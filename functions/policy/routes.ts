@@ -3,7 +3,10 @@ import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
-import { EncryptionContext, json, PolicyJson } from "../http/validate.js";
+import { EncryptionContext, KeyRef } from "../contract/fields.js";
+import { json, POLICY_EXAMPLE, PolicyJson } from "../http/validate.js";
+import { Timestamp } from "../contract/fields.js";
+import { described } from "../http/openapi.js";
 import { Role } from "../identity/principal.js";
 import { KEY_ACTIONS, type KeyAction } from "./actions.js";
 import type { KeyPolicyService } from "./service.js";
@@ -13,8 +16,8 @@ const RollbackBody = z.object({ version: z.number().int().min(0).max(1_000_000),
 const SimulateBody = z
   .object({
     principal: z.object({ id: z.string().min(1).max(256), roles: z.array(Role).max(4) }).strict().optional(),
-    action: z.string().refine((a): a is KeyAction => Object.hasOwn(KEY_ACTIONS, a), "a key action, e.g. kms:Encrypt"),
-    keyId: z.string().min(1).max(2048),
+    action: z.string().meta({ examples: ["kms:Encrypt"] }).refine((a): a is KeyAction => Object.hasOwn(KEY_ACTIONS, a), "a key action, e.g. kms:Encrypt"),
+    keyId: KeyRef,
     encryptionContext: EncryptionContext,
     sourceIp: z.union([z.ipv4(), z.ipv6()]).optional(),
     time: z.iso.datetime({ offset: true }).optional(),
@@ -25,30 +28,32 @@ const SimulateBody = z
   .strict();
 
 const parsed = (text: string): unknown => JSON.parse(text);
+const PolicyVersion = z.number().int().min(0);
+const PolicyDocument = z.record(z.string(), z.unknown()).meta({ examples: [POLICY_EXAMPLE] });
 
 /** Key policies (versioned, with rollback) and the simulator. */
 export const policyRoutes = (svc: KeyPolicyService) =>
   new Hono<AppEnv>()
-    .get("/v1/keys/:keyId/policy", async (c) => {
+    .get("/v1/keys/:keyId/policy", described({ operationId: "GetKeyPolicy", summary: "Get a key's policy", description: "The key policy in force (the default policy until one is put) and its version.", response: z.object({ policy: PolicyDocument, policyVersion: PolicyVersion }), errors: ["NotFoundException"] }), async (c) => {
       await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
       const { policy, policyVersion } = await svc.get(principalOf(c), c.req.param("keyId"));
       return c.json({ policy: parsed(policy), policyVersion });
     })
-    .put("/v1/keys/:keyId/policy", json(PutPolicyBody), async (c) => {
+    .put("/v1/keys/:keyId/policy", json(PutPolicyBody), described({ operationId: "PutKeyPolicy", summary: "Replace a key's policy", description: "Stores a new version of the key policy and puts it in force. A policy that would stop the caller from changing it again is refused unless bypassPolicyLockoutSafetyCheck.", response: z.object({ policyVersion: PolicyVersion }), errors: ["NotFoundException", "MalformedPolicyDocumentException"] }), async (c) => {
       await note(c, { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
       return c.json({ policyVersion: await svc.put(principalOf(c), c.req.param("keyId"), body.policy, body.bypassPolicyLockoutSafetyCheck) });
     })
-    .get("/v1/keys/:keyId/policy/versions", async (c) => {
+    .get("/v1/keys/:keyId/policy/versions", described({ operationId: "ListKeyPolicyVersions", summary: "List a key's policy versions", description: "Every version of the key's policy, oldest first (version 0 is the default policy), and which is in force.", response: z.object({ current: PolicyVersion, versions: z.array(z.object({ version: PolicyVersion, createdAt: Timestamp, createdBy: z.string().meta({ examples: ["alice"] }) })) }), errors: ["NotFoundException"] }), async (c) => {
       await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
       return c.json(await svc.versions(principalOf(c), c.req.param("keyId")));
     })
-    .post("/v1/keys/:keyId/policy/rollback", json(RollbackBody), async (c) => {
+    .post("/v1/keys/:keyId/policy/rollback", json(RollbackBody), described({ operationId: "RollbackKeyPolicy", summary: "Roll a key's policy back", description: "Puts an earlier version back in force, as a new version (history is never rewritten).", response: z.object({ policyVersion: PolicyVersion }), errors: ["NotFoundException", "MalformedPolicyDocumentException"] }), async (c) => {
       await note(c, { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
       const body = c.req.valid("json");
       return c.json({ policyVersion: await svc.rollback(principalOf(c), c.req.param("keyId"), body.version, body.bypassPolicyLockoutSafetyCheck) });
     })
-    .post("/v1/policy/simulate", json(SimulateBody), async (c) => {
+    .post("/v1/policy/simulate", json(SimulateBody), described({ operationId: "SimulatePolicy", summary: "Simulate a policy decision", description: "Would this principal be allowed this action on this key, with this context, from this address, at this time, and which statement or grant decides. Tenant admins, key admins and auditors.", response: z.object({ decision: z.enum(["Allow", "Deny"]), decidedBy: z.object({ kind: z.enum(["policy", "grant", "implicit"]), effect: z.enum(["Allow", "Deny"]).optional(), sid: z.string().meta({ examples: ["AllowUseForPayments"] }).optional(), index: z.number().int().optional(), grantId: z.string().optional() }), policyVersion: PolicyVersion }), errors: ["NotFoundException"] }), async (c) => {
       const body = c.req.valid("json");
       await note(c, { action: "tether:SimulatePolicy", keyId: body.keyId });
       const decision = await svc.simulate(principalOf(c), { ...body, action: body.action as KeyAction });

@@ -13,9 +13,9 @@ const TrustedUrl = z
 /** How a tenant's identity provider's tokens are verified and mapped to a principal and roles. */
 export const OidcConfig = z
   .object({
-    issuer: TrustedUrl,
-    jwksUri: TrustedUrl,
-    audience: z.string().min(1).max(256),
+    issuer: TrustedUrl.meta({ examples: ["https://login.example.com/"] }),
+    jwksUri: TrustedUrl.meta({ examples: ["https://login.example.com/.well-known/jwks.json"] }),
+    audience: z.string().min(1).max(256).meta({ examples: ["tether"] }),
     principalClaim: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default("sub"),
     rolesClaim: z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/).default("tether_roles"),
     /** Claim value → role (e.g. a group name); absent: role names are taken as they are. */
