@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import type { Logger } from "../../shared/log.js";
-import { challengeMessage, encodeFrame, PROTOCOL_VERSION, parseFrame, ToHubFrame, type ToConnectorFrame } from "../../shared/protocol/frames.js";
+import { encodeFrame, parseFrame, ToHubFrame, type ToConnectorFrame } from "../../shared/protocol/frames.js";
+import { closesOnMalformed, onFrame, opening, verdict, type LinkState } from "./handshake.js";
 import type { ConnectorVerifier } from "./connections.js";
 import type { HubConnection, HubStore } from "./hub-store.js";
 import type { ConnectionPoster } from "./management-api.js";
@@ -13,8 +14,8 @@ export type ApigwHubEventsOptions = { store: HubStore; poster: ConnectionPoster;
  * state lives in DynamoDB (HubStore), so any instance can take any event:
  *
  *   $connect     record the connection with a fresh challenge nonce
- *   $default     greet → challenge; auth → verify the signature, welcome; hello → ready;
- *                response → store the reply for the function awaiting it; draining → draining
+ *   $default     the handshake's step for the frame (handshake.ts, as the direct hub); a response
+ *                is stored for the function awaiting it
  *   $disconnect  forget the connection (functions awaiting its replies see it gone)
  *
  * API Gateway lets the hub speak only after the connector has, hence the connector's greet.
@@ -23,7 +24,8 @@ export class ApigwHubEvents {
   constructor(private readonly o: ApigwHubEventsOptions) {}
 
   async connect(connectionId: string): Promise<void> {
-    await this.o.store.putConnection({ connectionId, state: "connected", nonce: randomBytes(32).toString("base64"), connectedAt: new Date().toISOString() });
+    const link = opening(randomBytes(32).toString("base64"), false);
+    await this.o.store.putConnection({ connectionId, state: "challenged", nonce: link.nonce, connectedAt: new Date().toISOString() });
   }
 
   async disconnect(connectionId: string): Promise<void> {
@@ -32,50 +34,52 @@ export class ApigwHubEvents {
     if (conn?.state === "ready") this.o.log.warn("connector disconnected", { connectorId: conn.connectorId, connectionId });
   }
 
+  /** Carries out the handshake's step for a frame (handshake.ts), each state change a conditional write. */
   async message(connectionId: string, body: string | undefined): Promise<void> {
     const log = this.o.log.child({ connectionId });
     const conn = await this.o.store.getConnection(connectionId);
     if (!conn) return this.refuse(connectionId, log, "unknown connection");
+    const link: LinkState = { phase: conn.state, nonce: conn.nonce, challenged: false, ...(conn.connectorId ? { connectorId: conn.connectorId } : {}) };
     const parsed = parseFrame(ToHubFrame, body);
     if (!parsed.ok) {
       log.warn("refused a frame from a connector", { problem: parsed.error.code, detail: parsed.error.message, state: conn.state });
       await this.send(connectionId, parsed.error);
-      // An unauthenticated peer gets no second chance.
-      if (conn.state === "connected" || conn.state === "authenticated") await this.o.poster.close(connectionId);
+      if (closesOnMalformed(link)) await this.o.poster.close(connectionId);
       return;
     }
-    const frame = parsed.frame;
-    switch (frame.type) {
-      case "greet":
-        if (conn.state !== "connected") return;
-        return this.send(connectionId, { type: "challenge", v: PROTOCOL_VERSION, nonce: conn.nonce });
-      case "auth": {
-        if (conn.state !== "connected") return this.refuse(connectionId, log, "already authenticated");
-        // The signature covers the challenge and the sealing key: a relay can swap neither.
-        const ok = await this.o.verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId, frame.sealingKey), Buffer.from(frame.signature, "base64")).catch(() => false);
-        // A nonce answers once: the next state no longer accepts an auth.
-        if (!ok || !(await this.o.store.advance(connectionId, ["connected"], { state: "authenticated", connectorId: frame.connectorId, sealingKey: frame.sealingKey }))) {
+    const step = onFrame(link, parsed.frame);
+    switch (step.kind) {
+      case "none":
+        for (const frame of step.send) await this.send(connectionId, frame);
+        return;
+      case "refuse":
+        return this.refuse(connectionId, log, step.reason);
+      case "verify": {
+        const valid = await this.o.verify(step.auth.connectorId, step.message, step.signature).catch(() => false);
+        const outcome = verdict(step.next, step.auth, valid);
+        // A nonce answers once: the write succeeds only from the state that accepted the auth.
+        if ("refuse" in outcome || !(await this.o.store.advance(connectionId, [conn.state], { state: "authenticated", connectorId: step.auth.connectorId, sealingKey: step.auth.sealingKey }))) {
           return this.refuse(connectionId, log, "connector authentication failed");
         }
-        return this.send(connectionId, { type: "welcome", v: PROTOCOL_VERSION });
-      }
-      case "hello": {
-        const next: Partial<HubConnection> & { state: "ready" } = { state: "ready", hsmIdentity: frame.hsm.identity, maxInFlight: frame.maxInFlight };
-        if (!(await this.o.store.advance(connectionId, ["authenticated"], next))) return this.refuse(connectionId, log, "hello before authentication");
-        log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
+        for (const frame of outcome.send) await this.send(connectionId, frame);
         return;
       }
-      case "response": {
-        if (conn.state !== "ready" && conn.state !== "draining") return this.refuse(connectionId, log, "response before hello");
-        // The requester's deadline bounds how long anyone waits; the TTL only tidies.
-        const expiresAt = Math.floor(Date.now() / 1000) + Math.ceil(this.o.requestTimeoutMs / 1000) + 300;
-        return this.o.store.putReply(connectionId, frame.id, { frame: body ?? "", storedAt: Date.now() }, expiresAt);
+      case "ready": {
+        const hello = step.next.hello;
+        if (!(await this.o.store.advance(connectionId, [conn.state], { state: "ready", hsmIdentity: hello?.hsm.identity ?? "", maxInFlight: hello?.maxInFlight ?? 1 }))) return this.refuse(connectionId, log, "hello before authentication");
+        log.info("connector ready", { connectorId: conn.connectorId, hsm: hello?.hsm.identity, slots: hello?.hsm.slots.length });
+        return;
       }
       case "draining":
-        if (await this.o.store.advance(connectionId, ["ready"], { state: "draining" })) log.info("connector draining", { connectorId: conn.connectorId });
+        if (await this.o.store.advance(connectionId, [conn.state], { state: "draining" })) log.info("connector draining", { connectorId: conn.connectorId });
         return;
-      case "protocolError":
-        log.warn("connector refused a frame", { problem: frame.code, detail: frame.message });
+      case "response": {
+        // The requester's deadline bounds how long anyone waits; the TTL only tidies.
+        const expiresAt = Math.floor(Date.now() / 1000) + Math.ceil(this.o.requestTimeoutMs / 1000) + 300;
+        return this.o.store.putReply(connectionId, step.frame.id, { frame: body ?? "", storedAt: Date.now() }, expiresAt);
+      }
+      case "peerRefused":
+        log.warn("connector refused a frame", { problem: step.frame.code, detail: step.frame.message });
         return;
     }
   }

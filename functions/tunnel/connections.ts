@@ -7,20 +7,8 @@ import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import { LinkChannel, type Peer, type Requester } from "./channel.js";
 import { answerOf, IDEMPOTENT, requestOn, type Build, type Hub, type ConnectorSummary, type Served } from "./link.js";
-import {
-  challengeMessage,
-  CloseCode,
-  encodeFrame,
-  MAX_FRAME_BYTES,
-  parseFrame,
-  PROTOCOL_VERSION,
-  ToHubFrame,
-  type HelloFrame,
-  type OpName,
-  type RequestFrame,
-  type ResponseFrame,
-  type ToConnectorFrame,
-} from "../../shared/protocol/frames.js";
+import { CloseCode, encodeFrame, MAX_FRAME_BYTES, parseFrame, ToHubFrame, type OpName, type RequestFrame, type ResponseFrame, type ToConnectorFrame } from "../../shared/protocol/frames.js";
+import { challengeOf, closesOnMalformed, onFrame, opening, verdict, type LinkState } from "./handshake.js";
 
 /** Checks a connector's challenge signature against the credential registered for it. */
 export type ConnectorVerifier = (connectorId: string, message: Uint8Array, signature: Uint8Array) => Promise<boolean>;
@@ -42,10 +30,7 @@ type Pending = {
 type Connection = {
   sessionId: string;
   ws: WebSocket;
-  state: "challenged" | "verifying" | "authenticated" | "ready" | "draining";
-  nonce: string;
-  connectorId?: string;
-  hello?: HelloFrame;
+  link: LinkState;
   peer?: Peer;
   inFlight: number;
   badFrames: number;
@@ -83,7 +68,7 @@ export class ConnectorHub implements Hub {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const unauthenticated = [...this.connections].filter((c) => c.state === "challenged" || c.state === "verifying").length;
+    const unauthenticated = [...this.connections].filter((c) => c.link.phase === "challenged" || c.link.phase === "verifying").length;
     if (unauthenticated >= (this.opts.maxUnauthenticated ?? 32)) {
       this.opts.log.warn("connector upgrade refused: too many unauthenticated peers", { unauthenticated });
       socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -94,8 +79,8 @@ export class ConnectorHub implements Hub {
 
   async ready(): Promise<ConnectorSummary[]> {
     return [...this.connections]
-      .filter((c) => c.state === "ready")
-      .map((c) => ({ connectorId: c.connectorId ?? "", hsmIdentity: c.hello?.hsm.identity ?? "", inFlight: c.inFlight }));
+      .filter((c) => c.link.phase === "ready")
+      .map((c) => ({ connectorId: c.link.connectorId ?? "", hsmIdentity: c.link.hello?.hsm.identity ?? "", inFlight: c.inFlight }));
   }
 
   /**
@@ -132,15 +117,15 @@ export class ConnectorHub implements Hub {
   private pick(tried: ReadonlySet<Connection>): Connection | undefined {
     let best: Connection | undefined;
     for (const c of this.connections) {
-      if (c.state !== "ready" || tried.has(c) || c.ws.readyState !== c.ws.OPEN) continue;
-      if (c.inFlight >= (c.hello?.maxInFlight ?? 1)) continue;
+      if (c.link.phase !== "ready" || tried.has(c) || c.ws.readyState !== c.ws.OPEN) continue;
+      if (c.inFlight >= (c.link.hello?.maxInFlight ?? 1)) continue;
       if (!best || c.inFlight < best.inFlight) best = c;
     }
     return best;
   }
 
   private unavailable(): KmsError {
-    const busy = [...this.connections].some((c) => c.state === "ready");
+    const busy = [...this.connections].some((c) => c.link.phase === "ready");
     return busy
       ? new KmsError("ThrottlingException", "every HSM connector is at its in-flight limit")
       : new KmsError("HsmUnavailableException", "no HSM connector is connected");
@@ -156,11 +141,11 @@ export class ConnectorHub implements Hub {
   }
 
   private accept(ws: WebSocket): void {
-    const conn: Connection = { sessionId: randomUUID(), ws, state: "challenged", nonce: randomBytes(32).toString("base64"), inFlight: 0, badFrames: 0, alive: true };
+    const conn: Connection = { sessionId: randomUUID(), ws, link: opening(randomBytes(32).toString("base64"), true), inFlight: 0, badFrames: 0, alive: true };
     const log = this.opts.log.child({ connectorSession: conn.sessionId });
     this.connections.add(conn);
     const authTimer = setTimeout(() => {
-      if (conn.state === "challenged" || conn.state === "verifying") ws.close(CloseCode.authTimeout, "authentication timed out");
+      if (conn.link.phase === "challenged" || conn.link.phase === "verifying") ws.close(CloseCode.authTimeout, "authentication timed out");
     }, this.opts.authTimeoutMs ?? 5_000);
     ws.on("pong", () => (conn.alive = true));
     ws.on("message", (data, isBinary) => {
@@ -171,70 +156,62 @@ export class ConnectorHub implements Hub {
     ws.on("close", (code) => {
       clearTimeout(authTimer);
       this.connections.delete(conn);
-      if (conn.state === "ready") log.warn("connector disconnected", { connectorId: conn.connectorId, code, inFlight: conn.inFlight });
+      if (conn.link.phase === "ready") log.warn("connector disconnected", { connectorId: conn.link.connectorId, code, inFlight: conn.inFlight });
       this.failOver(conn);
     });
-    this.write(conn, { type: "challenge", v: PROTOCOL_VERSION, nonce: conn.nonce });
+    this.write(conn, challengeOf(conn.link));
   }
 
+  /** Carries out the handshake's step for a frame (handshake.ts); responses settle the call they answer. */
   private async receive(conn: Connection, text: string | undefined, log: Logger): Promise<void> {
     const parsed = parseFrame(ToHubFrame, text);
     if (!parsed.ok) {
-      log.warn("refused a frame from a connector", { problem: parsed.error.code, detail: parsed.error.message, state: conn.state });
+      log.warn("refused a frame from a connector", { problem: parsed.error.code, detail: parsed.error.message, state: conn.link.phase });
       this.write(conn, parsed.error);
       // An unauthenticated peer gets no second chance; an authenticated one a few.
-      if (conn.state === "challenged" || conn.state === "verifying" || ++conn.badFrames > (this.opts.maxBadFrames ?? 10)) {
-        conn.ws.close(CloseCode.protocolError, "malformed frames");
+      if (closesOnMalformed(conn.link) || ++conn.badFrames > (this.opts.maxBadFrames ?? 10)) conn.ws.close(CloseCode.protocolError, "malformed frames");
+      return;
+    }
+    const step = onFrame(conn.link, parsed.frame);
+    switch (step.kind) {
+      case "none":
+        for (const frame of step.send) this.write(conn, frame);
+        return;
+      case "refuse":
+        return this.refuse(conn, log, step.reason);
+      case "verify": {
+        conn.link = step.next;
+        const valid = await this.opts.verify(step.auth.connectorId, step.message, step.signature).catch(() => false);
+        const outcome = verdict(conn.link, step.auth, valid && conn.ws.readyState === conn.ws.OPEN);
+        if ("refuse" in outcome) return this.refuse(conn, log, outcome.refuse);
+        conn.link = outcome.next;
+        conn.peer = { connectorId: step.auth.connectorId, sealingKey: new Uint8Array(Buffer.from(step.auth.sealingKey, "base64")) };
+        for (const frame of outcome.send) this.write(conn, frame);
+        return;
       }
-      return;
-    }
-    const frame = parsed.frame;
-    // This hub challenges on accept; a greet only matters to relays that cannot speak first.
-    if (frame.type === "greet") return;
-    // One answer to the challenge: anything else before the verdict closes the socket.
-    if (conn.state === "verifying") return this.refuse(conn, log, "frame before authentication completed");
-    if (conn.state === "challenged") {
-      if (frame.type !== "auth") return this.refuse(conn, log, "expected auth");
-      conn.state = "verifying";
-      // The signature covers the challenge and the sealing key: a relay can swap neither.
-      const ok = await this.opts
-        .verify(frame.connectorId, challengeMessage(conn.nonce, frame.connectorId, frame.sealingKey), Buffer.from(frame.signature, "base64"))
-        .catch(() => false);
-      if (!ok || conn.ws.readyState !== conn.ws.OPEN) return this.refuse(conn, log, "connector authentication failed");
-      conn.state = "authenticated";
-      conn.connectorId = frame.connectorId;
-      conn.peer = { connectorId: frame.connectorId, sealingKey: new Uint8Array(Buffer.from(frame.sealingKey, "base64")) };
-      this.write(conn, { type: "welcome", v: PROTOCOL_VERSION });
-      return;
-    }
-    switch (frame.type) {
-      case "hello":
-        if (conn.state !== "authenticated") return this.refuse(conn, log, "hello twice");
-        conn.hello = frame;
-        conn.state = "ready";
-        log.info("connector ready", { connectorId: conn.connectorId, hsm: frame.hsm.identity, slots: frame.hsm.slots.length });
+      case "ready":
+        conn.link = step.next;
+        log.info("connector ready", { connectorId: conn.link.connectorId, hsm: step.next.hello?.hsm.identity, slots: step.next.hello?.hsm.slots.length });
+        return;
+      case "draining":
+        conn.link = step.next;
+        log.info("connector draining", { connectorId: conn.link.connectorId, inFlight: conn.inFlight });
         return;
       case "response": {
-        const p = this.pending.get(frame.id);
+        const p = this.pending.get(step.frame.id);
         if (!p || p.conn !== conn) return; // late answer after a deadline or fail-over
-        this.settle(frame.id);
-        this.answer(p, frame);
+        this.settle(step.frame.id);
+        this.answer(p, step.frame);
         return;
       }
-      case "draining":
-        if (conn.state === "ready") conn.state = "draining";
-        log.info("connector draining", { connectorId: conn.connectorId, inFlight: conn.inFlight });
+      case "peerRefused":
+        log.warn("connector refused a frame", { problem: step.frame.code, detail: step.frame.message });
         return;
-      case "protocolError":
-        log.warn("connector refused a frame", { problem: frame.code, detail: frame.message });
-        return;
-      case "auth":
-        return this.refuse(conn, log, "already authenticated");
     }
   }
 
   private refuse(conn: Connection, log: Logger, reason: string): void {
-    log.warn("refused a connector", { reason, state: conn.state });
+    log.warn("refused a connector", { reason, state: conn.link.phase });
     this.write(conn, { type: "protocolError", code: "Unauthorized", message: reason });
     conn.ws.close(CloseCode.unauthorized, "unauthorized");
   }
@@ -262,7 +239,7 @@ export class ConnectorHub implements Hub {
   private sweep(): void {
     for (const conn of this.connections) {
       if (!conn.alive) {
-        this.opts.log.warn("a connector stopped answering; dropping it", { connectorId: conn.connectorId, inFlight: conn.inFlight });
+        this.opts.log.warn("a connector stopped answering; dropping it", { connectorId: conn.link.connectorId, inFlight: conn.inFlight });
         conn.ws.terminate();
         continue;
       }

@@ -7,8 +7,8 @@ import * as z from "zod";
 export const HubConnection = z.object({
   /** API Gateway's connection id. */
   connectionId: z.string().min(1).max(128),
-  /** connected → (challenge answered) authenticated → (hello) ready → draining. */
-  state: z.enum(["connected", "authenticated", "ready", "draining"]),
+  /** The handshake's phase (handshake.ts): challenged → (challenge answered) authenticated → (hello) ready → draining. */
+  state: z.enum(["challenged", "authenticated", "ready", "draining"]),
   /** The challenge this connection must sign (base64). */
   nonce: z.string(),
   connectedAt: z.string(),
