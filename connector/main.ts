@@ -38,7 +38,7 @@ await runMain("tether-connector", async () => {
     connectorId: config.connectorId,
     credential,
     sealingKey: toB64(sealKeys.publicKey),
-    dispatch: createDispatcher({ port: hsm, keys: sealKeys, trusted, guard, audit }),
+    dispatch: createDispatcher({ wrapping: hsm.wrapping, resident: hsm.resident, keys: sealKeys, trusted, guard, audit }),
     hello: () => ({
       hsm: { identity: hsm.identity(), slots: hsm.slots() },
       ops: config.allowedOps.includes("*") ? OpName.options : OpName.options.filter((op) => config.allowedOps.includes(op)),

@@ -127,7 +127,7 @@ export function wireServices(a: {
   const authenticator = new SchemeAuthenticator([apiKeys, new SessionTokenScheme(tokenKeys, directory, minting), sigv4, oidc]);
   const k = wireKeys({ ...a, authorizer, changes: new SystemChanges(auditWriter) });
   const auditLog = new AuditService(a.auditStore, checkpointSigner, authorizer, { signedWithinMs: a.config.auditSignedWithinMs, signIdleMs: a.config.auditSignIdleMs });
-  const crypto = new CryptoService(a.hsm, authorizer, k.lifecycle, k.material);
+  const crypto = new CryptoService(a.hsm, a.hsm, authorizer, k.lifecycle, k.material);
   const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys: k.lifecycle, grants: a.grantStore, tokenKeys, audit: auditLog, log: a.log.child({ component: "sweeper" }) });
   return {
     config: a.config,
@@ -173,7 +173,7 @@ export function wireKeys(a: { config: FunctionsConfig; keyStore: KeyStore; hsm: 
   const { config, keyStore: store, hsm, authorizer } = a;
   const directory = new KeyDirectory(store, authorizer, { region: config.region, metadataTtlMs: config.metadataTtlMs, maxCachedKeys: config.keyCacheEntries, ...(a.now ? { now: a.now } : {}) });
   const usage = new UsageRecorder(store, undefined, directory.now);
-  const lifecycle = new KeyLifecycle(directory, store, hsm, usage, a.changes);
+  const lifecycle = new KeyLifecycle(directory, store, hsm, hsm, usage, a.changes);
   const cache = new KeyMaterialCache({ maxEntries: config.keyCacheEntries, idleMs: config.keyCacheIdleMs, maxAgeMs: config.keyCacheMaxAgeMs });
   setInterval(() => cache.sweep(), 60_000).unref();
   const budget = new EncryptionBudget(store, { blockSize: config.encryptionBlock, rotateAfter: config.rotateAfterEncryptions }, lifecycle);
@@ -182,7 +182,7 @@ export function wireKeys(a: { config: FunctionsConfig; keyStore: KeyStore; hsm: 
     lifecycle,
     usage,
     cache,
-    keys: new KeyService(directory, store, hsm, authorizer, usage),
+    keys: new KeyService(directory, store, hsm, hsm, authorizer, usage),
     aliases: new AliasService(directory, store, authorizer),
     imports: new KeyImport(directory, store, hsm),
     material: new KeyMaterial(store, hsm, cache, directory, budget),

@@ -1,7 +1,7 @@
 import pkcs11js from "pkcs11js";
 import { describe, expect, it } from "vitest";
 import { KmsError } from "../../shared/errors.js";
-import { faultKind, toKmsError, type HsmOperation } from "./ckr.js";
+import { alreadyLoggedIn, faultKind, signatureRejected, toKmsError, type HsmOperation } from "./ckr.js";
 import { quirksFor } from "./vendors/index.js";
 
 const code = (name: string) => (pkcs11js as unknown as Record<string, number>)[name] as number;
@@ -54,6 +54,12 @@ describe("CK_RV → KmsErrorCode (known answers)", () => {
     expect(faultKind(code("CKR_DEVICE_ERROR"), "gcm-open", softhsm)).toBe("module");
     expect(faultKind(code("CKR_TOKEN_NOT_PRESENT"), "random")).toBe("module");
     expect(faultKind(code("CKR_DATA_LEN_RANGE"), "encrypt")).toBe("none");
+  });
+
+  it("answers that are not failures: a signature that does not verify, a login the token already has", () => {
+    expect(["CKR_SIGNATURE_INVALID", "CKR_SIGNATURE_LEN_RANGE", "CKR_DEVICE_ERROR"].map((n) => signatureRejected(ckrError(n)))).toEqual([true, true, false]);
+    expect(signatureRejected(new Error("CKR_SIGNATURE_INVALID"))).toBe(false);
+    expect(["CKR_USER_ALREADY_LOGGED_IN", "CKR_PIN_INCORRECT"].map((n) => alreadyLoggedIn(ckrError(n)))).toEqual([true, false]);
   });
 
   it("wraps non-PKCS#11 errors without leaking their message", () => {

@@ -73,6 +73,13 @@ const nameOf = (code: number): string =>
 export const isPkcs11Error = (err: unknown): err is Error & { code: number } =>
   err instanceof pkcs11js.Pkcs11Error;
 
+const SIGNATURE_REJECTED = new Set(["CKR_SIGNATURE_INVALID", "CKR_SIGNATURE_LEN_RANGE"].map(rv));
+/** The module's answer that a signature does not verify (an answer, not a failure). */
+export const signatureRejected = (err: unknown): boolean => isPkcs11Error(err) && SIGNATURE_REJECTED.has(err.code);
+
+/** A login the token already has (another session of the application logged in): nothing to do. */
+export const alreadyLoggedIn = (err: unknown): boolean => isPkcs11Error(err) && err.code === rv("CKR_USER_ALREADY_LOGGED_IN");
+
 /** Whether this CK_RV, in this operation on this vendor's module, is the module refusing the caller's ciphertext. */
 const ciphertextRefused = (name: string, op: HsmOperation, quirks: VendorQuirks) => (op === "gcm-open" || op === "decrypt") && quirks.ciphertextRefusedAs.includes(name);
 

@@ -1,7 +1,7 @@
 import pkcs11js from "pkcs11js";
 import { KmsError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/log.js";
-import { faultKind, isPkcs11Error, toKmsError, type HsmOperation } from "./ckr.js";
+import { alreadyLoggedIn, faultKind, isPkcs11Error, toKmsError, type HsmOperation } from "./ckr.js";
 import { cleanLabel, type Handle, type Pkcs11Module, type TokenInfo } from "./module.js";
 import { quirksFor, STANDARD_QUIRKS, type VendorQuirks } from "./vendors/index.js";
 
@@ -123,7 +123,7 @@ export class SessionPool {
     try {
       this.mod.p11.C_Login(session, pkcs11js.CKU_USER, this.config.pin);
     } catch (err) {
-      if (isPkcs11Error(err) && err.code === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
+      if (alreadyLoggedIn(err)) return;
       this.discard(session);
       const mapped = toKmsError(err, "login");
       if (mapped.code === "AuthenticationFailedException") {

@@ -2,7 +2,7 @@ import { verify, type KeyObject } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { KmsError } from "../../shared/errors.js";
 import { mac, macValid, open, seal, sealContext, type SealKeys } from "../../shared/crypto/seal.js";
-import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import type { CallOpts, KeyWrapping, ResidentKeys } from "../../shared/hsm/port.js";
 import { fromB64, toB64, wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import { Ops, requestMacInput, requesterCertMessage, responseMacInput, type OpName, type OpParams, type OpResult, type RequestFrame, type ResponseFrame, type WireError } from "../../shared/protocol/frames.js";
 import type { HsmAudit } from "../audit.js";
@@ -12,7 +12,7 @@ import type { Guard } from "../guard.js";
 const MAX_DEADLINE_AHEAD_MS = 120_000;
 const MAX_CERT_AHEAD_MS = 15 * 60_000;
 
-type Ctx = { port: HsmPort; call: CallOpts; keys: SealKeys; requester: Uint8Array; context: Uint8Array };
+type Ctx = { wrapping: KeyWrapping; resident: ResidentKeys; call: CallOpts; keys: SealKeys; requester: Uint8Array; context: Uint8Array };
 
 const sealFor = (ctx: Ctx, m: Uint8Array) => toB64(seal(ctx.keys, ctx.requester, m, ctx.context));
 const openFrom = (ctx: Ctx, box: string) => open(ctx.keys, ctx.requester, fromB64(box), ctx.context);
@@ -26,34 +26,34 @@ async function zeroAfter<T>(material: Uint8Array, fn: (m: Uint8Array) => T | Pro
   }
 }
 
-/** Each operation: call the port, sealing any material that leaves and opening any that arrives. */
+/** Each operation: call its port (key wrapping, or resident keys), sealing any material that leaves and opening any that arrives. */
 const HANDLERS: { [O in OpName]: (ctx: Ctx, p: OpParams<O>) => Promise<OpResult<O>> } = {
-  health: (ctx) => ctx.port.health(ctx.call),
-  random: async (ctx, p) => ({ bytes: toB64(await ctx.port.random(p.length, ctx.call)) }),
+  health: (ctx) => ctx.wrapping.health(ctx.call),
+  random: async (ctx, p) => ({ bytes: toB64(await ctx.wrapping.random(p.length, ctx.call)) }),
   generateDataKey: async (ctx, p) => {
-    const out = await ctx.port.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: p.returnPlaintext, wrappingKey: p.wrappingKey });
+    const out = await ctx.wrapping.generateDataKey(p.length, fromB64(p.binding), { ...ctx.call, returnPlaintext: p.returnPlaintext, wrappingKey: p.wrappingKey });
     const wrapped = wrappedToWire(out.wrapped);
     if (!p.returnPlaintext || !out.plaintext) return { wrapped };
     return zeroAfter(out.plaintext, (m) => ({ wrapped, sealed: sealFor(ctx, m) }));
   },
   wrap: async (ctx, p) =>
-    zeroAfter(openFrom(ctx, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.port.wrap(m, fromB64(p.binding), { ...ctx.call, wrappingKey: p.wrappingKey })) })),
-  unwrap: async (ctx, p) => zeroAfter(await ctx.port.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
-  createKey: (ctx, p) => ctx.port.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
+    zeroAfter(openFrom(ctx, p.sealed), async (m) => ({ wrapped: wrappedToWire(await ctx.wrapping.wrap(m, fromB64(p.binding), { ...ctx.call, wrappingKey: p.wrappingKey })) })),
+  unwrap: async (ctx, p) => zeroAfter(await ctx.wrapping.unwrap(wrappedFromWire(p.wrapped), fromB64(p.binding), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
+  createKey: (ctx, p) => ctx.resident.createKey({ slot: p.slot, label: p.label }, p.spec, { sensitive: p.sensitive }, ctx.call),
   destroyKey: async (ctx, p) => {
-    await ctx.port.destroyKey({ slot: p.slot, label: p.label }, ctx.call);
+    await ctx.resident.destroyKey({ slot: p.slot, label: p.label }, ctx.call);
     return {};
   },
-  listKeys: async (ctx, p) => ({ keys: await ctx.port.listKeys(p.slot, ctx.call) }),
-  getPublicKey: async (ctx, p) => ({ spki: toB64(await ctx.port.getPublicKey({ slot: p.slot, label: p.label }, ctx.call)) }),
+  listKeys: async (ctx, p) => ({ keys: await ctx.resident.listKeys(p.slot, ctx.call) }),
+  getPublicKey: async (ctx, p) => ({ spki: toB64(await ctx.resident.getPublicKey({ slot: p.slot, label: p.label }, ctx.call)) }),
   encrypt: async (ctx, p) =>
     zeroAfter(openFrom(ctx, p.sealed), async (m) => ({
-      ciphertext: toB64(await ctx.port.encrypt({ slot: p.slot, label: p.label }, p.alg, m, fromB64(p.aad), ctx.call)),
+      ciphertext: toB64(await ctx.resident.encrypt({ slot: p.slot, label: p.label }, p.alg, m, fromB64(p.aad), ctx.call)),
     })),
-  decrypt: async (ctx, p) => zeroAfter(await ctx.port.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
-  sign: async (ctx, p) => ({ signature: toB64(await ctx.port.sign({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, ctx.call)) }),
+  decrypt: async (ctx, p) => zeroAfter(await ctx.resident.decrypt({ slot: p.slot, label: p.label }, p.alg, fromB64(p.ciphertext), fromB64(p.aad), ctx.call), (m) => ({ sealed: sealFor(ctx, m) })),
+  sign: async (ctx, p) => ({ signature: toB64(await ctx.resident.sign({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, ctx.call)) }),
   verify: async (ctx, p) => ({
-    valid: await ctx.port.verify({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, fromB64(p.signature), ctx.call),
+    valid: await ctx.resident.verify({ slot: p.slot, label: p.label }, p.alg, fromB64(p.message), p.messageType, fromB64(p.signature), ctx.call),
   }),
 };
 
@@ -76,7 +76,9 @@ export type Dispatcher = {
 };
 
 export type DispatcherDeps = {
-  port: HsmPort;
+  /** The HSM's two ports: the root key's work, and keys that live in it. */
+  wrapping: KeyWrapping;
+  resident: ResidentKeys;
   /** The connector's end of every channel (its sealing key, signed at each authentication). */
   keys: SealKeys;
   /** The functions' identities this connector trusts to certify requester keys. */
@@ -153,7 +155,7 @@ export function createDispatcher(d: DispatcherDeps): Dispatcher {
         if (now() > frame.deadline) throw new KmsError("DependencyTimeoutException", "the request's deadline had passed on arrival");
         if (!params.success) throw new KmsError("ValidationException", `invalid params for ${frame.op}: ${params.error.issues[0]?.path.join(".") ?? ""}`);
         d.guard.check(frame.op, target.label);
-        const ctx: Ctx = { port: d.port, call: { requestId: frame.requestId, deadline: frame.deadline }, keys: d.keys, requester, context: sealContext(frame.requestId, frame.op) };
+        const ctx: Ctx = { wrapping: d.wrapping, resident: d.resident, call: { requestId: frame.requestId, deadline: frame.deadline }, keys: d.keys, requester, context: sealContext(frame.requestId, frame.op) };
         const handler = HANDLERS[frame.op] as (ctx: Ctx, p: unknown) => Promise<unknown>;
         response = answer(frame, requester, { ok: true, result: await handler(ctx, params.data) });
       } catch (err) {

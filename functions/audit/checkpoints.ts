@@ -1,6 +1,6 @@
 import { verify as verifySignature } from "node:crypto";
 import { isKmsError } from "../../shared/errors.js";
-import { AUDIT_CHECKPOINT_KEY_LABEL, type HsmKeyRef, type HsmPort } from "../../shared/hsm/port.js";
+import { AUDIT_CHECKPOINT_KEY_LABEL, type HsmKeyRef, type ResidentKeys } from "../../shared/hsm/port.js";
 import { checkpointGenesis, checkpointHash, checkpointMessage, type ChainHead, type Checkpoint } from "./record.js";
 import type { AuditStore } from "./store.js";
 
@@ -24,7 +24,7 @@ export class HsmCheckpointSigner implements CheckpointSigner {
   private ready: Promise<Uint8Array> | undefined;
 
   constructor(
-    private readonly hsm: HsmPort,
+    private readonly hsm: ResidentKeys,
     private readonly key: HsmKeyRef = CHECKPOINT_KEY,
   ) {}
 

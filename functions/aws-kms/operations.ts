@@ -16,7 +16,7 @@ import { KeySpec, KeyUsage } from "../keys/model.js";
 import { CRYPTO_OPERATIONS as CRYPTO } from "../crypto-ops/operations.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
 import { fromContract, type AwsOperation } from "./codec.js";
-import { Blob, GrantTokens, KeyRef as KeyIdRef } from "../contract/fields.js";
+import { AliasName, Blob, Description, GrantId, GrantPrincipal, GrantToken, GrantTokens, KeyRef as KeyIdRef, MAX_POLICY_CHARS, MAX_TAGS, PendingWindowInDays, RotationPeriodInDays, TagKey } from "../contract/fields.js";
 import { awsKeyMetadata, epochSeconds, Limit, Marker, Tags } from "./shapes.js";
 
 /** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
@@ -41,7 +41,6 @@ const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
 /** A cryptographic operation of the contract (crypto-ops/operations.ts), through the AWS codec. */
 const crypto = (operation: Parameters<typeof fromContract<Services, CryptoService>>[0], o?: Parameters<typeof fromContract>[2]) => fromContract(operation, (s: Services) => s.crypto, o);
 
-const AliasName = z.string().min(1).max(256);
 const PolicyName = z.literal("default").default("default");
 const Constraints = obj({ EncryptionContextSubset: z.record(z.string(), z.string()).optional(), EncryptionContextEquals: z.record(z.string(), z.string()).optional() });
 
@@ -70,13 +69,13 @@ const awsGrant = (g: GrantRecord, arn: string) => ({
 export const OPERATIONS: Record<string, Operation> = {
   CreateKey: op(
     obj({
-      Description: z.string().max(8192).optional(),
+      Description: Description.optional(),
       KeyUsage: KeyUsage.optional(),
       KeySpec: KeySpec.optional(),
       CustomerMasterKeySpec: KeySpec.optional(),
       Origin: z.enum(["AWS_KMS", "EXTERNAL"]).optional(),
       Tags: Tags.optional(),
-      Policy: z.string().max(32 * 1024).optional(),
+      Policy: z.string().max(MAX_POLICY_CHARS).optional(),
       BypassPolicyLockoutSafetyCheck: z.boolean().optional(),
       MultiRegion: z.literal(false).optional(),
     }),
@@ -102,10 +101,10 @@ export const OPERATIONS: Record<string, Operation> = {
     const out = await s.keys.list(p, i.Limit ?? 100, i.Marker);
     return { Keys: out.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: out.cursor !== undefined, ...(out.cursor ? { NextMarker: out.cursor } : {}) };
   }),
-  UpdateKeyDescription: op(obj({ KeyId: KeyIdRef, Description: z.string().max(8192) }), async (s, p, i) => (await s.keys.updateDescription(p, i.KeyId, i.Description), {})),
+  UpdateKeyDescription: op(obj({ KeyId: KeyIdRef, Description }), async (s, p, i) => (await s.keys.updateDescription(p, i.KeyId, i.Description), {})),
   EnableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.enable(p, i.KeyId), {})),
   DisableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.disable(p, i.KeyId), {})),
-  ScheduleKeyDeletion: op(obj({ KeyId: KeyIdRef, PendingWindowInDays: z.number().int().optional() }), async (s, p, i) => {
+  ScheduleKeyDeletion: op(obj({ KeyId: KeyIdRef, PendingWindowInDays: PendingWindowInDays.optional() }), async (s, p, i) => {
     const days = i.PendingWindowInDays ?? 30;
     const key = await s.lifecycle.scheduleDeletion(p, i.KeyId, days);
     return { KeyId: key.arn, DeletionDate: epochSeconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
@@ -124,13 +123,13 @@ export const OPERATIONS: Record<string, Operation> = {
     };
   }),
   TagResource: op(obj({ KeyId: KeyIdRef, Tags }), async (s, p, i) => (await s.keys.tag(p, i.KeyId, Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue]))), {})),
-  UntagResource: op(obj({ KeyId: KeyIdRef, TagKeys: z.array(z.string().min(1).max(128)).min(1).max(50) }), async (s, p, i) => (await s.keys.untag(p, i.KeyId, i.TagKeys), {})),
+  UntagResource: op(obj({ KeyId: KeyIdRef, TagKeys: z.array(TagKey).min(1).max(MAX_TAGS) }), async (s, p, i) => (await s.keys.untag(p, i.KeyId, i.TagKeys), {})),
   ListResourceTags: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const tags = Object.entries((await s.keys.describe(p, i.KeyId)).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
     const { items, truncated, next } = page(tags, i.Limit, i.Marker);
     return { Tags: items, Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
-  EnableKeyRotation: op(obj({ KeyId: KeyIdRef, RotationPeriodInDays: z.number().int().optional() }), async (s, p, i) => (await s.lifecycle.setAutomaticRotation(p, i.KeyId, i.RotationPeriodInDays ?? 365), {})),
+  EnableKeyRotation: op(obj({ KeyId: KeyIdRef, RotationPeriodInDays: RotationPeriodInDays.optional() }), async (s, p, i) => (await s.lifecycle.setAutomaticRotation(p, i.KeyId, i.RotationPeriodInDays ?? 365), {})),
   DisableKeyRotation: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.setAutomaticRotation(p, i.KeyId, undefined), {})),
   GetKeyRotationStatus: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => {
     const key = await s.directory.authorized(p, i.KeyId, "kms:GetKeyRotationStatus");
@@ -167,10 +166,10 @@ export const OPERATIONS: Record<string, Operation> = {
     },
   }),
   GetKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName }), async (s, p, i) => ({ Policy: (await s.policies.get(p, i.KeyId)).policy, PolicyName: "default" })),
-  PutKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName, Policy: z.string().min(1).max(32 * 1024), BypassPolicyLockoutSafetyCheck: z.boolean().optional() }), async (s, p, i) => (await s.policies.put(p, i.KeyId, i.Policy, i.BypassPolicyLockoutSafetyCheck), {})),
+  PutKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName, Policy: z.string().min(1).max(MAX_POLICY_CHARS), BypassPolicyLockoutSafetyCheck: z.boolean().optional() }), async (s, p, i) => (await s.policies.put(p, i.KeyId, i.Policy, i.BypassPolicyLockoutSafetyCheck), {})),
   ListKeyPolicies: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => (await s.keys.describe(p, i.KeyId), { PolicyNames: ["default"], Truncated: false })),
   CreateGrant: op(
-    obj({ KeyId: KeyIdRef, GranteePrincipal: z.string().min(1).max(256), RetiringPrincipal: z.string().min(1).max(256).optional(), Operations: z.array(z.enum(GRANT_OPERATIONS)).min(1), Constraints: Constraints.optional(), GrantTokens, Name: z.string().max(256).optional() }),
+    obj({ KeyId: KeyIdRef, GranteePrincipal: GrantPrincipal, RetiringPrincipal: GrantPrincipal.optional(), Operations: z.array(z.enum(GRANT_OPERATIONS)).min(1), Constraints: Constraints.optional(), GrantTokens, Name: z.string().max(256).optional() }),
     async (s, p, i) => {
       const out = await s.grants.create(p, i.KeyId, {
         granteePrincipal: i.GranteePrincipal,
@@ -182,20 +181,20 @@ export const OPERATIONS: Record<string, Operation> = {
       return { GrantToken: out.grantToken, GrantId: out.grantId };
     },
   ),
-  ListGrants: op(obj({ KeyId: KeyIdRef, Limit, Marker, GrantId: z.string().max(128).optional(), GranteePrincipal: z.string().max(256).optional() }), async (s, p, i) => {
+  ListGrants: op(obj({ KeyId: KeyIdRef, Limit, Marker, GrantId: GrantId.optional(), GranteePrincipal: GrantPrincipal.optional() }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);
     const grants = (await s.grants.list(p, i.KeyId)).filter((g) => (!i.GrantId || g.grantId === i.GrantId) && (!i.GranteePrincipal || g.granteePrincipal === i.GranteePrincipal));
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
     return { Grants: items.map((g) => awsGrant(g, key.arn)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
   }),
-  RevokeGrant: op(obj({ KeyId: KeyIdRef, GrantId: z.string().min(1).max(128) }), async (s, p, i) => (await s.grants.revoke(p, i.KeyId, i.GrantId), {})),
-  RetireGrant: op(obj({ GrantToken: z.string().max(8192).optional(), KeyId: KeyIdRef.optional(), GrantId: z.string().max(128).optional() }), async (s, p, i) => {
+  RevokeGrant: op(obj({ KeyId: KeyIdRef, GrantId }), async (s, p, i) => (await s.grants.revoke(p, i.KeyId, i.GrantId), {})),
+  RetireGrant: op(obj({ GrantToken: GrantToken.optional(), KeyId: KeyIdRef.optional(), GrantId: GrantId.optional() }), async (s, p, i) => {
     if (i.GrantToken) await s.grants.retire(p, { grantToken: i.GrantToken });
     else if (i.KeyId && i.GrantId) await s.grants.retire(p, { keyId: i.KeyId, grantId: i.GrantId });
     else throw new KmsError("ValidationException", "give GrantToken, or KeyId and GrantId");
     return {};
   }),
-  ListRetirableGrants: op(obj({ RetiringPrincipal: z.string().min(1).max(256), Limit, Marker }), async (s, p, i) => {
+  ListRetirableGrants: op(obj({ RetiringPrincipal: GrantPrincipal, Limit, Marker }), async (s, p, i) => {
     const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
     return { Grants: items.map((g) => awsGrant(g, `arn:aws:kms:${s.directory.region}:${g.tenant}:key/${g.keyId}`)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };

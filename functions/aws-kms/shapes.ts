@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { MAX_TAGS, TagKey, TagValue } from "../contract/fields.js";
 import type { KeyRecord } from "../keys/model.js";
 import { algorithmsOf } from "../keys/specs.js";
 
@@ -6,7 +7,7 @@ import { algorithmsOf } from "../keys/specs.js";
 export const AWS_JSON = "application/x-amz-json-1.1";
 
 /** AWS KMS JSON shapes of its own (PascalCase; times in epoch seconds); the fields operations share are in contract/fields.ts. */
-export const Tags = z.array(z.object({ TagKey: z.string().min(1).max(128), TagValue: z.string().max(256) })).max(50);
+export const Tags = z.array(z.object({ TagKey, TagValue })).max(MAX_TAGS);
 export const Limit = z.number().int().min(1).max(1000).optional();
 export const Marker = z.string().min(1).max(2048).optional();
 

@@ -55,8 +55,31 @@ export { KeySpec, KeyUsage };
 /** For derived keys: the context (bytes) each request's key is derived from. */
 export const DerivationContext = Blob(LIMITS.derivationContextBytes).optional();
 
+
+/** A key's description. */
+export const Description = z.string().max(8192).meta({ examples: ["Encrypts card numbers for the payments service"] });
+/** An alias name (alias/…; its pattern is the alias service's to check). */
+export const AliasName = z.string().min(1).max(256).meta({ examples: ["alias/payments"] });
+export const TagKey = z.string().min(1).max(128).meta({ examples: ["team"] });
+export const TagValue = z.string().max(256).meta({ examples: ["payments"] });
+export const MAX_TAGS = 50;
+/** A key policy document, as JSON text. */
+export const MAX_POLICY_CHARS = 32 * 1024;
+/** Days before a scheduled deletion destroys the key. */
+export const PendingWindowInDays = z.number().int().min(7).max(30);
+/** Days between automatic rotations. */
+export const RotationPeriodInDays = z.number().int().min(90).max(2560);
+/** A grant's grantee or retiring principal: a principal id or ARN. */
+export const GrantPrincipal = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\w@.:/+=,-]+$/, "a principal id or ARN")
+  .meta({ examples: ["payments-service"] });
+export const GrantId = z.string().min(1).max(128).meta({ examples: ["0c237476b39f8bc44e45212e08498fbe"] });
+export const GrantToken = z.string().min(1).max(8192).meta({ examples: ["tgt_eyJ0IjoiMTExMTIyMjIzMzMzIiwiayI6IjEyMzRhYmNkIiwiZyI6IjBjMjM3NDc2In0"] });
 /** Grant tokens (AWS's GrantTokens): a grant made moments ago is honoured at once. */
-export const GrantTokens = z.array(z.string().max(8192)).max(10).optional().meta({ examples: [["AQpAM2RhZTk1MGMyNTk2ZmZmMzEyYWVhOWViN2I1MWM4Mzc0MWFiYjc0ZDE1ODkyNGFlNTIzODZhMzgyZjBlNGY3NiKIAgEBAgB4Pa6VDCWW_xMq6py"]] });
+export const GrantTokens = z.array(GrantToken).max(10).optional();
 
 /** A time in an answer (ISO 8601). */
 export const Timestamp = z.string().meta({ description: "ISO 8601", examples: ["2026-12-03T10:00:00.000Z"] });

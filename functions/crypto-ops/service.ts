@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { KmsError, isKmsError } from "../../shared/errors.js";
 import { aadFor, canonicalContext, decodeHeader, encodeHeader, HEADER_BYTES, invalidCiphertext, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import { MAX_HSM_DATA_BYTES, type CallOpts, type EncryptionAlg, type HsmKeyRef, type HsmPort, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
+import { MAX_HSM_DATA_BYTES, type CallOpts, type EncryptionAlg, type HsmKeyRef, type KeyWrapping, type ResidentKeys, type MessageType, type SigningAlg } from "../../shared/hsm/port.js";
 import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
@@ -25,7 +25,8 @@ export type DataKeySpec = { keySpec?: keyof typeof DATA_KEY_BYTES | undefined; n
  */
 export class CryptoService {
   constructor(
-    private readonly hsm: HsmPort,
+    private readonly wrapping: KeyWrapping,
+    private readonly resident: ResidentKeys,
     private readonly authorizer: Authorizer,
     private readonly keys: KeyLifecycle,
     private readonly material: KeyMaterial,
@@ -34,7 +35,7 @@ export class CryptoService {
   /** Random bytes from the HSM's RNG. */
   async generateRandom(principal: Principal, numberOfBytes: number, call: CallOpts): Promise<Uint8Array> {
     await this.authorizer.authorize(principal, "kms:GenerateRandom", { tenant: principal.tenant });
-    return this.hsm.random(numberOfBytes, call);
+    return this.wrapping.random(numberOfBytes, call);
   }
 
   async encrypt(
@@ -54,7 +55,7 @@ export class CryptoService {
     const ref = residentRef(key, derivationContext);
     const max = ref ? MAX_HSM_DATA_BYTES : CRYPTO_LIMITS.plaintextBytes;
     if (plaintext.length > max) throw new KmsError("ValidationException", `plaintext must be 1 to ${max} bytes`);
-    if (ref) return { keyId: key.arn, ciphertext: await this.hsm.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
+    if (ref) return { keyId: key.arn, ciphertext: await this.resident.encrypt(ref, hsmAlgorithm(algorithm), plaintext, canonicalContext(context), call) };
     if (algorithm === "SYMMETRIC_DEFAULT") return { keyId: key.arn, ciphertext: await this.sealUnder(key, plaintext, context, call, derivationContext) };
     try {
       return { keyId: key.arn, ciphertext: rsaEncrypt(fromB64(key.publicKey ?? ""), algorithm as RsaEncryptionAlg, plaintext) };
@@ -78,7 +79,7 @@ export class CryptoService {
       const key = await this.usable(principal, expectedKeyId, "kms:Decrypt", call, context);
       if (!encryptionOf(key).includes(algorithm)) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} is ${key.spec}: it does not decrypt with ${algorithm}`);
       const ref = residentRef(key, derivationContext);
-      if (ref) return { keyId: key.arn, plaintext: await this.hsm.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
+      if (ref) return { keyId: key.arn, plaintext: await this.resident.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
       if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "a symmetric ciphertext names its key: give no keyId, or the key it names");
       return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm as RsaEncryptionAlg, ciphertext)) };
     }
@@ -101,14 +102,14 @@ export class CryptoService {
     const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
     checkNotExpired(key);
     const ref = residentRef(key);
-    if (ref) return { keyId: key.arn, signature: await this.hsm.sign(ref, alg, message, type, call) };
+    if (ref) return { keyId: key.arn, signature: await this.resident.sign(ref, alg, message, type, call) };
     return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => need(p, "signer", key).sign(alg, message, type)) };
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Verify", call);
     const ref = residentRef(key);
-    if (ref) return { keyId: key.arn, valid: await this.hsm.verify(ref, alg, message, type, signature, call) };
+    if (ref) return { keyId: key.arn, valid: await this.resident.verify(ref, alg, message, type, signature, call) };
     return { keyId: key.arn, valid: verifyWith(fromB64(key.publicKey ?? ""), alg, message, type, signature) };
   }
 
@@ -117,7 +118,7 @@ export class CryptoService {
     const ref = residentRef(key);
     if (!key.publicKey && !(ref && "pair" in KEY_SPECS[key.spec].material)) throw new KmsError("UnsupportedOperationException", `key ${key.keyId} is ${key.spec}: it has no public key`);
     assertUsable(key);
-    const publicKey = ref ? await this.hsm.getPublicKey(ref, call) : fromB64(key.publicKey ?? "");
+    const publicKey = ref ? await this.resident.getPublicKey(ref, call) : fromB64(key.publicKey ?? "");
     const algorithms = algorithmsOf(key.spec, key.usage);
     return { key, publicKey, encryptionAlgorithms: algorithms.encryption, signingAlgorithms: algorithms.signing };
   }

@@ -4,18 +4,13 @@ import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
 import { json, query } from "../http/validate.js";
-import { KeyRef, Timestamp } from "../contract/fields.js";
+import { GrantId, GrantPrincipal, GrantToken, KeyRef, Timestamp } from "../contract/fields.js";
 import { described } from "../http/openapi.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
 import type { GrantService } from "./service.js";
 import { GrantConstraints, type GrantRecord } from "./store.js";
 
-const PrincipalName = z
-  .string()
-  .min(1)
-  .max(256)
-  .regex(/^[\w@.:/+=,-]+$/, "a principal id or ARN")
-  .meta({ examples: ["payments-service"] });
+const PrincipalName = GrantPrincipal;
 const CreateGrantBody = z
   .object({
     granteePrincipal: PrincipalName,
@@ -25,11 +20,10 @@ const CreateGrantBody = z
     name: z.string().regex(/^[a-zA-Z0-9:/_-]{1,256}$/).optional(),
   })
   .strict();
-const RetireBody = z.union([z.object({ grantToken: z.string().min(1).max(512).meta({ examples: ["AQpAM2RhZTk1MGMyNTk2ZmZm…"] }) }).strict(), z.object({ keyId: KeyRef, grantId: z.string().min(1).max(128) }).strict()]);
+const RetireBody = z.union([z.object({ grantToken: GrantToken }).strict(), z.object({ keyId: KeyRef, grantId: GrantId }).strict()]);
 const RetirableQuery = z.object({ retiringPrincipal: PrincipalName });
 
 const view = ({ tenant: _t, ...g }: GrantRecord) => g;
-const GrantId = z.string().meta({ examples: ["0c237476b39f8bc44e45212e08498fbe"] });
 const GrantView = z.object({
   keyId: z.string().meta({ examples: ["1234abcd-12ab-34cd-56ef-1234567890ab"] }),
   grantId: GrantId,
@@ -45,7 +39,7 @@ const GrantView = z.object({
 /** Grants on a key (/v1/keys/:keyId/grants) and their retirement (/v1/grants). */
 export const grantRoutes = (svc: GrantService) =>
   new Hono<AppEnv>()
-    .post("/v1/keys/:keyId/grants", json(CreateGrantBody), described({ operationId: "CreateGrant", summary: "Grant use of a key", description: "Lets a principal perform some operations on the key, optionally only with a given encryption context, until the grant is retired or revoked. The grant token makes it usable at once.", response: z.object({ grantId: GrantId, grantToken: z.string().meta({ examples: ["AQpAM2RhZTk1MGMyNTk2ZmZm…"] }) }), errors: ["NotFoundException", "KMSInvalidStateException", "LimitExceededException"], status: 201 }), async (c) => {
+    .post("/v1/keys/:keyId/grants", json(CreateGrantBody), described({ operationId: "CreateGrant", summary: "Grant use of a key", description: "Lets a principal perform some operations on the key, optionally only with a given encryption context, until the grant is retired or revoked. The grant token makes it usable at once.", response: z.object({ grantId: GrantId, grantToken: GrantToken }), errors: ["NotFoundException", "KMSInvalidStateException", "LimitExceededException"], status: 201 }), async (c) => {
       await note(c, { action: "kms:CreateGrant", keyId: c.req.param("keyId") });
       return c.json(await svc.create(principalOf(c), c.req.param("keyId"), c.req.valid("json")), 201);
     })

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { HsmHealth, HsmPort } from "../../shared/hsm/port.js";
+import type { HsmHealth, KeyWrapping } from "../../shared/hsm/port.js";
 import type { Principal } from "../identity/principal.js";
 import type { CacheStats } from "../keys/cache.js";
 import type { Authorizer } from "../policy/authorizer.js";
@@ -18,7 +18,7 @@ export type PublicHealth = { status: HealthReport["status"]; dynamodb: { status:
 
 export type HealthDeps = {
   pingDb: (signal: AbortSignal) => Promise<void>;
-  hsm: HsmPort;
+  hsm: KeyWrapping;
   connectorCount: () => Promise<number>;
   cacheStats: () => CacheStats;
   timeoutMs: number;

@@ -4,6 +4,7 @@ import { validator } from "hono/validator";
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { AppEnv } from "./env.js";
+import { MAX_POLICY_CHARS } from "../contract/fields.js";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -49,6 +50,6 @@ export const POLICY_EXAMPLE = {
 
 /** A policy document given as a JSON object (or its text): kept as text, validated by the policy compiler. */
 export const PolicyJson = z
-  .union([z.string().max(32 * 1024), z.record(z.string(), z.unknown())])
+  .union([z.string().max(MAX_POLICY_CHARS), z.record(z.string(), z.unknown())])
   .meta({ examples: [POLICY_EXAMPLE] })
   .transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));

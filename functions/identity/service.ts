@@ -1,5 +1,5 @@
 import { KmsError } from "../../shared/errors.js";
-import type { HsmPort } from "../../shared/hsm/port.js";
+import type { KeyWrapping } from "../../shared/hsm/port.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { hashApiKeySecret, newApiKey } from "./api-keys.js";
@@ -25,7 +25,7 @@ export class IdentityService {
   constructor(
     private readonly store: IdentityStore,
     private readonly authorizer: Authorizer,
-    private readonly hsm: HsmPort,
+    private readonly hsm: KeyWrapping,
     private readonly directory: PrincipalDirectory,
     private readonly schemes: { apiKeys: ApiKeyScheme; sigv4: SigV4Scheme; tokenKeys: SessionTokenKeys; minting: MintingCredentials },
   ) {}

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { boundedLru, loadingLru } from "../lru.js";
 import { isKmsError } from "../../shared/errors.js";
-import type { HsmPort } from "../../shared/hsm/port.js";
+import type { KeyWrapping } from "../../shared/hsm/port.js";
 import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -33,7 +33,7 @@ export class SessionTokenKeys {
 
   constructor(
     private readonly store: IdentityStore,
-    private readonly hsm: HsmPort,
+    private readonly hsm: KeyWrapping,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -3,7 +3,7 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { boundedLru, loadingLru } from "../lru.js";
-import type { HsmPort } from "../../shared/hsm/port.js";
+import type { KeyWrapping } from "../../shared/hsm/port.js";
 import { wrappedFromWire } from "../../shared/protocol/codec.js";
 import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
@@ -41,7 +41,7 @@ export class SigV4Scheme implements AuthScheme {
 
   constructor(
     private readonly store: IdentityStore,
-    private readonly hsm: HsmPort,
+    private readonly hsm: KeyWrapping,
     private readonly directory: PrincipalDirectory,
     private readonly opts: { region: string; service?: string; now?: () => number; secretTtlMs?: number },
   ) {

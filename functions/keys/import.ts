@@ -1,7 +1,7 @@
 import { constants, createHmac, createPrivateKey, privateDecrypt } from "node:crypto";
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
-import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import type { CallOpts, KeyWrapping } from "../../shared/hsm/port.js";
 import { newKeyPair } from "./key-pairs.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
 import type { Principal } from "../identity/principal.js";
@@ -21,7 +21,7 @@ const Token = z.object({ v: z.literal(1), keyId: z.string(), expiresAt: z.string
 
 const tokenBinding = (tenant: string, keyId: string, expiresAt: string) => new Uint8Array(Buffer.from(`tether/import-token/v1\n${tenant}\n${keyId}\n${expiresAt}`, "utf8"));
 
-async function newImportParameters(hsm: HsmPort, tenant: string, keyId: string, now: number, call: CallOpts) {
+async function newImportParameters(hsm: KeyWrapping, tenant: string, keyId: string, now: number, call: CallOpts) {
   const pair = await newKeyPair("RSA_2048");
   const der = pair.privateKey;
   const expiresAt = new Date(now + IMPORT_TOKEN_TTL_MS).toISOString();
@@ -40,7 +40,7 @@ async function newImportParameters(hsm: HsmPort, tenant: string, keyId: string, 
 }
 
 /** The customer's key material, recovered from its RSA-OAEP-SHA-256 wrapping with the token's private key. */
-async function openImportedMaterial(hsm: HsmPort, tenant: string, keyId: string, importToken: Uint8Array, encrypted: Uint8Array, now: number, call: CallOpts): Promise<Uint8Array> {
+async function openImportedMaterial(hsm: KeyWrapping, tenant: string, keyId: string, importToken: Uint8Array, encrypted: Uint8Array, now: number, call: CallOpts): Promise<Uint8Array> {
   const invalidToken = () => new KmsError("ValidationException", "the import token is invalid, expired, or for another key");
   let token: z.infer<typeof Token>;
   try {
@@ -70,7 +70,7 @@ export class KeyImport {
   constructor(
     private readonly directory: KeyDirectory,
     private readonly store: KeyStore,
-    private readonly hsm: HsmPort,
+    private readonly hsm: KeyWrapping,
   ) {}
 
   /** A wrapping public key and an import token for a key awaiting imported material. */

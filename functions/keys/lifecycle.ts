@@ -1,6 +1,6 @@
 import { isKmsError, KmsError } from "../../shared/errors.js";
 import { wrapBinding, type EncryptionContext } from "../../shared/crypto/envelope.js";
-import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import type { CallOpts, KeyWrapping, ResidentKeys } from "../../shared/hsm/port.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { SystemChanges } from "../audit/system-changes.js";
 
@@ -22,7 +22,8 @@ export class KeyLifecycle {
   constructor(
     private readonly directory: KeyDirectory,
     private readonly store: KeyStore,
-    private readonly hsm: HsmPort,
+    private readonly wrapping: KeyWrapping,
+    private readonly resident: ResidentKeys,
     private readonly usage: UsageRecorder,
     /** Where changes Tether makes by itself (destruction after the window, automatic rotation) are recorded first. */
     private readonly changes: Pick<SystemChanges, "record">,
@@ -138,7 +139,7 @@ export class KeyLifecycle {
   private destroyDue(key: KeyRecord, call: CallOpts): Promise<KeyRecord> {
     return this.changes.record({ tenant: key.tenant, action: "kms:DeleteKey", keyId: key.keyId, requestId: call.requestId }, async () => {
       if (key.hsm) {
-        await this.hsm.destroyKey(inTenant(key.tenant, key.hsm), call).catch((err: unknown) => {
+        await this.resident.destroyKey(inTenant(key.tenant, key.hsm), call).catch((err: unknown) => {
           if (!isKmsError(err, "NotFoundException")) throw err;
         });
       }
@@ -160,7 +161,7 @@ export class KeyLifecycle {
       if (key.state !== "Enabled" && key.state !== "Disabled") throw invalidState(key);
       if (key.spec !== "SYMMETRIC_DEFAULT" || key.origin !== "TETHER") throw new KmsError("UnsupportedOperationException", `key ${keyId} cannot rotate: only symmetric keys with Tether-made material do`);
       const version = key.primaryVersion + 1;
-      const { wrapped } = await this.hsm.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false, wrappingKey: wrappingKeyOf(tenant, key.wrappingKeyId) });
+      const { wrapped } = await this.wrapping.generateDataKey(32, wrapBinding(tenant, keyId, version), { ...call, returnPlaintext: false, wrappingKey: wrappingKeyOf(tenant, key.wrappingKeyId) });
       const at = new Date(this.directory.now());
       const record: KeyRecord = {
         ...key,

@@ -1,6 +1,6 @@
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
-import type { CallOpts, HsmPort } from "../../shared/hsm/port.js";
+import type { CallOpts, KeyWrapping } from "../../shared/hsm/port.js";
 import type { KeyMaterialCache } from "./cache.js";
 import type { KeyDirectory } from "./directory.js";
 import type { EncryptionBudget } from "./encryption-budget.js";
@@ -21,7 +21,7 @@ const versionId = (tenant: string, keyId: string, version: number) => `${tenant}
 export class KeyMaterial {
   constructor(
     private readonly store: KeyStore,
-    private readonly hsm: HsmPort,
+    private readonly hsm: KeyWrapping,
     private readonly cache: KeyMaterialCache,
     private readonly directory: Pick<KeyDirectory, "wrapperOf">,
     private readonly budget: EncryptionBudget,

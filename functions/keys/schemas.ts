@@ -1,13 +1,12 @@
 import * as z from "zod";
-import { AccountId, Blob, KeyArn, KeyRef, Timestamp } from "../contract/fields.js";
+import { AccountId, AliasName, Blob, Description, KeyArn, KeyRef, MAX_TAGS, PendingWindowInDays, RotationPeriodInDays, TagKey, TagValue, Timestamp } from "../contract/fields.js";
 import { PolicyJson } from "../http/validate.js";
 import { KeySpec, KeyState, KeyUsage, type KeyRecord } from "./model.js";
 
 const Tags = z
-  .record(z.string().min(1).max(128), z.string().max(256))
-  .refine((t) => Object.keys(t).length <= 50, "at most 50 tags")
+  .record(TagKey, TagValue)
+  .refine((t) => Object.keys(t).length <= MAX_TAGS, `at most ${MAX_TAGS} tags`)
   .meta({ examples: [{ team: "payments", env: "prod" }] });
-const Description = z.string().max(8192).meta({ examples: ["Encrypts card numbers for the payments service"] });
 
 export const CreateKeyBody = z
   .object({
@@ -15,7 +14,7 @@ export const CreateKeyBody = z
     keySpec: KeySpec.optional(),
     keyUsage: KeyUsage.optional(),
     tags: Tags.optional(),
-    rotationPeriodDays: z.number().int().min(90).max(2560).optional(),
+    rotationPeriodDays: RotationPeriodInDays.optional(),
     expiresAt: z.iso.datetime({ offset: true }).optional(),
     derived: z.boolean().optional(),
     exportable: z.boolean().optional(),
@@ -27,7 +26,7 @@ export const CreateKeyBody = z
   })
   .strict();
 
-export const ScheduleDeletionBody = z.object({ pendingWindowInDays: z.number().int().min(7).max(30).default(30) }).strict();
+export const ScheduleDeletionBody = z.object({ pendingWindowInDays: PendingWindowInDays.default(30) }).strict();
 
 export const ListKeysQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -45,9 +44,8 @@ export const ListKeysQuery = z.object({
 
 export const UpdateKeyBody = z.object({ description: Description }).strict();
 export const TagBody = z.object({ tags: Tags }).strict();
-export const UntagBody = z.object({ tagKeys: z.array(z.string().min(1).max(128).meta({ examples: ["env"] })).min(1).max(50) }).strict();
+export const UntagBody = z.object({ tagKeys: z.array(TagKey).min(1).max(MAX_TAGS) }).strict();
 
-const AliasName = z.string().min(7).max(256).meta({ examples: ["alias/payments"] });
 export const AliasBody = z.object({ aliasName: AliasName, targetKeyId: KeyRef }).strict();
 export const AliasQuery = z.object({ aliasName: AliasName });
 export const ListAliasesQuery = z.object({ keyId: KeyRef.optional() });
@@ -65,7 +63,7 @@ export const KeyMetadata = z.object({
   enabled: z.boolean(),
   creationDate: Timestamp,
   deletionDate: Timestamp.optional(),
-  rotationPeriodInDays: z.number().int().min(90).optional(),
+  rotationPeriodInDays: RotationPeriodInDays.optional(),
   nextRotationDate: Timestamp.optional(),
   currentVersion: z.number().int().min(1),
   expirationDate: Timestamp.optional(),

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pMap from "p-map";
 import { KmsError } from "../../shared/errors.js";
 import { wrapBinding } from "../../shared/crypto/envelope.js";
-import { hsmKeyId, parseHsmKeyId, type CallOpts, type HsmKeySpec, type HsmPort, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
+import { hsmKeyId, parseHsmKeyId, type CallOpts, type HsmKeySpec, type KeyWrapping, type ResidentKeys, type WrapOpts, type WrappedKey } from "../../shared/hsm/port.js";
 import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import type { Authorizer } from "../policy/authorizer.js";
@@ -63,7 +63,8 @@ export class KeyService {
   constructor(
     private readonly directory: KeyDirectory,
     private readonly store: KeyStore,
-    private readonly hsm: HsmPort,
+    private readonly wrapping: KeyWrapping,
+    private readonly resident: ResidentKeys,
     private readonly authorizer: Authorizer,
     private readonly usageRecorder: UsageRecorder,
   ) {}
@@ -135,12 +136,12 @@ export class KeyService {
     const draft = this.newRecord(principal, keyId, input, { spec, usage, origin: "HSM", state: "Enabled" });
     if (await this.store.get(principal.tenant, keyId)) throw new KmsError("AlreadyExistsException", `an HSM key ${keyId} exists`);
     const hsm = { slot: input.slot, label: input.label, spec: input.keySpec, sensitive: input.sensitive };
-    await this.hsm.createKey(inTenant(principal.tenant, hsm), input.keySpec, { sensitive: input.sensitive }, call);
+    await this.resident.createKey(inTenant(principal.tenant, hsm), input.keySpec, { sensitive: input.sensitive }, call);
     const key: KeyRecord = { ...draft.key, hsm };
     try {
       await this.store.create(key, undefined, draft.policy);
     } catch (err) {
-      await this.hsm.destroyKey(inTenant(principal.tenant, hsm), call).catch(() => undefined);
+      await this.resident.destroyKey(inTenant(principal.tenant, hsm), call).catch(() => undefined);
       throw err;
     }
     return this.directory.remember(key);
@@ -162,10 +163,10 @@ export class KeyService {
    */
   private async newMaterial(spec: KeySpec, binding: Uint8Array, call: WrapOpts): Promise<{ wrapped: WrappedKey; publicKey?: string }> {
     const { material } = KEY_SPECS[spec];
-    if ("bytes" in material) return this.hsm.generateDataKey(material.bytes, binding, { ...call, returnPlaintext: false });
+    if ("bytes" in material) return this.wrapping.generateDataKey(material.bytes, binding, { ...call, returnPlaintext: false });
     const pair = await newKeyPair(material.pair);
     try {
-      const wrapped = await this.hsm.wrap(new Uint8Array(pair.privateKey), binding, call);
+      const wrapped = await this.wrapping.wrap(new Uint8Array(pair.privateKey), binding, call);
       return { wrapped, publicKey: pair.publicKey.toString("base64") };
     } finally {
       pair.privateKey.fill(0);

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
-import { EncryptionContext, KeyRef } from "../contract/fields.js";
+import { EncryptionContext, GrantTokens, KeyRef } from "../contract/fields.js";
 import { json, POLICY_EXAMPLE, PolicyJson } from "../http/validate.js";
 import { Timestamp } from "../contract/fields.js";
 import { described } from "../http/openapi.js";
@@ -23,7 +23,7 @@ const SimulateBody = z
     time: z.iso.datetime({ offset: true }).optional(),
     requestTags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
     tagKeys: z.array(z.string().min(1).max(128)).max(50).optional(),
-    grantTokens: z.array(z.string().max(512)).max(10).optional(),
+    grantTokens: GrantTokens,
   })
   .strict();
 

@@ -4,7 +4,7 @@ import type { Logger } from "../../shared/log.js";
 import { encodeFrame, parseFrame, ToHubFrame, type ToConnectorFrame } from "../../shared/protocol/frames.js";
 import { closesOnMalformed, onFrame, opening, verdict, type LinkState } from "./handshake.js";
 import type { ConnectorVerifier } from "./connections.js";
-import type { HubConnection, HubStore } from "./hub-store.js";
+import type { HubStore } from "./hub-store.js";
 import type { ConnectionPoster } from "./management-api.js";
 
 export type ApigwHubEventsOptions = { store: HubStore; poster: ConnectionPoster; verify: ConnectorVerifier; log: Logger; requestTimeoutMs: number };

@@ -1,6 +1,9 @@
 /**
- * The one way to reach an HSM. Implementations: RemoteHsm (functions → a hub → a connector),
- * Pkcs11Hsm (inside the connector) and MemoryHsm (software, for unit tests).
+ * The one way to reach an HSM, in two ports by what their callers need: KeyWrapping (the root
+ * key's work: random, data keys, wrap, unwrap, health) and ResidentKeys (keys that live in the
+ * HSM, `hsm::<slot>::<label>`). HsmPort is both. Implementations: RemoteHsm (functions → a hub →
+ * a connector), the connector's Pkcs11KeyWrapping and Pkcs11ResidentKeys, and MemoryHsm
+ * (software, for unit tests).
  */
 
 /** Every HSM call carries the request id it serves and an absolute deadline (epoch ms). */
@@ -66,7 +69,8 @@ export type SigningAlg = (typeof SIGNING_ALGS)[number];
 /** RAW: the HSM side hashes the message; DIGEST: the message is already the digest. */
 export type MessageType = "RAW" | "DIGEST";
 
-export interface HsmPort {
+/** The root key's work: what key material at rest needs. */
+export interface KeyWrapping {
   /** Random bytes from the HSM's RNG. */
   random(length: number, o: CallOpts): Promise<Uint8Array>;
   /** A deep health check: the HSM answers and the root key works. */
@@ -78,7 +82,10 @@ export interface HsmPort {
   wrap(material: Uint8Array, binding: Uint8Array, o: WrapOpts): Promise<WrappedKey>;
   /** Unwraps material; a wrong binding or a tampered blob is InvalidCiphertextException. */
   unwrap(wrapped: WrappedKey, binding: Uint8Array, o: CallOpts): Promise<Uint8Array>;
+}
 
+/** Keys that live in the HSM (`hsm::<slot>::<label>`): every operation on them runs there. */
+export interface ResidentKeys {
   createKey(ref: HsmKeyRef, spec: HsmKeySpec, opts: { sensitive: boolean }, o: CallOpts): Promise<HsmKeyInfo>;
   destroyKey(ref: HsmKeyRef, o: CallOpts): Promise<void>;
   listKeys(slot: string, o: CallOpts): Promise<HsmKeyInfo[]>;
@@ -92,6 +99,9 @@ export interface HsmPort {
   sign(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, o: CallOpts): Promise<Uint8Array>;
   verify(ref: HsmKeyRef, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, o: CallOpts): Promise<boolean>;
 }
+
+/** The whole HSM: what a connector serves and what the functions reach through it. */
+export interface HsmPort extends KeyWrapping, ResidentKeys {}
 
 /** Wrapping is under the HSM root key unless an HSM-resident AES key is chosen (Cosmian's wrappingKeyId). */
 export type WrapOpts = CallOpts & { wrappingKey?: HsmKeyRef | undefined };

@@ -20,8 +20,10 @@ const functions = generateKeyPairSync("ed25519");
 const connectorKeys = new SealKeys("connector");
 
 const setup = (o: { trusted?: ReturnType<typeof generateKeyPairSync>["publicKey"][]; now?: () => number } = {}) => {
+  const hsm = new MemoryHsm();
   const dispatcher = createDispatcher({
-    port: new MemoryHsm(),
+    wrapping: hsm,
+    resident: hsm,
     keys: connectorKeys,
     trusted: o.trusted ?? [functions.publicKey],
     guard: new Guard({ allowedOps: ["*"], allowedLabels: ["*"], ratePerSecond: 1_000, burst: 1_000 }),

@@ -70,12 +70,12 @@ export async function benchLink(o: { total: number; concurrency: number[]; apigw
     );
     const binding = Buffer.from("bench/key/1");
     const call = (i: number) => ({ requestId: `b-${i}`, deadline: Date.now() + 10_000 });
-    const { wrapped } = await direct.generateDataKey(32, binding, { ...call(0), returnPlaintext: false });
+    const { wrapped } = await direct.wrapping.generateDataKey(32, binding, { ...call(0), returnPlaintext: false });
     for (const c of o.concurrency) {
       await drive(200, c, (i) => link.unwrap(wrapped, binding, call(i))); // warm-up
-      await drive(200, c, (i) => direct.unwrap(wrapped, binding, call(i)));
+      await drive(200, c, (i) => direct.wrapping.unwrap(wrapped, binding, call(i)));
       const viaLink = await drive(o.total, c, (i) => link.unwrap(wrapped, binding, call(i)));
-      const viaDirect = await drive(o.total, c, (i) => direct.unwrap(wrapped, binding, call(i)));
+      const viaDirect = await drive(o.total, c, (i) => direct.wrapping.unwrap(wrapped, binding, call(i)));
       results[`link c=${c}`] = viaLink;
       results[`direct c=${c}`] = viaDirect;
       results[`F ratio c=${c}`] = Math.round((viaLink.perSecond / viaDirect.perSecond) * 100) / 100;

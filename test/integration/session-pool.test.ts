@@ -66,7 +66,7 @@ describe("PKCS#11 session pool on SoftHSM2: recovery without a restart", () => {
   it("a sensitive HSM key cannot be exported: no value read, no wrap out", async () => {
     const hsm = new Pkcs11Hsm({ modulePath: backends().modulePath, slots: [{ name: "0", tokenLabel: backends().tokenLabel, pin: pin(), sessions: 1 }], rootKeyLabel: backends().rootKeyLabel, healthTtlMs: 0 }, silentLogger);
     const call = { requestId: "export", deadline: Date.now() + 5_000 };
-    await hsm.createKey({ slot: "0", label: "sensitive-export" }, "AES_256", { sensitive: true }, call);
+    await hsm.resident.createKey({ slot: "0", label: "sensitive-export" }, "AES_256", { sensitive: true }, call);
     await hsm.close();
     const mod = new Pkcs11Module(backends().modulePath);
     const s = mod.p11.C_OpenSession(mod.findSlot(backends().tokenLabel).slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);

@@ -81,12 +81,12 @@ describe("SoftHSM2 through pkcs11js", () => {
   it("Pkcs11Hsm: random bytes and a deep health check under the root key", async () => {
     const hsm = new Pkcs11Hsm(hsmConfig(pin()), silentLogger);
     try {
-      const [a, b] = await Promise.all([hsm.random(64, call()), hsm.random(64, call())]);
+      const [a, b] = await Promise.all([hsm.wrapping.random(64, call()), hsm.wrapping.random(64, call())]);
       expect(a).toHaveLength(64);
       expect(Buffer.from(a).equals(Buffer.from(b))).toBe(false);
-      const health = await hsm.health(call());
+      const health = await hsm.wrapping.health(call());
       expect(health).toMatchObject({ rootKeyOk: true, identity: expect.stringMatching(/^SoftHSM project\/SoftHSM v2\/[0-9a-f]+$/) });
-      await expect(hsm.random(8, { requestId: "late", deadline: Date.now() - 1 })).rejects.toMatchObject({ code: "DependencyTimeoutException" });
+      await expect(hsm.wrapping.random(8, { requestId: "late", deadline: Date.now() - 1 })).rejects.toMatchObject({ code: "DependencyTimeoutException" });
     } finally {
       expect(await hsm.close()).toBe(true);
     }
