@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
-import { toB64 } from "../../shared/protocol/codec.js";
 import type { CryptoService } from "../crypto-ops/service.js";
 import type { GrantService } from "../grants/service.js";
 import type { AliasService } from "../keys/aliases.js";
@@ -12,11 +11,13 @@ import type { KeyService } from "../keys/service.js";
 import type { KeyPolicyService } from "../policy/service.js";
 import type { GrantRecord } from "../grants/store.js";
 import type { Principal } from "../identity/principal.js";
-import { KeySpec, KeyUsage } from "../keys/model.js";
+import { KeySpec, type KeyRecord } from "../keys/model.js";
 import { CRYPTO_OPERATIONS as CRYPTO } from "../crypto-ops/operations.js";
 import { GRANT_OPERATIONS } from "../policy/actions.js";
-import { fromContract, type AwsOperation } from "./codec.js";
-import { AliasName, Blob, Description, GrantId, GrantPrincipal, GrantToken, GrantTokens, KeyRef as KeyIdRef, MAX_POLICY_CHARS, MAX_TAGS, PendingWindowInDays, RotationPeriodInDays, TagKey } from "../contract/fields.js";
+import { fromContract, type AwsOperation, type CodecOptions } from "./codec.js";
+import type { AnyOperation } from "../contract/operation.js";
+import { KEY_OPERATIONS as KEY, type KeyServices } from "../keys/operations.js";
+import { GrantId, GrantPrincipal, GrantToken, GrantTokens, KeyRef as KeyIdRef, MAX_POLICY_CHARS, RotationPeriodInDays } from "../contract/fields.js";
 import { awsKeyMetadata, epochSeconds, Limit, Marker, Tags } from "./shapes.js";
 
 /** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
@@ -38,6 +39,10 @@ export type Operation = AwsOperation<Services>;
 /** An AWS operation of the AWS door's own (key management, grants, import), over AWS's shapes. */
 const op = <S extends z.ZodType>(input: S, run: Run<S>): Operation => ({ input, run: run as Operation["run"] });
 const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
+/** A key-management operation of the contract (keys/operations.ts), through the AWS codec; AWS answers most changes with nothing. */
+const key = (operation: AnyOperation<KeyServices>, o?: CodecOptions) => fromContract(operation, (s: Services): KeyServices => s, o);
+const nothing = () => ({});
+const tagMap = (tags: unknown) => (Array.isArray(tags) ? Object.fromEntries((tags as { TagKey: string; TagValue: string }[]).map((t) => [t.TagKey, t.TagValue])) : undefined);
 /** A cryptographic operation of the contract (crypto-ops/operations.ts), through the AWS codec. */
 const crypto = (operation: Parameters<typeof fromContract<Services, CryptoService>>[0], o?: Parameters<typeof fromContract>[2]) => fromContract(operation, (s: Services) => s.crypto, o);
 
@@ -67,52 +72,46 @@ const awsGrant = (g: GrantRecord, arn: string) => ({
 
 /** The AWS KMS operations Tether answers, each a thin mapping onto the native services. */
 export const OPERATIONS: Record<string, Operation> = {
-  CreateKey: op(
-    obj({
-      Description: Description.optional(),
-      KeyUsage: KeyUsage.optional(),
-      KeySpec: KeySpec.optional(),
-      CustomerMasterKeySpec: KeySpec.optional(),
-      Origin: z.enum(["AWS_KMS", "EXTERNAL"]).optional(),
-      Tags: Tags.optional(),
-      Policy: z.string().max(MAX_POLICY_CHARS).optional(),
-      BypassPolicyLockoutSafetyCheck: z.boolean().optional(),
-      MultiRegion: z.literal(false).optional(),
+  CreateKey: key(KEY.CreateKey, {
+    omit: ["rotationPeriodDays", "expiresAt", "derived", "exportable", "wrappingKeyId"],
+    fields: { Origin: z.enum(["AWS_KMS", "EXTERNAL"]).optional(), Tags: Tags.optional(), CustomerMasterKeySpec: KeySpec.optional(), MultiRegion: z.literal(false).optional() },
+    decode: ({ Origin, Tags: tags, CustomerMasterKeySpec, MultiRegion: _single, ...rest }) => ({
+      ...rest,
+      KeySpec: rest.KeySpec ?? CustomerMasterKeySpec,
+      Origin: Origin === "EXTERNAL" ? "EXTERNAL" : undefined,
+      Tags: tagMap(tags),
     }),
-    async (s, p, i, call) => {
-      const key = await s.keys.create(
-        p,
-        {
-          description: i.Description,
-          keyUsage: i.KeyUsage,
-          keySpec: i.KeySpec ?? i.CustomerMasterKeySpec,
-          origin: i.Origin === "EXTERNAL" ? "EXTERNAL" : undefined,
-          tags: i.Tags ? Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue])) : undefined,
-          policy: i.Policy,
-          bypassPolicyLockoutSafetyCheck: i.BypassPolicyLockoutSafetyCheck,
-        },
-        call,
-      );
-      return { KeyMetadata: awsKeyMetadata(key) };
-    },
-  ),
-  DescribeKey: op(obj({ KeyId: KeyIdRef, GrantTokens }), async (s, p, i) => ({ KeyMetadata: awsKeyMetadata(await s.keys.describe(p, i.KeyId)) })),
+    render: (created: KeyRecord) => ({ KeyMetadata: awsKeyMetadata(created) }),
+  }),
+  DescribeKey: key(KEY.DescribeKey, { render: (described: KeyRecord) => ({ KeyMetadata: awsKeyMetadata(described) }) }),
+  UpdateKeyDescription: key(KEY.UpdateKeyDescription, { render: nothing }),
+  EnableKey: key(KEY.EnableKey, { render: nothing }),
+  DisableKey: key(KEY.DisableKey, { render: nothing }),
+  ScheduleKeyDeletion: key(KEY.ScheduleKeyDeletion, {
+    render: (k: KeyRecord, i) => ({ KeyId: k.arn, DeletionDate: epochSeconds(k.deletionDate), KeyState: k.state, PendingWindowInDays: i.pendingWindowInDays }),
+  }),
+  CancelKeyDeletion: key(KEY.CancelKeyDeletion, { render: (k: KeyRecord) => ({ KeyId: k.arn }) }),
+  RotateKeyOnDemand: key(KEY.RotateKeyOnDemand, { render: (k: KeyRecord) => ({ KeyId: k.keyId }) }),
+  TagResource: key(KEY.TagResource, { fields: { Tags }, decode: (i) => ({ ...i, Tags: tagMap(i.Tags) }), render: nothing }),
+  UntagResource: key(KEY.UntagResource, { render: nothing }),
+  CreateAlias: key(KEY.CreateAlias, { render: nothing }),
+  UpdateAlias: key(KEY.UpdateAlias, { render: nothing }),
+  DeleteAlias: key(KEY.DeleteAlias, { render: nothing }),
+  GetParametersForImport: key(KEY.GetParametersForImport, {
+    fields: { WrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), WrappingKeySpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096"]) },
+    decode: ({ WrappingAlgorithm: _alg, WrappingKeySpec: _spec, ...rest }) => rest,
+    answer: (out) => ({ KeyId: out.KeyId, ImportToken: out.ImportToken, PublicKey: out.PublicKey, ParametersValidTo: epochSeconds(out.ParametersValidTo as string) }),
+  }),
+  ImportKeyMaterial: key(KEY.ImportKeyMaterial, {
+    fields: { ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() },
+    decode: ({ ExpirationModel: _model, ...rest }) => rest,
+    render: nothing,
+  }),
+  DeleteImportedKeyMaterial: key(KEY.DeleteImportedKeyMaterial, { render: nothing }),
   ListKeys: op(obj({ Limit, Marker }), async (s, p, i) => {
     const out = await s.keys.list(p, i.Limit ?? 100, i.Marker);
     return { Keys: out.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: out.cursor !== undefined, ...(out.cursor ? { NextMarker: out.cursor } : {}) };
   }),
-  UpdateKeyDescription: op(obj({ KeyId: KeyIdRef, Description }), async (s, p, i) => (await s.keys.updateDescription(p, i.KeyId, i.Description), {})),
-  EnableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.enable(p, i.KeyId), {})),
-  DisableKey: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.lifecycle.disable(p, i.KeyId), {})),
-  ScheduleKeyDeletion: op(obj({ KeyId: KeyIdRef, PendingWindowInDays: PendingWindowInDays.optional() }), async (s, p, i) => {
-    const days = i.PendingWindowInDays ?? 30;
-    const key = await s.lifecycle.scheduleDeletion(p, i.KeyId, days);
-    return { KeyId: key.arn, DeletionDate: epochSeconds(key.deletionDate), KeyState: key.state, PendingWindowInDays: days };
-  }),
-  CancelKeyDeletion: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => ({ KeyId: (await s.lifecycle.cancelDeletion(p, i.KeyId)).arn })),
-  CreateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.aliases.create(p, i.AliasName, i.TargetKeyId), {})),
-  UpdateAlias: op(obj({ AliasName, TargetKeyId: KeyIdRef }), async (s, p, i) => (await s.aliases.update(p, i.AliasName, i.TargetKeyId), {})),
-  DeleteAlias: op(obj({ AliasName }), async (s, p, i) => (await s.aliases.delete(p, i.AliasName), {})),
   ListAliases: op(obj({ KeyId: KeyIdRef.optional(), Limit, Marker }), async (s, p, i) => {
     const all = await s.aliases.list(p, i.KeyId);
     const { items, truncated, next } = page(all, i.Limit, i.Marker);
@@ -122,8 +121,6 @@ export const OPERATIONS: Record<string, Operation> = {
       ...(truncated ? { NextMarker: next } : {}),
     };
   }),
-  TagResource: op(obj({ KeyId: KeyIdRef, Tags }), async (s, p, i) => (await s.keys.tag(p, i.KeyId, Object.fromEntries(i.Tags.map((t) => [t.TagKey, t.TagValue]))), {})),
-  UntagResource: op(obj({ KeyId: KeyIdRef, TagKeys: z.array(TagKey).min(1).max(MAX_TAGS) }), async (s, p, i) => (await s.keys.untag(p, i.KeyId, i.TagKeys), {})),
   ListResourceTags: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const tags = Object.entries((await s.keys.describe(p, i.KeyId)).tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
     const { items, truncated, next } = page(tags, i.Limit, i.Marker);
@@ -135,7 +132,6 @@ export const OPERATIONS: Record<string, Operation> = {
     const key = await s.directory.authorized(p, i.KeyId, "kms:GetKeyRotationStatus");
     return { KeyId: key.keyId, KeyRotationEnabled: key.rotationPeriodDays !== undefined, ...(key.rotationPeriodDays ? { RotationPeriodInDays: key.rotationPeriodDays, NextRotationDate: epochSeconds(key.nextRotationAt) } : {}) };
   }),
-  RotateKeyOnDemand: op(obj({ KeyId: KeyIdRef }), async (s, p, i, call) => ({ KeyId: (await s.lifecycle.rotate(p, i.KeyId, call)).keyId })),
   ListKeyRotations: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);
     const rotations = (await s.lifecycle.listVersions(p, i.KeyId)).filter((v) => v.version > 1).map((v) => ({ KeyId: key.keyId, RotationDate: epochSeconds(v.createdAt), ...(v.rotationType ? { RotationType: v.rotationType } : {}) }));
@@ -198,14 +194,5 @@ export const OPERATIONS: Record<string, Operation> = {
     const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
     return { Grants: items.map((g) => awsGrant(g, `arn:aws:kms:${s.directory.region}:${g.tenant}:key/${g.keyId}`)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
-  }),
-  GetParametersForImport: op(obj({ KeyId: KeyIdRef, WrappingAlgorithm: z.literal("RSAES_OAEP_SHA_256"), WrappingKeySpec: z.enum(["RSA_2048", "RSA_3072", "RSA_4096"]) }), async (s, p, i, call) => {
-    const out = await s.imports.parameters(p, i.KeyId, call);
-    return { KeyId: out.key.arn, ImportToken: toB64(out.importToken), PublicKey: toB64(out.publicKey), ParametersValidTo: epochSeconds(out.parametersValidTo) };
-  }),
-  DeleteImportedKeyMaterial: op(obj({ KeyId: KeyIdRef }), async (s, p, i) => (await s.imports.deleteMaterial(p, i.KeyId), {})),
-  ImportKeyMaterial: op(obj({ KeyId: KeyIdRef, ImportToken: Blob(16 * 1024), EncryptedKeyMaterial: Blob(1024), ExpirationModel: z.literal("KEY_MATERIAL_DOES_NOT_EXPIRE").optional() }), async (s, p, i, call) => {
-    await s.imports.importMaterial(p, i.KeyId, i.ImportToken, i.EncryptedKeyMaterial, call);
-    return {};
   }),
 };

@@ -87,3 +87,18 @@ export const Timestamp = z.string().meta({ description: "ISO 8601", examples: ["
 export const AccountId = z.string().meta({ examples: ["111122223333"] });
 /** What a deletion answers: the id of what is gone. */
 export const Deleted = z.object({ deleted: z.string().meta({ examples: ["alice"] }) });
+
+/** A key policy as the documentation shows one. */
+export const POLICY_EXAMPLE = {
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "KeyAdmins", Effect: "Allow", Principal: { Tether: ["role:keyAdmin"] }, Action: "kms:*", Resource: "*" },
+    { Sid: "AllowUseForPayments", Effect: "Allow", Principal: { Tether: ["payments-service"] }, Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*", Condition: { StringEquals: { "kms:EncryptionContext:purpose": "invoices" } } },
+  ],
+};
+
+/** A policy document given as a JSON object (or its text): kept as text, validated by the policy compiler. */
+export const PolicyJson = z
+  .union([z.string().max(MAX_POLICY_CHARS), z.record(z.string(), z.unknown())])
+  .meta({ examples: [POLICY_EXAMPLE] })
+  .transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));

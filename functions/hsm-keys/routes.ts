@@ -9,7 +9,7 @@ import { ENCRYPTION_ALGS, HSM_KEY_SPECS } from "../../shared/hsm/port.js";
 import { Base64, KeyUsage, SigningAlgorithm } from "../contract/fields.js";
 import { described } from "../http/openapi.js";
 import { KeyState } from "../keys/model.js";
-import { keyMetadata, KeyMetadataAnswer } from "../keys/schemas.js";
+import { keyMetadata, KeyMetadataAnswer } from "../keys/operations.js";
 import { CreateHsmKeyBody, DeleteHsmKeyQuery, HsmDecryptBody, HsmEncryptBody, ListHsmKeysQuery, HsmSignBody, HsmVerifyBody } from "./schemas.js";
 import type { HsmKeyService } from "./service.js";
 

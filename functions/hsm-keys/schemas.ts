@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { ENCRYPTION_ALGS, HSM_KEY_SPECS, MAX_HSM_DATA_BYTES } from "../../shared/hsm/port.js";
-import { Blob, EncryptionContext, LIMITS, MessageType, SigningAlgorithm } from "../contract/fields.js";
-import { PolicyJson } from "../http/validate.js";
+import { Blob, EncryptionContext, LIMITS, MessageType, PolicyJson, SigningAlgorithm } from "../contract/fields.js";
 import { KeyUsage } from "../keys/model.js";
 
 const Slot = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, "a slot name");

@@ -3,7 +3,8 @@ import { createApp } from "../app.js";
 import { testDeps } from "../testing.js";
 import { docOf, NOT_DESCRIBED, openApiDocument } from "./openapi.js";
 import { compilePolicy } from "../policy/evaluate.js";
-import { POLICY_EXAMPLE, schemaOf } from "./validate.js";
+import { POLICY_EXAMPLE } from "../contract/fields.js";
+import { schemaOf } from "./validate.js";
 
 type Media = { schema: { type?: string; properties?: Record<string, unknown>; anyOf?: unknown[] }; example?: unknown };
 type Operation = {

@@ -1,10 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { validator } from "hono/validator";
-import * as z from "zod";
+import type * as z from "zod";
 import { KmsError } from "../../shared/errors.js";
 import type { AppEnv } from "./env.js";
-import { MAX_POLICY_CHARS } from "../contract/fields.js";
 
 export const MAX_BODY_BYTES = 256 * 1024;
 
@@ -38,18 +37,3 @@ const registered = <M extends object>(mw: M, target: "json" | "query", schema: z
 
 export const json = <S extends z.ZodType>(schema: S) => registered(validator("json", parseWith(schema, "body")), "json", schema);
 export const query = <S extends z.ZodType>(schema: S) => registered(validator("query", parseWith(schema, "query")), "query", schema);
-
-/** A key policy as the documentation shows one. */
-export const POLICY_EXAMPLE = {
-  Version: "2012-10-17",
-  Statement: [
-    { Sid: "KeyAdmins", Effect: "Allow", Principal: { Tether: ["role:keyAdmin"] }, Action: "kms:*", Resource: "*" },
-    { Sid: "AllowUseForPayments", Effect: "Allow", Principal: { Tether: ["payments-service"] }, Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*", Condition: { StringEquals: { "kms:EncryptionContext:purpose": "invoices" } } },
-  ],
-};
-
-/** A policy document given as a JSON object (or its text): kept as text, validated by the policy compiler. */
-export const PolicyJson = z
-  .union([z.string().max(MAX_POLICY_CHARS), z.record(z.string(), z.unknown())])
-  .meta({ examples: [POLICY_EXAMPLE] })
-  .transform((p) => (typeof p === "string" ? p : JSON.stringify(p)));
