@@ -13,11 +13,12 @@ import type { GrantRecord } from "../grants/store.js";
 import type { Principal } from "../identity/principal.js";
 import { KeySpec, type KeyRecord } from "../keys/model.js";
 import { CRYPTO_OPERATIONS as CRYPTO } from "../crypto-ops/operations.js";
-import { GRANT_OPERATIONS } from "../policy/actions.js";
 import { fromContract, type AwsOperation, type CodecOptions } from "./codec.js";
 import type { AnyOperation } from "../contract/operation.js";
 import { KEY_OPERATIONS as KEY, type KeyServices } from "../keys/operations.js";
-import { GrantId, GrantPrincipal, GrantToken, GrantTokens, KeyRef as KeyIdRef, MAX_POLICY_CHARS, RotationPeriodInDays } from "../contract/fields.js";
+import { GRANT_MANAGEMENT as GRANT } from "../grants/operations.js";
+import { POLICY_OPERATIONS as POLICY } from "../policy/operations.js";
+import { GrantId, GrantPrincipal, KeyRef as KeyIdRef, MAX_POLICY_CHARS, RotationPeriodInDays } from "../contract/fields.js";
 import { awsKeyMetadata, epochSeconds, Limit, Marker, Tags } from "./shapes.js";
 
 /** An outcome AWS reports as an error of its own (a signature or MAC that does not verify). */
@@ -42,6 +43,13 @@ const obj = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
 /** A key-management operation of the contract (keys/operations.ts), through the AWS codec; AWS answers most changes with nothing. */
 const key = (operation: AnyOperation<KeyServices>, o?: CodecOptions) => fromContract(operation, (s: Services): KeyServices => s, o);
 const nothing = () => ({});
+const policy = (operation: AnyOperation<KeyPolicyService>, o?: CodecOptions) => fromContract(operation, (s: Services) => s.policies, o);
+const grant = (operation: AnyOperation<GrantService>, o?: CodecOptions) => fromContract(operation, (s: Services) => s.grants, o);
+const withoutPolicyName = ({ PolicyName: _default, ...rest }: Record<string, unknown>) => rest;
+const renamedConstraints = (c: z.infer<typeof Constraints>) => ({
+  ...(c.EncryptionContextEquals ? { encryptionContextEquals: c.EncryptionContextEquals } : {}),
+  ...(c.EncryptionContextSubset ? { encryptionContextSubset: c.EncryptionContextSubset } : {}),
+});
 const tagMap = (tags: unknown) => (Array.isArray(tags) ? Object.fromEntries((tags as { TagKey: string; TagValue: string }[]).map((t) => [t.TagKey, t.TagValue])) : undefined);
 /** A cryptographic operation of the contract (crypto-ops/operations.ts), through the AWS codec. */
 const crypto = (operation: Parameters<typeof fromContract<Services, CryptoService>>[0], o?: Parameters<typeof fromContract>[2]) => fromContract(operation, (s: Services) => s.crypto, o);
@@ -108,6 +116,14 @@ export const OPERATIONS: Record<string, Operation> = {
     render: nothing,
   }),
   DeleteImportedKeyMaterial: key(KEY.DeleteImportedKeyMaterial, { render: nothing }),
+  GetKeyPolicy: policy(POLICY.GetKeyPolicy, { fields: { PolicyName }, decode: withoutPolicyName, render: (r: { policy: string }) => ({ Policy: r.policy, PolicyName: "default" }) }),
+  PutKeyPolicy: policy(POLICY.PutKeyPolicy, { fields: { PolicyName, Policy: z.string().min(1).max(MAX_POLICY_CHARS) }, decode: withoutPolicyName, render: nothing }),
+  CreateGrant: grant(GRANT.CreateGrant, {
+    fields: { Constraints: Constraints.optional() },
+    decode: ({ Constraints: c, ...rest }) => ({ ...rest, Constraints: c ? renamedConstraints(c as z.infer<typeof Constraints>) : undefined }),
+  }),
+  RevokeGrant: grant(GRANT.RevokeGrant, { render: nothing }),
+  RetireGrant: grant(GRANT.RetireGrant, { render: nothing }),
   ListKeys: op(obj({ Limit, Marker }), async (s, p, i) => {
     const out = await s.keys.list(p, i.Limit ?? 100, i.Marker);
     return { Keys: out.items.map((k) => ({ KeyId: k.keyId, KeyArn: k.arn })), Truncated: out.cursor !== undefined, ...(out.cursor ? { NextMarker: out.cursor } : {}) };
@@ -161,34 +177,12 @@ export const OPERATIONS: Record<string, Operation> = {
       return out;
     },
   }),
-  GetKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName }), async (s, p, i) => ({ Policy: (await s.policies.get(p, i.KeyId)).policy, PolicyName: "default" })),
-  PutKeyPolicy: op(obj({ KeyId: KeyIdRef, PolicyName, Policy: z.string().min(1).max(MAX_POLICY_CHARS), BypassPolicyLockoutSafetyCheck: z.boolean().optional() }), async (s, p, i) => (await s.policies.put(p, i.KeyId, i.Policy, i.BypassPolicyLockoutSafetyCheck), {})),
   ListKeyPolicies: op(obj({ KeyId: KeyIdRef, Limit, Marker }), async (s, p, i) => (await s.keys.describe(p, i.KeyId), { PolicyNames: ["default"], Truncated: false })),
-  CreateGrant: op(
-    obj({ KeyId: KeyIdRef, GranteePrincipal: GrantPrincipal, RetiringPrincipal: GrantPrincipal.optional(), Operations: z.array(z.enum(GRANT_OPERATIONS)).min(1), Constraints: Constraints.optional(), GrantTokens, Name: z.string().max(256).optional() }),
-    async (s, p, i) => {
-      const out = await s.grants.create(p, i.KeyId, {
-        granteePrincipal: i.GranteePrincipal,
-        retiringPrincipal: i.RetiringPrincipal,
-        operations: i.Operations,
-        constraints: i.Constraints ? { encryptionContextEquals: i.Constraints.EncryptionContextEquals, encryptionContextSubset: i.Constraints.EncryptionContextSubset } : undefined,
-        name: i.Name,
-      });
-      return { GrantToken: out.grantToken, GrantId: out.grantId };
-    },
-  ),
   ListGrants: op(obj({ KeyId: KeyIdRef, Limit, Marker, GrantId: GrantId.optional(), GranteePrincipal: GrantPrincipal.optional() }), async (s, p, i) => {
     const key = await s.keys.describe(p, i.KeyId);
     const grants = (await s.grants.list(p, i.KeyId)).filter((g) => (!i.GrantId || g.grantId === i.GrantId) && (!i.GranteePrincipal || g.granteePrincipal === i.GranteePrincipal));
     const { items, truncated, next } = page(grants, i.Limit, i.Marker);
     return { Grants: items.map((g) => awsGrant(g, key.arn)), Truncated: truncated, ...(truncated ? { NextMarker: next } : {}) };
-  }),
-  RevokeGrant: op(obj({ KeyId: KeyIdRef, GrantId }), async (s, p, i) => (await s.grants.revoke(p, i.KeyId, i.GrantId), {})),
-  RetireGrant: op(obj({ GrantToken: GrantToken.optional(), KeyId: KeyIdRef.optional(), GrantId: GrantId.optional() }), async (s, p, i) => {
-    if (i.GrantToken) await s.grants.retire(p, { grantToken: i.GrantToken });
-    else if (i.KeyId && i.GrantId) await s.grants.retire(p, { keyId: i.KeyId, grantId: i.GrantId });
-    else throw new KmsError("ValidationException", "give GrantToken, or KeyId and GrantId");
-    return {};
   }),
   ListRetirableGrants: op(obj({ RetiringPrincipal: GrantPrincipal, Limit, Marker }), async (s, p, i) => {
     const grants = await s.grants.listRetirable(p, i.RetiringPrincipal);

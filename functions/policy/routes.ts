@@ -3,7 +3,9 @@ import * as z from "zod";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { note } from "../http/audit.js";
-import { EncryptionContext, GrantTokens, KeyRef, POLICY_EXAMPLE, PolicyJson } from "../contract/fields.js";
+import { EncryptionContext, GrantTokens, KeyRef } from "../contract/fields.js";
+import { serveOperation } from "../http/native.js";
+import { POLICY_OPERATIONS as OPS, PolicyVersion } from "./operations.js";
 import { json } from "../http/validate.js";
 import { Timestamp } from "../contract/fields.js";
 import { described } from "../http/openapi.js";
@@ -11,7 +13,6 @@ import { Role } from "../identity/principal.js";
 import { KEY_ACTIONS, type KeyAction } from "./actions.js";
 import type { KeyPolicyService } from "./service.js";
 
-const PutPolicyBody = z.object({ policy: PolicyJson, bypassPolicyLockoutSafetyCheck: z.boolean().optional() }).strict();
 const RollbackBody = z.object({ version: z.number().int().min(0).max(1_000_000), bypassPolicyLockoutSafetyCheck: z.boolean().optional() }).strict();
 const SimulateBody = z
   .object({
@@ -27,23 +28,12 @@ const SimulateBody = z
   })
   .strict();
 
-const parsed = (text: string): unknown => JSON.parse(text);
-const PolicyVersion = z.number().int().min(0);
-const PolicyDocument = z.record(z.string(), z.unknown()).meta({ examples: [POLICY_EXAMPLE] });
-
 /** Key policies (versioned, with rollback) and the simulator. */
-export const policyRoutes = (svc: KeyPolicyService) =>
-  new Hono<AppEnv>()
-    .get("/v1/keys/:keyId/policy", described({ operationId: "GetKeyPolicy", summary: "Get a key's policy", description: "The key policy in force (the default policy until one is put) and its version.", response: z.object({ policy: PolicyDocument, policyVersion: PolicyVersion }), errors: ["NotFoundException"] }), async (c) => {
-      await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
-      const { policy, policyVersion } = await svc.get(principalOf(c), c.req.param("keyId"));
-      return c.json({ policy: parsed(policy), policyVersion });
-    })
-    .put("/v1/keys/:keyId/policy", json(PutPolicyBody), described({ operationId: "PutKeyPolicy", summary: "Replace a key's policy", description: "Stores a new version of the key policy and puts it in force. A policy that would stop the caller from changing it again is refused unless bypassPolicyLockoutSafetyCheck.", response: z.object({ policyVersion: PolicyVersion }), errors: ["NotFoundException", "MalformedPolicyDocumentException"] }), async (c) => {
-      await note(c, { action: "kms:PutKeyPolicy", keyId: c.req.param("keyId") });
-      const body = c.req.valid("json");
-      return c.json({ policyVersion: await svc.put(principalOf(c), c.req.param("keyId"), body.policy, body.bypassPolicyLockoutSafetyCheck) });
-    })
+export const policyRoutes = (svc: KeyPolicyService) => {
+  const app = new Hono<AppEnv>();
+  serveOperation(app, svc, OPS.GetKeyPolicy, { method: "GET", path: "/v1/keys/:keyId/policy" });
+  serveOperation(app, svc, OPS.PutKeyPolicy, { method: "PUT", path: "/v1/keys/:keyId/policy" });
+  return app
     .get("/v1/keys/:keyId/policy/versions", described({ operationId: "ListKeyPolicyVersions", summary: "List a key's policy versions", description: "Every version of the key's policy, oldest first (version 0 is the default policy), and which is in force.", response: z.object({ current: PolicyVersion, versions: z.array(z.object({ version: PolicyVersion, createdAt: Timestamp, createdBy: z.string().meta({ examples: ["alice"] }) })) }), errors: ["NotFoundException"] }), async (c) => {
       await note(c, { action: "kms:GetKeyPolicy", keyId: c.req.param("keyId") });
       return c.json(await svc.versions(principalOf(c), c.req.param("keyId")));
@@ -59,3 +49,4 @@ export const policyRoutes = (svc: KeyPolicyService) =>
       const decision = await svc.simulate(principalOf(c), { ...body, action: body.action as KeyAction });
       return c.json({ decision: decision.allowed ? "Allow" : "Deny", decidedBy: decision.decidedBy, policyVersion: decision.policyVersion });
     });
+};
