@@ -35,7 +35,11 @@ export class SessionPool {
 
   /** Opens the first session and logs in: a wrong PIN fails here, at start-up. */
   start(): void {
-    this.idle.push(this.acquireNow());
+    try {
+      this.idle.push(this.acquireNow());
+    } catch (err) {
+      throw toKmsError(err, "login");
+    }
   }
 
   /** Runs fn with a logged-in session; retries once on a fresh session after a session or device fault. */
@@ -62,6 +66,9 @@ export class SessionPool {
     try {
       session = this.acquireNow();
     } catch (err) {
+      // A login the device refuses (as a module may just after re-initialising) is a fault like any other: recover and retry.
+      const fault = isPkcs11Error(err) ? faultKind(err.code, "login", this.quirks) : "none";
+      if (fault !== "none") return { ok: false, fault, err };
       throw toKmsError(err, "login");
     }
     try {
@@ -119,6 +126,7 @@ export class SessionPool {
     return slot;
   }
 
+  /** A wrong PIN is AuthenticationFailedException; any other refusal is thrown as the module gave it (see `attempt`). */
   private login(session: Handle): void {
     try {
       this.mod.p11.C_Login(session, pkcs11js.CKU_USER, this.config.pin);
@@ -129,7 +137,7 @@ export class SessionPool {
       if (mapped.code === "AuthenticationFailedException") {
         throw new KmsError("AuthenticationFailedException", `login to slot "${this.config.name}" failed: wrong PIN (${mapped.ckr})`);
       }
-      throw mapped;
+      throw err;
     }
   }
 

@@ -55,6 +55,20 @@ describe("HSM faults and their error codes (fault-injecting PKCS#11 module over 
     }
   });
 
+  it("a login the device refuses just after a re-initialisation is recovered from within the request", async () => {
+    expect((await api("POST", "/v1/hsm-keys", { label: "login-fault", keySpec: "AES_256" })).status).toBe(201);
+    const ciphertext = (await api("POST", "/v1/hsm-keys/hsm::0::login-fault/encrypt", { plaintext: "aGk=" })).body.ciphertextBlob;
+    // Both tries of one request meet a device fault: the module is re-initialised, the request answers 503.
+    control.fail("C_Decrypt", "CKR_DEVICE_ERROR", 2);
+    expect((await api("POST", "/v1/hsm-keys/hsm::0::login-fault/decrypt", { ciphertextBlob: ciphertext })).status).toBe(503);
+    // The next request's login, on the fresh module, is refused once (as SoftHSM may, just after C_Initialize).
+    control.fail("C_Login", "CKR_GENERAL_ERROR", 1);
+    const recovered = await api("POST", "/v1/hsm-keys/hsm::0::login-fault/decrypt", { ciphertextBlob: ciphertext });
+    expect(recovered.status, JSON.stringify(recovered.body)).toBe(200);
+    expect(control.injected("C_Login")).toBe(1);
+    control.clear();
+  });
+
   it("a tampered ciphertext is InvalidCiphertextException and does not re-initialise the HSM module", async () => {
     const ciphertext = Buffer.from(String((await api("POST", "/v1/hsm-keys/hsm::0::faulty/encrypt", { plaintext: "aGk=" })).body.ciphertextBlob), "base64");
     ciphertext.writeUInt8((ciphertext.at(-1) ?? 0) ^ 1, ciphertext.length - 1);
