@@ -20,11 +20,11 @@ const pkcs11 = { name: "pkcs11js", message: "pkcs11js lives only in connector/pk
  * deps.ts and the runtimes). Nothing imports from a layer above its own; dependencies with a single home keep it.
  */
 const CONTRACT = ["functions/contract/**/*.ts", "functions/**/operations.ts"];
-const DOORS = ["functions/http/**/*.ts", "functions/aws-kms/**/*.ts", "functions/**/routes.ts", "functions/**/schemas.ts"];
+const DOORS = ["functions/http/**/*.ts", "functions/aws-kms/**/*.ts", "functions/**/routes.ts", "functions/**/schemas.ts", "functions/xks/errors.ts"];
 const WIRING = ["functions/*.ts"];
 const ADAPTERS = ["functions/**/*-store.ts", "functions/tunnel/management-api.ts"];
 const above = (layers) => ({
-  group: layers.flatMap((l) => ({ contract: ["**/contract/**", "**/operations.js"], doors: ["**/http/**", "**/aws-kms/**", "**/routes.js", "**/schemas.js"], wiring: ["**/app.js", "**/deps.js", "**/server.js", "**/node.js", "**/lambda.js", "**/lambda-*.js"] })[l]),
+  group: layers.flatMap((l) => ({ contract: ["**/contract/**", "**/operations.js"], doors: ["**/http/**", "**/aws-kms/**", "**/routes.js", "**/schemas.js", "**/xks/errors.js"], wiring: ["**/app.js", "**/deps.js", "**/server.js", "**/node.js", "**/lambda.js", "**/lambda-*.js"] })[l]),
   message: "no import from a layer above: domain ← contract ← doors ← wiring (see eslint.config.js)",
 });
 const hono = { group: ["hono", "hono/*"], message: "services never import hono" };

@@ -14,7 +14,9 @@ describe("every endpoint under arbitrary input", async () => {
   const created = await app.request("/v1/keys", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
   const keyId = ((await created.json()) as { keyMetadata: { keyId: string } }).keyMetadata.keyId;
   // Every route the app serves, read from the app itself (a new route is fuzzed without anyone listing it), its parameters filled in.
-  const fill = (path: string) => path.replace(/:(\w+)/g, (_, name: string) => (name !== "keyId" ? "x" : path.startsWith("/v1/hsm-keys/") ? "hsm::0::k" : keyId));
+  // An XKS key store at /x, so that the XKS door is fuzzed past its path into authentication.
+  await app.request("/v1/xks-key-stores", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "fuzz", uriPathPrefix: "x" }) });
+  const fill = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => (name !== "keyId" ? "x" : path.startsWith("/v1/hsm-keys/") ? "hsm::0::k" : keyId));
   const routes = [...new Map(app.routes.filter((r) => r.method !== "ALL").map((r) => [`${r.method} ${r.path}`, [r.method, fill(r.path)] as [string, string]])).values()];
 
   const body = fc.oneof(
@@ -30,6 +32,7 @@ describe("every endpoint under arbitrary input", async () => {
     fc.constant("x".repeat(300_000)),
     fc.record({ policy: fc.oneof(fc.jsonValue(), fc.record({ Version: fc.constant("2012-10-17"), Statement: fc.array(fc.record({ Effect: fc.constantFrom("Allow", "Deny", "Maybe"), Principal: fc.oneof(fc.constant("*"), fc.record({ Tether: fc.string() }), fc.record({ AWS: fc.string() })), Action: fc.oneof(fc.string(), fc.constant("kms:*")), Condition: fc.dictionary(fc.constantFrom("IpAddress", "StringLike", "ForAllValues:StringEquals", "DateLessThan", "Null", "Bogus"), fc.dictionary(fc.constantFrom("aws:SourceIp", "kms:EncryptionContext:a", "aws:CurrentTime", "kms:EncryptionContextKeys"), fc.oneof(fc.string(), fc.array(fc.string())))) }), { maxLength: 3 }) })), version: fc.integer(), bypassPolicyLockoutSafetyCheck: fc.boolean() }).map((b) => JSON.stringify(b)),
     fc.record({ granteePrincipal: fc.string(), operations: fc.array(fc.constantFrom("Encrypt", "Decrypt", "Nope")), constraints: fc.jsonValue(), grantToken: fc.string(), keyId: fc.constantFrom(keyId, "x"), grantId: fc.string() }).map((b) => JSON.stringify(b)),
+    fc.record({ requestMetadata: fc.oneof(fc.jsonValue(), fc.record({ kmsRequestId: fc.string(), kmsOperation: fc.string(), awsPrincipalArn: fc.string(), kmsKeyArn: fc.string() })), plaintext: fc.base64String({ maxLength: 12_000 }), encryptionAlgorithm: fc.constantFrom("AES_GCM", "x"), additionalAuthenticatedData: fc.string(), initializationVector: fc.base64String({ maxLength: 40 }), authenticationTag: fc.base64String({ maxLength: 40 }), ciphertextMetadata: fc.base64String({ maxLength: 60 }) }).map((b) => JSON.stringify(b)),
     fc.record({ KeyId: fc.constantFrom(keyId, "alias/x", "nope"), Plaintext: fc.base64String({ maxLength: 100 }), EncryptionContext: fc.jsonValue(), GranteePrincipal: fc.string(), Operations: fc.array(fc.string()), Policy: fc.string(), ImportToken: fc.base64String(), Tags: fc.jsonValue() }).map((b) => JSON.stringify(b)),
     fc.record({ principalId: fc.string(), kind: fc.constantFrom("user", "role", "x"), roles: fc.array(fc.constantFrom("keyUser", "god")), issuer: fc.string(), jwksUri: fc.webUrl(), audience: fc.string(), name: fc.string(), action: fc.constantFrom("kms:Encrypt", "x"), sourceIp: fc.string(), time: fc.string() }).map((b) => JSON.stringify(b)),
   );
@@ -59,7 +62,9 @@ describe("every endpoint under arbitrary input", async () => {
         const res = await app.request(url, { method, headers: hdrs, ...(method === "GET" || method === "DELETE" ? {} : { body: payload }) });
         expect(res.status).toBeLessThan(500);
         const text = await res.text();
-        if (res.status >= 400) expect(JSON.parse(text)).toMatchObject({ __type: expect.any(String), message: expect.any(String) });
+        // Each door its own error shape: the XKS API's {errorName, errorMessage}, the others' {__type, message}.
+        const shape = path.includes("/kms/xks/v1") ? { errorName: expect.any(String), errorMessage: expect.any(String) } : { __type: expect.any(String), message: expect.any(String) };
+        if (res.status >= 400) expect(JSON.parse(text)).toMatchObject(shape);
       }),
       { numRuns: 800 },
     );

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { cryptoRoutes } from "./crypto-ops/routes.js";
-import type { Deps } from "./deps.js";
+import { TETHER_VERSION as API_VERSION, type Deps } from "./deps.js";
+import { xksKeyStoreRoutes, xksRoutes } from "./xks/routes.js";
 import { healthRoutes } from "./health/routes.js";
 import { auditTrail, type SourceIp } from "./http/audit.js";
 import { authenticate } from "./http/auth.js";
@@ -19,7 +20,6 @@ import { awsKmsRoutes } from "./aws-kms/routes.js";
 import { policyRoutes } from "./policy/routes.js";
 import { limitBody } from "./http/validate.js";
 
-const API_VERSION = "0.1.0";
 const SCALAR_VERSION = "1.76.0";
 
 /** The HTTP app: `/health`, `/openapi.json` and `/docs` are open; everything under `/v1` is authenticated and audited. */
@@ -38,6 +38,8 @@ export const createApp = (d: Deps, sourceIp: SourceIp = () => undefined) => {
   app.route("/", grantRoutes(d.grants));
   app.route("/", auditRoutes(d.auditLog));
   app.route("/", tenantRoutes(d.tenants));
+  app.route("/", xksKeyStoreRoutes(d.xksKeyStores));
+  app.route("/", xksRoutes({ xks: d.xks, keyStores: d.xksKeyStores }, { audit: guarded[0], limit: guarded[1], authenticate: authenticate(d.xksAuthenticator, d.authThrottle, sourceIp) }));
   app.route("/", awsKmsRoutes({ keys: d.keys, directory: d.keyDirectory, lifecycle: d.lifecycle, aliases: d.aliases, imports: d.imports, crypto: d.crypto, policies: d.policies, grants: d.grants }, guarded));
   app.get("/openapi.json", (c) => c.json(openApiDocument(app.routes, API_VERSION)));
   // The reference UI (Scalar) renders the document in the browser, its script pinned to one version.

@@ -18,7 +18,11 @@ import { ApiKeyScheme, SchemeAuthenticator, type Authenticator } from "./identit
 import { IdentityService } from "./identity/service.js";
 import { PrincipalDirectory } from "./identity/principals.js";
 import { MintingCredentials, SessionTokenKeys, SessionTokenScheme } from "./identity/session-tokens.js";
-import { SigV4Scheme } from "./identity/sigv4.js";
+import { ANY_REGION, SigV4Scheme } from "./identity/sigv4.js";
+import { XksKeyStores } from "./xks/key-stores.js";
+import { XksService } from "./xks/service.js";
+import { DynamoXksStore } from "./xks/dynamo-store.js";
+import type { XksStore } from "./xks/store.js";
 import { OidcScheme } from "./identity/oidc.js";
 import { DynamoTenantStore } from "./tenants/dynamo-store.js";
 import { TenantService } from "./tenants/service.js";
@@ -50,6 +54,9 @@ import { ManagementApiPoster } from "./tunnel/management-api.js";
 import { connectorVerifier } from "./tunnel/verifier.js";
 import { RemoteHsm } from "./tunnel/remote-hsm.js";
 
+/** The version the doors report (OpenAPI, the XKS health answer). */
+export const TETHER_VERSION = "0.1.0";
+
 export type Deps = {
   config: FunctionsConfig;
   log: Logger;
@@ -69,6 +76,10 @@ export type Deps = {
   imports: KeyImport;
   keyUsage: UsageRecorder;
   hsmKeys: HsmKeyService;
+  xks: XksService;
+  xksKeyStores: XksKeyStores;
+  /** The XKS door's credentials: SigV4 for `kms-xks-proxy`, in any region, of key stores only. */
+  xksAuthenticator: Authenticator;
   crypto: CryptoService;
   policies: KeyPolicyService;
   tenants: TenantService;
@@ -95,6 +106,7 @@ export function buildDeps(config: FunctionsConfig, log: Logger, createHsm: HsmTr
     keyStore: new DynamoKeyStore(db, config.tableName),
     grantStore: new DynamoGrantStore(db, config.tableName),
     tenantStore: new DynamoTenantStore(db, config.tableName),
+    xksStore: new DynamoXksStore(db, config.tableName),
     hsm: hsm.port,
     connectorCount: hsm.connectorCount,
     pingDb: (signal) => pingTable(db, config.tableName, signal),
@@ -110,6 +122,7 @@ export function wireServices(a: {
   keyStore: KeyStore;
   grantStore: GrantStore;
   tenantStore: TenantStore;
+  xksStore: XksStore;
   hsm: HsmPort;
   connectorCount: () => Promise<number>;
   pingDb: (signal: AbortSignal) => Promise<void>;
@@ -128,6 +141,7 @@ export function wireServices(a: {
   const k = wireKeys({ ...a, authorizer, changes: new SystemChanges(auditWriter) });
   const auditLog = new AuditService(a.auditStore, checkpointSigner, authorizer, { signedWithinMs: a.config.auditSignedWithinMs, signIdleMs: a.config.auditSignIdleMs });
   const crypto = new CryptoService(a.hsm, a.hsm, authorizer, k.lifecycle, k.material);
+  const xksScheme = new SigV4Scheme(a.identity, a.hsm, directory, { region: ANY_REGION, service: "kms-xks-proxy" });
   const sweeper = new Sweeper({ tenants: a.tenantStore, operatorTenant: a.config.operatorTenant, keys: k.lifecycle, grants: a.grantStore, tokenKeys, audit: auditLog, log: a.log.child({ component: "sweeper" }) });
   return {
     config: a.config,
@@ -157,6 +171,9 @@ export function wireServices(a: {
     keyUsage: k.usage,
     hsmKeys: new HsmKeyService(k.keys, k.lifecycle, crypto),
     crypto,
+    xks: new XksService(k.directory, k.lifecycle, k.material, authorizer, a.hsm, { version: TETHER_VERSION, healthCacheMs: a.config.healthCacheMs }),
+    xksKeyStores: new XksKeyStores(a.xksStore, a.identity, a.hsm, authorizer, xksScheme, { cacheMs: a.config.metadataTtlMs }),
+    xksAuthenticator: new SchemeAuthenticator([xksScheme]),
     policies: new KeyPolicyService(k.directory, a.keyStore, authorizer),
     tenants: new TenantService(a.tenantStore, a.identity, authorizer, { operatorTenant: a.config.operatorTenant, allowPrivateJwks: a.config.stage === "dev" }, oidc),
     grants: new GrantService(a.grantStore, k.directory, authorizer, grantFinder),

@@ -13,6 +13,7 @@ import type { Role } from "./identity/principal.js";
 import { MemoryKeyStore } from "./keys/memory-store.js";
 import { MemoryGrantStore } from "./grants/memory-store.js";
 import { MemoryTenantStore } from "./tenants/memory-store.js";
+import { MemoryXksStore } from "./xks/memory-store.js";
 
 export const TEST_TENANT = "111122223333";
 
@@ -44,6 +45,7 @@ export function testDeps(o: { dbUp?: () => boolean; env?: Record<string, string>
   const deps: Deps = wireServices({
     grantStore,
     tenantStore,
+    xksStore: new MemoryXksStore(),
     config,
     log: silentLogger,
     identity,

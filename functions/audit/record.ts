@@ -29,6 +29,8 @@ export const AuditEntry = z.object({
   durationMs: z.number(),
   /** The request's encryption context (not secret, as in AWS CloudTrail); large values are recorded by their SHA-256. */
   encryptionContext: z.record(z.string(), z.string()).optional(),
+  /** A call from AWS KMS to an XKS key store: what AWS says of it (its request id, the AWS principal, operation and KMS key). */
+  xks: z.object({ kmsRequestId: z.string(), kmsOperation: z.string(), awsPrincipalArn: z.string().optional(), kmsKeyArn: z.string().optional() }).optional(),
   /** Fields recorded in reduced form to keep the record bounded (see boundEntry). */
   reduced: z.array(z.string()).optional(),
 });
@@ -135,6 +137,15 @@ function boundKeys(keys: readonly string[], reduce: () => void): string[] {
   return kept;
 }
 
+/** What AWS says of an XKS call, each value over the field bound by its digest. */
+function boundXks(xks: NonNullable<AuditEntry["xks"]>, onReduced: () => void): NonNullable<AuditEntry["xks"]> {
+  const long = (v: string | undefined) => v !== undefined && v.length > MAX_FIELD;
+  if (!Object.values(xks).some(long)) return xks;
+  onReduced();
+  const cut = (v: string | undefined) => (v !== undefined && long(v) ? digest(v) : v);
+  return { kmsRequestId: cut(xks.kmsRequestId) ?? "", kmsOperation: cut(xks.kmsOperation) ?? "", awsPrincipalArn: cut(xks.awsPrincipalArn), kmsKeyArn: cut(xks.kmsKeyArn) };
+}
+
 export function boundEntry(e: AuditEntry): AuditEntry {
   const reduced = new Set(e.reduced ?? []);
   const short = (field: "action" | "keyId" | "principalId" | "credentialId" | "clientRequestId" | "sourceIp"): string | undefined => {
@@ -150,6 +161,7 @@ export function boundEntry(e: AuditEntry): AuditEntry {
     context = Buffer.byteLength(canonical(hashed)) <= MAX_CONTEXT_BYTES ? hashed : { "tether:digest": digest(canonical(context)) };
   }
   const keys = e.keys && boundKeys(e.keys, () => reduced.add("keys"));
+  const xks = e.xks && boundXks(e.xks, () => reduced.add("xks"));
   return {
     ...e,
     action: short("action") ?? e.action,
@@ -160,6 +172,7 @@ export function boundEntry(e: AuditEntry): AuditEntry {
     sourceIp: short("sourceIp"),
     encryptionContext: context,
     keys,
+    ...(xks ? { xks } : {}),
     reduced: reduced.size ? [...reduced].sort() : undefined,
   };
 }

@@ -17,7 +17,7 @@ export type Operation<S, I extends z.ZodRawShape, O extends z.ZodRawShape, R = z
   /** As AWS KMS names it: the AWS door's X-Amz-Target operation and the native API's operationId. */
   name: string;
   /** The action its audit record names (`kms:<name>`); the key policy decides on the actions the service asks for. */
-  action: `kms:${string}`;
+  action: `${"kms" | "tether"}:${string}`;
   summary: string;
   description: string;
   input: I;

@@ -6,7 +6,7 @@ import { fromB64 } from "../../shared/protocol/codec.js";
 import type { Principal } from "../identity/principal.js";
 import { newKeyPair, type KeyPairSpec } from "../keys/key-pairs.js";
 import type { KeyMaterial } from "../keys/material.js";
-import { assertUsable, inTenant, namesHsmKey, type KeyRecord } from "../keys/model.js";
+import { assertNotExpired, assertUsable, inTenant, namesHsmKey, type KeyRecord } from "../keys/model.js";
 import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { algorithmsOf, DATA_KEY_BYTES, encryptionOf, KEY_SPECS, type MacAlgorithm, type ResidentEncryptionAlgorithm, type RsaEncryptionAlg } from "../keys/specs.js";
@@ -49,7 +49,7 @@ export class CryptoService {
   ): Promise<EncryptResult> {
     if (plaintext.length < 1) throw new KmsError("ValidationException", "plaintext must not be empty");
     const key = await this.usable(principal, keyId, "kms:Encrypt", call, context);
-    checkNotExpired(key);
+    assertNotExpired(key);
     const offered = encryptionOf(key);
     if (!offered.includes(algorithm)) throw new KmsError("ValidationException", `${algorithm} does not fit key ${key.keyId} (${key.spec}): it takes ${offered.join(", ")}`);
     const ref = residentRef(key, derivationContext);
@@ -100,7 +100,7 @@ export class CryptoService {
 
   async sign(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, call: CallOpts) {
     const key = await this.forSigning(principal, keyId, alg, "kms:Sign", call);
-    checkNotExpired(key);
+    assertNotExpired(key);
     const ref = residentRef(key);
     if (ref) return { keyId: key.arn, signature: await this.resident.sign(ref, alg, message, type, call) };
     return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => need(p, "signer", key).sign(alg, message, type)) };
@@ -125,7 +125,7 @@ export class CryptoService {
 
   async generateMac(principal: Principal, keyId: string, alg: MacAlgorithm, message: Uint8Array, call: CallOpts) {
     const key = await this.forMac(principal, keyId, alg, "kms:GenerateMac", call);
-    checkNotExpired(key);
+    assertNotExpired(key);
     return { keyId: key.arn, mac: await this.mac(key, message, call) };
   }
 
@@ -247,7 +247,7 @@ export class CryptoService {
   private async symmetricForSealing(principal: Principal, keyId: string, action: KeyAction, call: CallOpts, context: EncryptionContext | undefined): Promise<KeyRecord> {
     const key = await this.usable(principal, keyId, action, call, context);
     if (key.spec !== "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", `${action.slice(4)} needs a symmetric key; key ${key.keyId} is ${key.spec}`);
-    checkNotExpired(key);
+    assertNotExpired(key);
     return key;
   }
 
@@ -282,12 +282,6 @@ function need<K extends keyof Primitives>(p: Primitives, kind: K, key: KeyRecord
   const primitive = p[kind];
   if (!primitive) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} (${key.spec}) has no ${kind}`);
   return primitive;
-}
-
-function checkNotExpired(key: KeyRecord): void {
-  if (key.expiresAt && Date.parse(key.expiresAt) <= Date.now()) {
-    throw new KmsError("KMSInvalidStateException", `key ${key.arn} expired at ${key.expiresAt}: it still decrypts and verifies`);
-  }
 }
 
 function dataKeyLength(spec: DataKeySpec): number {

@@ -42,6 +42,7 @@ function entryOf(c: Context<AppEnv>, sourceIp: SourceIp, outcome: Pick<AuditEntr
     keys,
     sourceIp: sourceIp(c),
     encryptionContext: note.encryptionContext,
+    ...(note.xks ? { xks: note.xks } : {}),
     ...outcome,
   };
 }

@@ -1,9 +1,10 @@
+import type { AuditEntry } from "../audit/record.js";
 import type { CallOpts } from "../../shared/hsm/port.js";
 import type { Logger } from "../../shared/log.js";
 import type { Principal } from "../identity/principal.js";
 
 /** What an audited request tells the audit middleware about itself. */
-export type AuditNote = { action: string; keyId?: string | undefined; encryptionContext?: Record<string, string> | undefined };
+export type AuditNote = { action: string; keyId?: string | undefined; encryptionContext?: Record<string, string> | undefined; xks?: AuditEntry["xks"] };
 
 export type AppEnv = {
   Variables: {

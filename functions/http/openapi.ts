@@ -28,10 +28,12 @@ const PATH_EXAMPLES: Record<string, string> = {
   keyId: "1234abcd-12ab-34cd-56ef-1234567890ab",
   grantId: "0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60",
   id: "alice",
+  keyStoreId: "7d1f3a52-9c1e-4f0b-8a55-0c2b7e5f0c11",
+  accessKeyId: "TTHAEXAMPLEKEY234567",
 };
 
-/** The AWS protocol's door (AWS documents it) and the documentation itself. */
-export const NOT_DESCRIBED: ReadonlySet<string> = new Set(["/", "/openapi.json", "/docs"]);
+/** The AWS protocols' doors (AWS documents them: KMS at `POST /`, XKS under `…/kms/xks/v1`) and the documentation itself. */
+export const notDescribed = (path: string): boolean => ["/", "/openapi.json", "/docs"].includes(path) || path.includes("/kms/xks/v1");
 
 const docs = new WeakMap<object, RouteDoc>();
 
@@ -117,12 +119,12 @@ const tagOf = (path: string) => path.split("/")[2] ?? "service";
  * OpenAPI 3.1 for the routes the app registered: request bodies and query parameters from the
  * zod schemas their validators apply; summary, description, answer and errors from each route's
  * documentation (an operation of the contract, or written beside the route); examples from the
- * fields' own. The AWS protocol (`POST /`) is AWS's and is not described here.
+ * fields' own. The AWS protocols (KMS, XKS) are AWS's and are not described here.
  */
 export function openApiDocument(routes: readonly RouteEntry[], version: string) {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const r of routes) {
-    if (r.method === "ALL" || r.path.includes("*") || NOT_DESCRIBED.has(r.path)) continue;
+    if (r.method === "ALL" || r.path.includes("*") || notDescribed(r.path)) continue;
     const path = r.path.replace(/:([A-Za-z]+)/g, "{$1}");
     const method = r.method.toLowerCase();
     const operation: JsonSchema = paths[path]?.[method] ?? {

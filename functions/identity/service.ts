@@ -1,13 +1,12 @@
 import { KmsError } from "../../shared/errors.js";
 import type { KeyWrapping } from "../../shared/hsm/port.js";
-import { wrappedToWire } from "../../shared/protocol/codec.js";
 import type { Authorizer } from "../policy/authorizer.js";
 import { hashApiKeySecret, newApiKey } from "./api-keys.js";
 import type { ApiKeyScheme } from "./authenticator.js";
 import type { Principal, Role } from "./principal.js";
 import type { PrincipalDirectory } from "./principals.js";
 import { issueSessionToken, type MintingCredentials, type SessionTokenKeys } from "./session-tokens.js";
-import { accessKeyBinding, newAccessKey, type SigV4Scheme } from "./sigv4.js";
+import { issueAccessKey, type SigV4Scheme } from "./sigv4.js";
 import type { ApiKeyRecord, IdentityStore, PrincipalRecord } from "./store.js";
 
 export type ApiKeyView = Omit<ApiKeyRecord, "salt" | "hash" | "params">;
@@ -93,16 +92,7 @@ export class IdentityService {
   async createAccessKey(caller: Principal, input: { principalId: string }, call: { requestId: string; deadline: number }) {
     await this.manage(caller);
     await this.existing(caller.tenant, input.principalId);
-    const key = newAccessKey();
-    const secret = Buffer.from(key.secretAccessKey);
-    try {
-      const wrapped = await this.hsm.wrap(secret, accessKeyBinding(caller.tenant, key.accessKeyId), call);
-      const createdAt = new Date().toISOString();
-      await this.store.putAccessKey({ accessKeyId: key.accessKeyId, tenant: caller.tenant, principalId: input.principalId, wrappedSecret: wrappedToWire(wrapped), createdAt });
-      return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, principalId: input.principalId, createdAt };
-    } finally {
-      secret.fill(0);
-    }
+    return issueAccessKey(this.store, this.hsm, { tenant: caller.tenant, principalId: input.principalId }, call);
   }
 
   async listAccessKeys(caller: Principal) {

@@ -3,8 +3,8 @@ import { Hash } from "@smithy/hash-node";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { boundedLru, loadingLru } from "../lru.js";
-import type { KeyWrapping } from "../../shared/hsm/port.js";
-import { wrappedFromWire } from "../../shared/protocol/codec.js";
+import type { CallOpts, KeyWrapping } from "../../shared/hsm/port.js";
+import { wrappedFromWire, wrappedToWire } from "../../shared/protocol/codec.js";
 import type { AuthGate } from "./auth-throttle.js";
 import type { AuthRequest, AuthScheme } from "./authenticator.js";
 import type { Principal } from "./principal.js";
@@ -12,15 +12,32 @@ import { AuthFailure, type PrincipalDirectory } from "./principals.js";
 import type { AccessKeyRecord, IdentityStore } from "./store.js";
 
 /** AWS's `AWS4-HMAC-SHA256 Credential=<id>/<date>/<region>/<service>/aws4_request, SignedHeaders=…, Signature=…`. */
-const HEADER = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{20})\/(\d{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request, ?SignedHeaders=([a-z0-9;._-]{1,1024}), ?Signature=([0-9a-f]{64})$/;
+const HEADER = /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]{20,30})\/(\d{8})\/([a-z0-9-]{1,32})\/([a-z0-9-]{1,32})\/aws4_request, ?SignedHeaders=([a-z0-9;._-]{1,1024}), ?Signature=([0-9a-f]{64})$/;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 export const MAX_SKEW_MS = 5 * 60_000;
+/** A scheme for requests signed in any region (XKS: AWS KMS signs in the region the call came from); the signature covers the region it names. */
+export const ANY_REGION = "*";
 
 /** Access key ids look like AWS's: a fixed prefix and 16 upper-case base32 characters. */
 export function newAccessKey(): { accessKeyId: string; secretAccessKey: string } {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   const id = [...randomBytes(16)].map((b) => alphabet[b % 32]).join("");
-  return { accessKeyId: `TTHA${id}`, secretAccessKey: randomBytes(30).toString("base64").replace(/\+/g, "A").replace(/\//g, "B") };
+  // 264 random bits in 44 characters: what AWS asks of an XKS credential's secret (43–64), fine for the KMS API too.
+  return { accessKeyId: `TTHA${id}`, secretAccessKey: randomBytes(33).toString("base64").replace(/\+/g, "A").replace(/\//g, "B") };
+}
+
+/** A new access key for a principal: its secret is returned once and stored only wrapped by the HSM root key. */
+export async function issueAccessKey(store: IdentityStore, hsm: KeyWrapping, owner: { tenant: string; principalId: string; service?: AccessKeyRecord["service"] }, call: CallOpts) {
+  const key = newAccessKey();
+  const secret = Buffer.from(key.secretAccessKey);
+  try {
+    const wrapped = await hsm.wrap(secret, accessKeyBinding(owner.tenant, key.accessKeyId), call);
+    const createdAt = new Date().toISOString();
+    await store.putAccessKey({ accessKeyId: key.accessKeyId, tenant: owner.tenant, principalId: owner.principalId, wrappedSecret: wrappedToWire(wrapped), createdAt, ...(owner.service ? { service: owner.service } : {}) });
+    return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, principalId: owner.principalId, createdAt };
+  } finally {
+    secret.fill(0);
+  }
 }
 
 /** What binds a wrapped secret to its access key: moved to another item, it no longer unwraps. */
@@ -53,12 +70,16 @@ export class SigV4Scheme implements AuthScheme {
     });
   }
 
+  private get service(): string {
+    return this.opts.service ?? "kms";
+  }
+
   matches(authorization: string): boolean {
     return authorization.startsWith("AWS4-HMAC-SHA256 ");
   }
 
   credentialIdOf(authorization: string): string {
-    return /Credential=([A-Z0-9]{20})\//.exec(authorization)?.[1] ?? "unnamed";
+    return /Credential=([A-Z0-9]{20,30})\//.exec(authorization)?.[1] ?? "unnamed";
   }
 
   /** Forgets a cached secret (after the key is deleted here). */
@@ -76,7 +97,7 @@ export class SigV4Scheme implements AuthScheme {
     const signedAt = Date.UTC(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(d[4]), Number(d[5]), Number(d[6]));
     const now = (this.opts.now ?? Date.now)();
     if (Math.abs(now - signedAt) > MAX_SKEW_MS) throw new AuthFailure("SignatureExpired", "the request was signed more than 5 minutes from now");
-    if (region !== this.opts.region || service !== (this.opts.service ?? "kms")) throw new AuthFailure("InvalidRegion", `the credential scope must be ${this.opts.region}/${this.opts.service ?? "kms"}`);
+    if ((this.opts.region !== ANY_REGION && region !== this.opts.region) || service !== this.service) throw new AuthFailure("InvalidRegion", `the credential scope must be ${this.opts.region}/${this.service}`);
     if (req.headers.has("x-amz-security-token")) throw new AuthFailure("UnrecognizedClient", "temporary AWS credentials are not Tether credentials");
     const signedHeaders = signedHeaderList.split(";");
     if (!signedHeaders.includes("host") || !signedHeaders.includes("x-amz-date")) throw new AuthFailure("IncompleteSignature", "host and x-amz-date must be signed");
@@ -105,8 +126,8 @@ export class SigV4Scheme implements AuthScheme {
     const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body });
     const signer = new SignatureV4({
       credentials: { accessKeyId, secretAccessKey },
-      region: this.opts.region,
-      service: this.opts.service ?? "kms",
+      region: region ?? this.opts.region,
+      service: this.service,
       sha256: Hash.bind(null, "sha256"),
       // Sign exactly the headers the client signed: never add x-amz-content-sha256 (botocore does not send it).
       applyChecksum: false,
@@ -123,7 +144,8 @@ export class SigV4Scheme implements AuthScheme {
 
   private async unwrapSecret(accessKeyId: string): Promise<{ record: AccessKeyRecord; secret: Buffer }> {
     const record = await this.store.getAccessKey(accessKeyId);
-    if (!record) throw new AuthFailure("UnrecognizedClient", "the access key id is not known");
+    // A key signs for one service only: an XKS key store's credential is no KMS API key, nor the reverse.
+    if (!record || (record.service ?? "kms") !== this.service) throw new AuthFailure("UnrecognizedClient", "the access key id is not known");
     const call = { requestId: `sigv4-${accessKeyId}`, deadline: Date.now() + 5_000 };
     const secret = Buffer.from(await this.hsm.unwrap(wrappedFromWire(record.wrappedSecret), accessKeyBinding(record.tenant, accessKeyId), call));
     return { record, secret };

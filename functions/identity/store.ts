@@ -33,6 +33,8 @@ export const AccessKeyRecord = z.object({
   principalId: z.string().min(1),
   wrappedSecret: WrappedRecord,
   createdAt: z.string(),
+  /** The SigV4 service it signs for: absent, the KMS API (`kms`); `kms-xks-proxy`, an XKS key store's door. */
+  service: z.literal("kms-xks-proxy").optional(),
 });
 export type AccessKeyRecord = z.infer<typeof AccessKeyRecord>;
 

@@ -121,6 +121,13 @@ export function wrappingKeyOf(tenant: string, wrappingKeyId: string | undefined)
   return inTenant(tenant, ref);
 }
 
+/** A key past its expiry no longer encrypts or signs (it still decrypts and verifies). */
+export function assertNotExpired(key: Pick<KeyRecord, "arn" | "expiresAt">, now = Date.now()): void {
+  if (key.expiresAt && Date.parse(key.expiresAt) <= now) {
+    throw new KmsError("KMSInvalidStateException", `key ${key.arn} expired at ${key.expiresAt}: it still decrypts and verifies`);
+  }
+}
+
 export const keyArn = (region: string, tenant: string, keyId: string) => `arn:aws:kms:${region}:${tenant}:key/${keyId}`;
 
 /** Whether a key reference (an id or a key ARN; an alias cannot say without a read) names a key that lives in the HSM. */

@@ -59,6 +59,7 @@ export const TENANT_ACTIONS = {
   "kms:ListRetirableGrants": READ,
   "kms:GenerateRandom": ["tenantAdmin", "keyAdmin", "keyUser"],
   "tether:ManageCredentials": ["tenantAdmin"],
+  "tether:ManageXksKeyStores": ["tenantAdmin"],
   "tether:SimulatePolicy": ["tenantAdmin", "keyAdmin", "auditor"],
   "tether:ReadAudit": ["tenantAdmin", "auditor"],
   "tether:ReadTenant": READ,
@@ -114,6 +115,10 @@ export const STATE_CHANGING: ReadonlySet<string> = new Set([
   "tether:CreateSessionToken",
   "tether:CreateTenant",
   "tether:SetOidcProvider",
+  "tether:CreateXksKeyStore",
+  "tether:DeleteXksKeyStore",
+  "tether:CreateXksCredential",
+  "tether:DeleteXksCredential",
 ]);
 
 /** Operations a grant may allow (AWS's names, without the `kms:` prefix). */

@@ -7,6 +7,7 @@ import { PrerequisiteError } from "./prereqs.js";
 import { ROOT, startNodeProcess, stopProcess, waitFor } from "./processes.js";
 import { bootstrapCredentials, connectorEnv, functionsEnv, REGION, stackState, startBackends, type Backends } from "./stack.js";
 import { AWS_PROFILE, ensureAwsCredentials } from "./aws-credentials.js";
+import { ensureXksProxy } from "./xks-proxy.js";
 
 /**
  * `npm run dev`: DynamoDB Local (persistent under .tether/), the SoftHSM2 token, the functions
@@ -90,6 +91,11 @@ async function main(): Promise<void> {
   say(`    curl -s -X POST ${url}/v1/keys/$KEY/encrypt ${auth} -d '{"plaintext":"aGVsbG8=","encryptionContext":{"app":"demo"}}'`);
   say(`    curl -s -X POST ${url}/v1/random ${auth} -d '{"numberOfBytes":32}'`);
   say(`  API reference: ${url}/docs (OpenAPI: ${url}/openapi.json)`);
+  say();
+  const xks = await ensureXksProxy({ stateDir: config.stateDir, url, host: config.host, port: config.port, adminToken: admin.token });
+  say(`  XKS proxy API (AWS external key stores) at ${url}/tether/dev/kms/xks/v1, four test keys (${xks.created ? "created now; " : ""}in ${xks.file}, mode 0600).`);
+  say("  AWS's test client (aws-samples/aws-kms-xksproxy-test-client), from its folder:");
+  say(`    set -a; . ${xks.file}; ./test-xks-proxy -a`);
   say();
   say(`  Ctrl-C stops everything; data stays in ${config.stateDir} for the next start.`);
 }

@@ -1,4 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { Hash } from "@smithy/hash-node";
+import { HttpRequest } from "@smithy/protocol-http";
+import { SignatureV4 } from "@smithy/signature-v4";
 import { Agent, request } from "node:http";
 import { EncryptCommand, KMSClient } from "@aws-sdk/client-kms";
 import * as z from "zod";
@@ -10,7 +14,9 @@ import { drive, phaseQuantile } from "./stats.js";
  * counts, and the median of each Server-Timing metric the server reported.
  *
  * Kinds: `http` sends one request shape to `url`, or to one of `paths` picked by Zipf(`zipf`)
- * (rank 1 most often); `kms` calls Encrypt with @aws-sdk/client-kms (SigV4) at `url`.
+ * (rank 1 most often); `kms` calls Encrypt with @aws-sdk/client-kms (SigV4) at `url`; `xks` calls
+ * the XKS proxy API's encrypt at `url` as AWS KMS does (SigV4 for kms-xks-proxy, a fresh
+ * kmsRequestId and signature per request).
  */
 const Common = {
   total: z.number().int().min(1).max(1_000_000),
@@ -26,6 +32,13 @@ const LoadArgs = z.discriminatedUnion("kind", [
     method: z.enum(["GET", "POST"]).default("POST"),
     headers: z.record(z.string(), z.string()).default({}),
     body: z.string().default(""),
+    ...Common,
+  }),
+  z.object({
+    kind: z.literal("xks"),
+    url: z.url(),
+    credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
+    plaintextB64: z.string(),
     ...Common,
   }),
   z.object({
@@ -99,7 +112,27 @@ function kmsOnce(a: Extract<z.infer<typeof LoadArgs>, { kind: "kms" }>): () => P
   };
 }
 
-const once = args.kind === "http" ? httpOnce(args) : kmsOnce(args);
+function xksOnce(a: Extract<z.infer<typeof LoadArgs>, { kind: "xks" }>): () => Promise<void> {
+  const target = new URL(a.url);
+  const signer = new SignatureV4({ credentials: a.credentials, region: "us-east-1", service: "kms-xks-proxy", sha256: Hash.bind(null, "sha256"), applyChecksum: false });
+  const metadata = { kmsOperation: "Encrypt", awsPrincipalArn: "arn:aws:iam::123456789012:user/bench", kmsKeyArn: "arn:aws:kms:us-east-1:123456789012:key/bench" };
+  return async () => {
+    const body = JSON.stringify({ requestMetadata: { kmsRequestId: randomUUID(), ...metadata }, plaintext: a.plaintextB64, encryptionAlgorithm: "AES_GCM" });
+    const signed = await signer.sign(new HttpRequest({ method: "POST", protocol: "http:", hostname: target.hostname, port: Number(target.port), path: target.pathname, headers: { host: target.host, "content-type": "application/json" }, body }));
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers: { ...(signed.headers as Record<string, string>), "content-length": Buffer.byteLength(body) } }, (res) => {
+        count(String(res.statusCode));
+        res.resume();
+        res.once("end", resolve);
+        res.once("error", reject);
+      });
+      req.once("error", reject);
+      req.end(body);
+    });
+  };
+}
+
+const once = args.kind === "http" ? httpOnce(args) : args.kind === "xks" ? xksOnce(args) : kmsOnce(args);
 await drive(args.warmup, args.concurrency, once);
 for (const k of Object.keys(statuses)) delete statuses[k];
 timings.clear();

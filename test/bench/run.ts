@@ -3,7 +3,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import * as z from "zod";
 import { ROOT } from "../../infra/local/processes.js";
-import { caseABC, caseD, caseE, caseGJ, caseH, caseI, caseS, type CaseContext, type Figures } from "./cases.js";
+import { caseABC, caseD, caseE, caseGJ, caseH, caseI, caseS, caseX, type CaseContext, type Figures } from "./cases.js";
 import { benchLambdaLoad } from "./lambda-load.js";
 import { benchLink } from "./link.js";
 import { startBenchStack, startCeilingServer } from "./local-stack.js";
@@ -13,11 +13,11 @@ import { checkTargets } from "./targets.js";
 
 /**
  * `npm run bench [-- <cases>]`: bounded, loopback only, stops everything it starts. Cases A–J as
- * issue [7/7] defines them (A, B and C run together), and S, the soak, only when asked for
+ * issue [7/7] defines them (A, B and C run together), X (the XKS door, issue [3/8]), and S, the soak, only when asked for
  * (`npm run bench -- S`, BENCH_SOAK_MINUTES long); prints each figure, the targets met or
  * missed, and writes test/bench/results/<date>.json and .md (the table to compare runs by).
  */
-const CASES = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"] as const;
+const CASES = ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "X"] as const;
 const Cases = z.array(z.enum([...CASES, "S"])).default([...CASES]);
 const cases = new Set(Cases.parse(process.argv.length > 2 ? process.argv.slice(2).map((c) => c.toUpperCase()) : undefined));
 /** Requests per row, the link's one-way delay, and G's key count: BENCH_TOTAL, BENCH_LINK_DELAY_MS, BENCH_KEYS. */
@@ -60,6 +60,7 @@ try {
   if (x && cases.has("D")) section(`D: HSM-resident key (one HSM call per request) vs B, on loopback and with the link delayed ${settings.delayMs} ms each way`, await caseD(x, [50], settings.delayMs));
   if (x && cases.has("E")) section("E: cold-key decrypt after a restart (unwrap through the connector), one at a time", await caseE(x, 100, settings.delayMs));
   if (x && cases.has("H")) section("H: batch encrypt, 100 items per call", await caseH(x, 16));
+  if (x && cases.has("X")) section("X: XKS proxy API encrypt (AWS KMS's call: SigV4 kms-xks-proxy) vs native encrypt of the same key, 1 KiB", await caseX(x, [1, 16]));
   if (x && cases.has("I")) {
     section("I: start-up", await caseI(x));
     const lambda = await benchLambdaLoad(15);

@@ -26,6 +26,8 @@ export function checkTargets(r: Figures, delayMs: number): Verdict[] {
     check("G cache 10%, Zipf(1.0): hit ratio ≥ 0.8", num("G cache 10%: hit ratio"), (v) => v >= 0.8),
     check("G cache 10%: no unwrap storm (HSM loads ≤ misses: single-flight)", num("G cache 10%: loads/misses"), (v) => v <= 1),
     check("H ≥ 5× B in items/s", num("H/B items c=16"), (v) => v >= 5, "×"),
+    check("X (XKS encrypt) p99 ≤ 20 ms on loopback at 16 connections", field("X c=16", "p99"), (v) => v <= 20, " ms"),
+    check("X (XKS encrypt) p99 ≤ 20 ms on loopback at 1 connection", field("X c=1", "p99"), (v) => v <= 20, " ms"),
     check("I first encrypt ≤ 1.5 s after start", num("I start → first encrypt ms"), (v) => v <= 1500, " ms"),
     check("I Lambda module load ≤ 150 ms (HTTP handler)", num("I lambda http load p50 ms"), (v) => v <= 150, " ms"),
     check("J RSS ≤ 150 MB with 10,000 keys cached", num("J RSS MiB, all keys cached"), (v) => v <= 150 / 1.048576, " MiB"),
