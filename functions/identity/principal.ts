@@ -21,4 +21,9 @@ export type Principal = {
   grantTokens?: readonly string[];
   /** The keys this request resolved (by id), whatever named them: its audit record lists them. */
   keysUsed?: Set<string>;
+  /** A call from AWS KMS to an XKS key store: what AWS says of it, for key policies' `xks:*` conditions. */
+  xks?: XksFacts;
 };
+
+/** The `xks:*` condition keys: requestMetadata as AWS KMS sends it to an XKS proxy. */
+export type XksFacts = Partial<Record<"AwsPrincipalArn" | "KmsOperation" | "KmsKeyArn" | "KmsViaService" | "AwsSourceVpc" | "AwsSourceVpce", string>>;

@@ -6,7 +6,7 @@ import type { Principal, Role } from "../identity/principal.js";
 import type { KeyRecord } from "../keys/model.js";
 import { KEY_ACTIONS, TENANT_ACTIONS, type Action, type KeyAction } from "./actions.js";
 import { DEFAULT_POLICY } from "./default-policy.js";
-import { compilePolicy, evaluatePolicy, type CompiledPolicy, type DecidingStatement } from "./evaluate.js";
+import { allowsAtAll, compilePolicy, evaluatePolicy, type CompiledPolicy, type DecidingStatement } from "./evaluate.js";
 
 export type { Action, KeyAction, TenantAction } from "./actions.js";
 
@@ -37,6 +37,11 @@ export interface Authorizer {
   authorizeKey(access: KeyAccess): Promise<Decision>;
   /** The same decision without throwing (for simulate). */
   decideKey(access: KeyAccess): Promise<Decision>;
+  /**
+   * Whether the key's policy allows the principal this action at all, whatever the conditions
+   * (or a grant does): a use the key has for the principal, though a condition may refuse it.
+   */
+  allowsAtAll(access: Pick<KeyAccess, "principal" | "action" | "key">): Promise<boolean>;
 }
 
 /** Where key policies come from: a key's stored policy version, compiled once (versions are immutable). */
@@ -67,6 +72,12 @@ export class PolicyAuthorizer implements Authorizer {
     return decision;
   }
 
+  async allowsAtAll(access: Pick<KeyAccess, "principal" | "action" | "key">): Promise<boolean> {
+    const { principal, action, key } = access;
+    if (key.tenant !== principal.tenant) return false;
+    return allowsAtAll(await this.policyOf(key), { principal, action, resourceArn: key.arn }) || (await this.grantFor(access)) !== undefined;
+  }
+
   async decideKey(access: KeyAccess): Promise<Decision> {
     const { principal, key } = access;
     if (key.tenant !== principal.tenant) throw new KmsError("NotFoundException", `key ${key.keyId} does not exist`);
@@ -81,6 +92,7 @@ export class PolicyAuthorizer implements Authorizer {
       requestTags: access.requestTags,
       tagKeys: access.tagKeys,
       resourceTags: key.tags,
+      xks: principal.xks,
     });
     if (byPolicy.effect !== "ImplicitDeny") return { allowed: byPolicy.effect === "Allow", decidedBy: { kind: "policy", effect: byPolicy.effect, ...byPolicy.statement }, policyVersion };
     const grant = await this.grantFor(access);

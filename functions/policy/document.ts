@@ -37,7 +37,7 @@ const QualifiedOperator = z
   });
 
 /** The condition keys Tether knows; an unknown key is refused when the policy is stored, never ignored. */
-export const CONDITION_KEY = /^(aws:SourceIp|aws:CurrentTime|aws:TagKeys|kms:EncryptionContextKeys|kms:CallerAccount|tether:PrincipalId|kms:EncryptionContext:.{1,128}|aws:RequestTag\/.{1,128}|aws:ResourceTag\/.{1,128})$/;
+export const CONDITION_KEY = /^(aws:SourceIp|aws:CurrentTime|aws:TagKeys|kms:EncryptionContextKeys|kms:CallerAccount|tether:PrincipalId|kms:EncryptionContext:.{1,128}|aws:RequestTag\/.{1,128}|aws:ResourceTag\/.{1,128}|xks:(?:AwsPrincipalArn|KmsOperation|KmsKeyArn|KmsViaService|AwsSourceVpc|AwsSourceVpce))$/;
 
 const ConditionValues = list(z.string().max(2048));
 const ConditionBlock = z.record(z.string().regex(CONDITION_KEY, "an unknown condition key"), ConditionValues);

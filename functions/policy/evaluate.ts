@@ -1,6 +1,6 @@
 import { KmsError } from "../../shared/errors.js";
 import { anyGlob, compileGlob } from "../../shared/glob.js";
-import type { Role } from "../identity/principal.js";
+import type { Role, XksFacts } from "../identity/principal.js";
 import { rolesAllow } from "./actions.js";
 import { compileCondition, type ConditionContext, type ConditionTest } from "./conditions.js";
 import { MAX_POLICY_BYTES, PolicyDocument, type Statement } from "./document.js";
@@ -18,6 +18,8 @@ export type PolicyRequest = {
   /** aws:TagKeys: the tag keys a TagResource sets or an UntagResource removes (default: requestTags' keys). */
   tagKeys?: readonly string[] | undefined;
   resourceTags: Readonly<Record<string, string>>;
+  /** A call from AWS KMS to an XKS key store: its requestMetadata (the `xks:*` condition keys). */
+  xks?: XksFacts | undefined;
 };
 
 /** Which statement decided: its Sid when it has one, always its position. */
@@ -108,8 +110,14 @@ export function conditionContext(r: PolicyRequest): ConditionContext {
     if (key.startsWith("kms:EncryptionContext:")) return one(r.encryptionContext?.[key.slice("kms:EncryptionContext:".length)]);
     if (key.startsWith("aws:RequestTag/")) return one(r.requestTags?.[key.slice("aws:RequestTag/".length)]);
     if (key.startsWith("aws:ResourceTag/")) return one(r.resourceTags[key.slice("aws:ResourceTag/".length)]);
+    if (key.startsWith("xks:")) return one(r.xks?.[key.slice("xks:".length) as keyof XksFacts]);
     return undefined;
   };
+}
+
+/** Whether some Allow statement names this principal, action and resource, whatever its conditions. */
+export function allowsAtAll(policy: CompiledPolicy, request: Pick<PolicyRequest, "principal" | "action" | "resourceArn">): boolean {
+  return policy.statements.some((s) => s.effect === "Allow" && s.principal(request.principal, request.action) && s.action(request.action) && s.resource(request.resourceArn));
 }
 
 /** AWS's rule: an explicit Deny wins; otherwise an Allow allows; otherwise denied by default. */

@@ -77,7 +77,7 @@ export class XksService {
     assertNotExpired(key);
     const withIntegrity = input.ciphertextDataIntegrityValueAlgorithm === "SHA_256";
     // The integrity value is proven by decrypting what was encrypted: a key this store may not decrypt with cannot give one.
-    if (withIntegrity && !(await this.may(principal, key, "kms:Decrypt"))) throw new KmsError("InvalidKeyUsageException", `key ${keyId} does not decrypt for this key store`);
+    if (withIntegrity && !(await this.authorizer.decideKey({ principal, action: "kms:Decrypt", key })).allowed) throw await this.refusal(principal, key, "kms:Decrypt");
     const metadata = metadataOf(key.primaryVersion);
     const body = await this.material.sealing(key, call, (p) => aeadOf(p, key).seal(input.plaintext, gcmAad(aad, metadata)));
     const { iv, ciphertext, tag } = splitBody(body);
@@ -111,20 +111,28 @@ export class XksService {
    * does not let the store do it makes it a usage the key does not have.
    */
   private async servable(principal: Principal, keyId: string, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
-    const key = await this.lifecycle.forUse(principal, keyId, action, call).catch((err: unknown) => {
-      throw isKmsError(err, "AccessDeniedException") ? new KmsError("InvalidKeyUsageException", `key ${keyId} does not ${action.slice(4).toLowerCase()} for this key store`) : err;
+    const key = await this.lifecycle.forUse(principal, keyId, action, call).catch(async (err: unknown) => {
+      throw isKmsError(err, "AccessDeniedException") ? await this.refusal(principal, servableKey(await this.directory.read(principal.tenant, keyId), keyId), action) : err;
     });
     assertUsable(servableKey(key, keyId));
     return key;
   }
 
-  private async usagesOf(principal: Principal, key: KeyRecord): Promise<XksUsage[]> {
-    const allowed = await Promise.all(USAGES.map(async ([usage, action]) => ((await this.may(principal, key, action)) ? usage : undefined)));
-    return allowed.filter((u): u is XksUsage => u !== undefined);
+  /**
+   * Why the key store may not: a use its key policy never gives it is a usage the key does not
+   * have (InvalidKeyUsageException); one it gives under conditions that this call's
+   * requestMetadata does not meet (`xks:*`, the spec's secondary authorization) is AccessDeniedException.
+   */
+  private async refusal(principal: Principal, key: KeyRecord, action: KeyAction): Promise<KmsError> {
+    const verb = action.slice(4).toLowerCase();
+    return (await this.authorizer.allowsAtAll({ principal, action, key }))
+      ? new KmsError("AccessDeniedException", `the key policy of ${key.keyId} refuses this ${verb} (its conditions)`)
+      : new KmsError("InvalidKeyUsageException", `key ${key.keyId} does not ${verb} for this key store`);
   }
 
-  private async may(principal: Principal, key: KeyRecord, action: KeyAction): Promise<boolean> {
-    return (await this.authorizer.decideKey({ principal, action, key })).allowed;
+  private async usagesOf(principal: Principal, key: KeyRecord): Promise<XksUsage[]> {
+    const allowed = await Promise.all(USAGES.map(async ([usage, action]) => ((await this.authorizer.allowsAtAll({ principal, action, key })) ? usage : undefined)));
+    return allowed.filter((u): u is XksUsage => u !== undefined);
   }
 
   private healthOf(h: HsmHealth | undefined): XksHealth {

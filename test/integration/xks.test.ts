@@ -141,6 +141,26 @@ describe("XKS proxy API (AWS KMS external key stores) on SoftHSM2 and DynamoDB L
     expect([disabled.status, disabled.body.errorName]).toEqual([400, "InvalidStateException"]);
   });
 
+  it("secondary authorization: key policies test what AWS KMS says of the call (xks:* conditions); a condition unmet is AccessDeniedException", async () => {
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "admins", Effect: "Allow", Principal: { Tether: "role:tenantAdmin" }, Action: "kms:*", Resource: "*" },
+        { Sid: "ebs", Effect: "Allow", Principal: { Tether: "xks-key-store.payments" }, Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*", Condition: { StringEquals: { "xks:KmsViaService": "ebs" } } },
+        { Sid: "not-mallory", Effect: "Deny", Principal: { Tether: "xks-key-store.payments" }, Action: "kms:*", Resource: "*", Condition: { StringEquals: { "xks:AwsPrincipalArn": "arn:aws:iam::123456789012:user/Mallory" } } },
+      ],
+    };
+    const id = String(((await api("POST", "/v1/keys", { policy })).body.keyMetadata as Json).keyId);
+    const encrypt = (m: Record<string, unknown>) => xks(`keys/${id}/encrypt`, { requestMetadata: meta("Encrypt", m), plaintext: b64("x"), encryptionAlgorithm: "AES_GCM" });
+    expect((await encrypt({ kmsViaService: "ebs" })).status).toBe(200);
+    const viaS3 = await encrypt({ kmsViaService: "s3" });
+    expect([viaS3.status, viaS3.body.errorName]).toEqual([403, "AccessDeniedException"]);
+    const mallory = await encrypt({ kmsViaService: "ebs", awsPrincipalArn: "arn:aws:iam::123456789012:user/Mallory" });
+    expect([mallory.status, mallory.body.errorName]).toEqual([403, "AccessDeniedException"]);
+    // The usage the key has for the store, whatever this call's conditions.
+    expect((await xks(`keys/${id}/metadata`, { requestMetadata: meta("CreateKey") })).body).toMatchObject({ keyUsage: ["ENCRYPT", "DECRYPT"] });
+  });
+
   it("answers the spec's errors: unknown prefix or path 404, GET 405, bad signature 401, bad input 400, too large 501; unknown operations and fields pass", async () => {
     const health = { requestMetadata: { kmsRequestId: randomUUID(), kmsOperation: "KmsHealthCheck" } };
     const expectError = (res: { status: number; body: Json }, status: number, name: string) => {
