@@ -61,8 +61,10 @@ export class IdentityService {
     await this.manage(caller);
     if (principalId === caller.principalId) throw new KmsError("ValidationException", "a principal cannot delete itself");
     await this.existing(caller.tenant, principalId);
+    const accessKeys = (await this.store.listAccessKeys(caller.tenant)).filter((k) => k.principalId === principalId);
+    if (accessKeys.some((k) => k.service)) throw new KmsError("ValidationException", `principal ${principalId} is an XKS key store's: delete the key store through /v1/xks-key-stores`);
     for (const k of (await this.store.listApiKeys(caller.tenant)).filter((k) => k.principalId === principalId)) await this.revokeApiKey(caller.tenant, k.id);
-    for (const k of (await this.store.listAccessKeys(caller.tenant)).filter((k) => k.principalId === principalId)) await this.revokeAccessKey(caller.tenant, k.accessKeyId);
+    for (const k of accessKeys) await this.revokeAccessKey(caller.tenant, k.accessKeyId);
     await this.store.deletePrincipal(caller.tenant, principalId);
     this.directory.forget(caller.tenant, principalId);
   }
@@ -104,6 +106,8 @@ export class IdentityService {
     await this.manage(caller);
     if (!/^TTHA[A-Z2-7]{16}$/.test(accessKeyId)) throw new KmsError("NotFoundException", `access key ${accessKeyId.slice(0, 32)} does not exist`);
     if (accessKeyId === caller.credentialId) throw new KmsError("ValidationException", "a credential cannot revoke itself");
+    // An XKS key store's credential is its store's to revoke (whose door caches it), not this API's.
+    if ((await this.store.getAccessKey(accessKeyId))?.service) throw new KmsError("ValidationException", `access key ${accessKeyId} belongs to an XKS key store: delete it through /v1/xks-key-stores`);
     await this.revokeAccessKey(caller.tenant, accessKeyId);
   }
 

@@ -123,7 +123,13 @@ export class SigV4Scheme implements AuthScheme {
     if (stated !== null && stated !== createHash("sha256").update(body).digest("hex")) {
       throw new AuthFailure("InvalidSignature", stated === "UNSIGNED-PAYLOAD" || stated.startsWith("STREAMING-") ? "the payload must be signed" : "the body does not match its x-amz-content-sha256");
     }
-    const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path: decodeURIComponent(req.url.pathname), query, headers, body });
+    let path: string;
+    try {
+      path = decodeURIComponent(req.url.pathname);
+    } catch {
+      throw new AuthFailure("IncompleteSignature", "the request path is not well-formed percent-encoding");
+    }
+    const request = new HttpRequest({ method: req.method, protocol: req.url.protocol, hostname: req.url.hostname, path, query, headers, body });
     const signer = new SignatureV4({
       credentials: { accessKeyId, secretAccessKey },
       region: region ?? this.opts.region,

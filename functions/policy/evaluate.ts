@@ -115,9 +115,11 @@ export function conditionContext(r: PolicyRequest): ConditionContext {
   };
 }
 
-/** Whether some Allow statement names this principal, action and resource, whatever its conditions. */
+/** Whether some Allow statement names this principal, action and resource, whatever its conditions, and no unconditional Deny does. */
 export function allowsAtAll(policy: CompiledPolicy, request: Pick<PolicyRequest, "principal" | "action" | "resourceArn">): boolean {
-  return policy.statements.some((s) => s.effect === "Allow" && s.principal(request.principal, request.action) && s.action(request.action) && s.resource(request.resourceArn));
+  const names = (s: CompiledStatement) => s.principal(request.principal, request.action) && s.action(request.action) && s.resource(request.resourceArn);
+  if (policy.statements.some((s) => s.effect === "Deny" && s.conditions.length === 0 && names(s))) return false;
+  return policy.statements.some((s) => s.effect === "Allow" && names(s));
 }
 
 /** AWS's rule: an explicit Deny wins; otherwise an Allow allows; otherwise denied by default. */

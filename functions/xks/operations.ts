@@ -6,10 +6,14 @@ import type { XksKeyStores } from "./key-stores.js";
 const KeyStoreId = z.uuid().meta({ examples: ["7d1f3a52-9c1e-4f0b-8a55-0c2b7e5f0c11"] });
 const AccessKeyId = z.string().regex(/^[A-Z2-7]{20,30}$/, "20–30 of A–Z and 2–7").meta({ examples: ["TTHAEXAMPLEKEY234567"] });
 /** The path before `/kms/xks/v1`, without its leading slash: letters, digits, - and _, in segments (at most 115 characters). */
-const UriPathPrefix = z
+/** Not the native API's own paths, nor the XKS API's: a prefix AWS KMS can actually reach. */
+const RESERVED = /^(?:v1|docs|health|openapi\.json|kms)(?:\/|$)|(?:^|\/)kms\/xks\/v1(?:\/|$)/;
+export const UriPathPrefix = z
   .string()
+  .min(1)
   .max(115)
-  .regex(/^(?:[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*)?$/, "path segments of letters, digits, - and _, without a leading or trailing slash")
+  .regex(/^[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*$/, "path segments of letters, digits, - and _, without a leading or trailing slash")
+  .refine((p) => !RESERVED.test(p), "a prefix of its own: not v1, docs, health, kms, nor one holding kms/xks/v1")
   .meta({ examples: ["tether/payments"] });
 const Credential = z.object({ accessKeyId: AccessKeyId, createdAt: Timestamp });
 const Secret = z.string().meta({ examples: ["wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEYAAAAAA"] });

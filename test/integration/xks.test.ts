@@ -202,6 +202,25 @@ describe("XKS proxy API (AWS KMS external key stores) on SoftHSM2 and DynamoDB L
     expect((await xks("health", { requestMetadata: { kmsRequestId: "r", kmsOperation: "KmsHealthCheck" } }, { cred: kmsKey })).body.errorName).toBe("AuthenticationFailedException");
   });
 
+  it("attack (review): a long or deep path costs no routing time and is 404; bad percent-encoding is 401; reserved prefixes are refused", async () => {
+    const health = { requestMetadata: { kmsRequestId: randomUUID(), kmsOperation: "KmsHealthCheck" } };
+    // 8,000 segments before /kms/xks/v1: split once, refused by length (a prefix pattern made routing quadratic in segments).
+    const deep = await fetch(`${stack.url}/${"a/".repeat(8000)}kms/xks/v1/health`, { method: "POST", body: JSON.stringify(health) });
+    expect([deep.status, ((await deep.json()) as Json).errorName]).toEqual([404, "InvalidUriPathException"]);
+    // A prefix longer than any key store's: no lookup (DynamoDB refuses keys over 2 KB: that was a 500).
+    const long = await fetch(`${stack.url}/${"a".repeat(2100)}/kms/xks/v1/health`, { method: "POST", body: JSON.stringify(health) });
+    expect([long.status, ((await long.json()) as Json).errorName]).toEqual([404, "InvalidUriPathException"]);
+    const badEncoding = await xks("keys/%ZZ/metadata", { requestMetadata: meta("CreateKey") });
+    expect([badEncoding.status, badEncoding.body.errorName]).toEqual([401, "AuthenticationFailedException"]);
+    for (const uriPathPrefix of ["v1", "kms/xks/v1", "team/kms/xks/v1", "", "a//b", "/lead"]) {
+      expect((await api("POST", "/v1/xks-key-stores", { name: "reserved", uriPathPrefix })).body.__type, uriPathPrefix).toBe("ValidationException");
+    }
+    // An XKS credential is its key store's to revoke (the general API would leave the XKS door's cache holding it).
+    expect((await api("DELETE", `/v1/access-keys/${credential.accessKeyId}`)).body.__type).toBe("ValidationException");
+    expect((await api("DELETE", "/v1/principals/xks-key-store.payments")).body.__type).toBe("ValidationException");
+    expect((await xks("health", health)).status).toBe(200);
+  });
+
   it("two credentials: the second works at once, the first stops when deleted; a third is refused", async () => {
     const added = await api("POST", `/v1/xks-key-stores/${keyStoreId}/credentials`);
     expect(added.status).toBe(201);
