@@ -22,7 +22,8 @@ export default $config({
     const connectors = createConnectorApi();
     const fns = createFunctions({ table: main, connectors, operatorTenant, identityKey });
     routeConnectors(connectors, fns);
-    const api = createHttpApi(fns);
+    // Optional, per deployment: the domain AWS KMS calls as an XKS proxy (see README "AWS external key stores").
+    const api = createHttpApi(fns, { domain: process.env.TETHER_API_DOMAIN, certArn: process.env.TETHER_API_CERT_ARN, truststoreUri: process.env.TETHER_API_MTLS_TRUSTSTORE });
     scheduleSweeper(fns);
     return { api: api.url, connectorUrl: connectors.url, table: main.name };
   },

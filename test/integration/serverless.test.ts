@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, sign } from "node:crypto";
+import { constants, createPublicKey, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, sign } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -181,6 +181,25 @@ describe("serverless: the Lambda handlers behind emulated API Gateway HTTP and W
     rememberSecrets(Buffer.from(dk.Plaintext as Uint8Array).toString("base64"));
     expect(dk.Plaintext).toHaveLength(32);
     kms.destroy();
+  });
+
+  it("XKS proxy API through the HTTP API's Lambda: encrypt on one instance, decrypt on the other (curl --aws-sigv4, as AWS's test client signs)", async () => {
+    const store = await a("POST", "/v1/xks-key-stores", { name: "lambda", uriPathPrefix: "lambda/xks" });
+    expect(store.status).toBe(201);
+    const cred = store.body.credential as { accessKeyId: string; secretAccessKey: string };
+    rememberSecrets(cred.secretAccessKey);
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Tether: "role:tenantAdmin" }, Action: "kms:*", Resource: "*" }, { Effect: "Allow", Principal: { Tether: "xks-key-store.lambda" }, Action: ["kms:Encrypt", "kms:Decrypt"], Resource: "*" }] };
+    const keyId = (await a("POST", "/v1/keys", { policy })).body.keyMetadata?.keyId as string;
+    const run = promisify(execFile);
+    const xks = async (url: string, op: string, body: Record<string, unknown>) => {
+      const requestMetadata = { kmsRequestId: randomUUID(), kmsOperation: op, awsPrincipalArn: "arn:aws:iam::123456789012:user/Alice", kmsKeyArn: "arn:aws:kms:us-east-2:123456789012:key/x" };
+      const { stdout } = await run("curl", ["--silent", "-H", "Content-Type:application/json", "--aws-sigv4", "aws:amz:us-east-2:kms-xks-proxy", "--user", `${cred.accessKeyId}:${cred.secretAccessKey}`, "--data-binary", JSON.stringify({ requestMetadata, ...body }), `${url}/lambda/xks/kms/xks/v1/keys/${keyId}/${op.toLowerCase()}`]);
+      return JSON.parse(stdout) as Record<string, string>;
+    };
+    const enc = await xks(httpApis[1]?.url as string, "Encrypt", { plaintext: Buffer.from("xks through lambda").toString("base64"), encryptionAlgorithm: "AES_GCM", ciphertextDataIntegrityValueAlgorithm: "SHA_256" });
+    expect(enc.ciphertextDataIntegrityValue).toBeDefined();
+    const dec = await xks(httpApis[0]?.url as string, "Decrypt", { encryptionAlgorithm: "AES_GCM", ciphertext: enc.ciphertext, ciphertextMetadata: enc.ciphertextMetadata, initializationVector: enc.initializationVector, authenticationTag: enc.authenticationTag });
+    expect(Buffer.from(dec.plaintext ?? "", "base64").toString()).toBe("xks through lambda");
   });
 
   it("a second instance sees a Disable and a rotation within the metadata TTL (no process-local state decides)", async () => {
