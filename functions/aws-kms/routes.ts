@@ -1,9 +1,9 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { KmsError } from "../../shared/errors.js";
 import { note } from "../http/audit.js";
 import { principalOf } from "../http/auth.js";
 import type { AppEnv } from "../http/env.js";
 import { awsErrors } from "./errors.js";
+import { validated } from "../http/validate.js";
 import { AwsOutcome, OPERATIONS, type Operation } from "./operations.js";
 import { AWS_JSON } from "./shapes.js";
 
@@ -28,12 +28,7 @@ export const awsKmsRoutes = (services: Services, guards: readonly [MiddlewareHan
     } catch {
       throw new AwsOutcome("SerializationException", "the request body is not JSON");
     }
-    const parsed = operation.input.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new KmsError("ValidationException", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
-    }
-    const input = parsed.data as { KeyId?: unknown; EncryptionContext?: Record<string, string>; GrantTokens?: string[] };
+    const input = validated(operation.input, body, "body") as { KeyId?: unknown; EncryptionContext?: Record<string, string>; GrantTokens?: string[] };
     const audited = operation.audited ? operation.audited(input) : { ...(typeof input.KeyId === "string" ? { keyId: input.KeyId } : {}), ...(input.EncryptionContext ? { encryptionContext: input.EncryptionContext } : {}) };
     await note(c, { action: `kms:${name}`, ...audited });
     const principal = { ...principalOf(c), ...(input.GrantTokens?.length ? { grantTokens: input.GrantTokens } : {}) };

@@ -11,7 +11,7 @@ import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { algorithmsOf, DATA_KEY_BYTES, encryptionOf, KEY_SPECS, type MacAlgorithm, type ResidentEncryptionAlgorithm, type RsaEncryptionAlg } from "../keys/specs.js";
 import { rsaEncrypt, verifyWith } from "../keys/asymmetric.js";
-import type { Primitives } from "../keys/primitives.js";
+import { primitiveOf } from "../keys/primitives.js";
 import { CRYPTO_LIMITS } from "./limits.js";
 
 
@@ -81,7 +81,7 @@ export class CryptoService {
       const ref = residentRef(key, derivationContext);
       if (ref) return { keyId: key.arn, plaintext: await this.resident.decrypt(ref, hsmAlgorithm(algorithm), ciphertext, canonicalContext(context), call) };
       if (algorithm === "SYMMETRIC_DEFAULT") throw new KmsError("ValidationException", "a symmetric ciphertext names its key: give no keyId, or the key it names");
-      return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => need(p, "decrypter", key).decrypt(algorithm as RsaEncryptionAlg, ciphertext)) };
+      return { keyId: key.arn, plaintext: await this.material.using(key, 1, call, (p) => primitiveOf(p, "decrypter", key).decrypt(algorithm as RsaEncryptionAlg, ciphertext)) };
     }
     const { key, plaintext } = await this.open(principal, ciphertext, context, expectedKeyId, "kms:Decrypt", call, derivationContext);
     return { keyId: key.arn, plaintext };
@@ -103,7 +103,7 @@ export class CryptoService {
     assertNotExpired(key);
     const ref = residentRef(key);
     if (ref) return { keyId: key.arn, signature: await this.resident.sign(ref, alg, message, type, call) };
-    return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => need(p, "signer", key).sign(alg, message, type)) };
+    return { keyId: key.arn, signature: await this.material.using(key, 1, call, (p) => primitiveOf(p, "signer", key).sign(alg, message, type)) };
   }
 
   async verify(principal: Principal, keyId: string, alg: SigningAlg, message: Uint8Array, type: MessageType, signature: Uint8Array, call: CallOpts) {
@@ -136,7 +136,7 @@ export class CryptoService {
   }
 
   private mac(key: KeyRecord, message: Uint8Array, call: CallOpts): Promise<Uint8Array> {
-    return this.material.using(key, 1, call, (p) => need(p, "mac", key).mac(message));
+    return this.material.using(key, 1, call, (p) => primitiveOf(p, "mac", key).mac(message));
   }
 
   private async forSigning(principal: Principal, keyId: string, alg: SigningAlg, action: KeyAction, call: CallOpts): Promise<KeyRecord> {
@@ -215,7 +215,7 @@ export class CryptoService {
 
   private async sealUnder(key: KeyRecord, plaintext: Uint8Array, context: EncryptionContext | undefined, call: CallOpts, derivation?: Uint8Array): Promise<Uint8Array> {
     const header = encodeHeader({ keyId: key.keyId, version: key.primaryVersion });
-    return this.material.sealing(key, call, (p) => new Uint8Array(Buffer.concat([header, need(p, "aead", key).seal(plaintext, aadFor(header, context))])), { derivation });
+    return this.material.sealing(key, call, (p) => new Uint8Array(Buffer.concat([header, primitiveOf(p, "aead", key).seal(plaintext, aadFor(header, context))])), { derivation });
   }
 
   private async open(
@@ -239,7 +239,7 @@ export class CryptoService {
     }
     assertUsable(key);
     if (key.spec !== "SYMMETRIC_DEFAULT" || header.version > key.primaryVersion) throw invalidCiphertext();
-    const plaintext = await this.material.using(key, header.version, call, (p) => need(p, "aead", key).open(ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)), { derivation, prefetched });
+    const plaintext = await this.material.using(key, header.version, call, (p) => primitiveOf(p, "aead", key).open(ciphertext.subarray(HEADER_BYTES), aadFor(ciphertext.subarray(0, HEADER_BYTES), context)), { derivation, prefetched });
     return { key, plaintext };
   }
 
@@ -275,13 +275,6 @@ function hsmAlgorithm(algorithm: ResidentEncryptionAlgorithm): EncryptionAlg {
   if (algorithm === "SYMMETRIC_DEFAULT") return "AES_GCM";
   if (algorithm === "RSAES_OAEP_SHA_1") throw new KmsError("ValidationException", "RSAES_OAEP_SHA_1 is not offered by keys that live in the HSM: use RSAES_OAEP_SHA_256");
   return algorithm;
-}
-
-/** The primitive an operation needs from a key's material (its spec was checked before: a missing one is a bug). */
-function need<K extends keyof Primitives>(p: Primitives, kind: K, key: KeyRecord): NonNullable<Primitives[K]> {
-  const primitive = p[kind];
-  if (!primitive) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} (${key.spec}) has no ${kind}`);
-  return primitive;
 }
 
 function dataKeyLength(spec: DataKeySpec): number {

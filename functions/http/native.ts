@@ -1,12 +1,11 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import * as z from "zod";
-import { KmsError } from "../../shared/errors.js";
 import { auditedOf, nativeAnswer, type AnyOperation } from "../contract/operation.js";
 import { note } from "./audit.js";
 import { principalOf } from "./auth.js";
 import type { AppEnv } from "./env.js";
 import { described } from "./openapi.js";
-import { json, query } from "./validate.js";
+import { json, query, validated } from "./validate.js";
 
 type Serving = { method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE"; path: string; status?: 200 | 201 };
 const WITH_BODY = new Set<Serving["method"]>(["POST", "PUT", "PATCH"]);
@@ -25,10 +24,9 @@ export function serveOperation<S>(app: Hono<AppEnv>, svc: S, op: AnyOperation<S>
   const fromBody = WITH_BODY.has(at.method);
   const validate = Object.keys(rest).length === 0 ? [] : fromBody ? [json(z.object(rest).strict())] : [query(z.object(rest))];
   const handler: MiddlewareHandler<AppEnv> = async (c) => {
-    const fromPath = inPath.safeParse(c.req.param());
-    if (!fromPath.success) throw new KmsError("ValidationException", `${fromPath.error.issues[0]?.path.join(".") ?? "path"}: ${fromPath.error.issues[0]?.message ?? "invalid"}`);
+    const fromPath = validated(inPath, c.req.param(), "path");
     const given = validate.length === 0 ? {} : (c.req.valid as (t: "json" | "query") => object)(fromBody ? "json" : "query");
-    const input = { ...given, ...fromPath.data } as Record<string, unknown>;
+    const input = { ...given, ...fromPath } as Record<string, unknown>;
     const audited = auditedOf(op, input);
     await note(c, { action: op.action, ...audited });
     const result = await op.run(svc, principalOf(c), input, c.var.call);

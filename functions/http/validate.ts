@@ -16,15 +16,18 @@ export const limitBody = (): MiddlewareHandler<AppEnv> =>
     },
   });
 
-/** Parses with a zod schema; any problem is a ValidationException naming the field. */
+/** Parses with a zod schema; any problem is a ValidationException naming the field (or `where`): every door validates its input this way. */
+export function validated<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  throw new KmsError("ValidationException", `${issue?.path.length ? issue.path.join(".") : where}: ${issue?.message ?? "invalid"}`);
+}
+
 const parseWith =
   <S extends z.ZodType>(schema: S, where: string) =>
-  async (value: unknown): Promise<z.output<S>> => {
-    const r = await schema.safeParseAsync(value);
-    if (r.success) return r.data;
-    const issue = r.error.issues[0];
-    throw new KmsError("ValidationException", `${issue?.path.length ? issue.path.join(".") : where}: ${issue?.message ?? "invalid"}`);
-  };
+  async (value: unknown): Promise<z.output<S>> =>
+    validated(schema, value, where);
 
 /** Which schema each validating middleware applies: the OpenAPI document is generated from these. */
 const registry = new WeakMap<object, { target: "json" | "query"; schema: z.ZodType }>();

@@ -1,3 +1,4 @@
+import { KmsError } from "../../shared/errors.js";
 import { createHmac, hkdfSync } from "node:crypto";
 import { aesGcmOpen, aesGcmSeal } from "../../shared/crypto/software.js";
 import type { MessageType, SigningAlg } from "../../shared/hsm/port.js";
@@ -25,6 +26,13 @@ export interface Decrypter {
 
 /** What a key version's material can do; which of these a key has is its spec's (see specs.ts). */
 export type Primitives = { aead?: Aead; mac?: Mac; signer?: Signer; decrypter?: Decrypter };
+
+/** The primitive an operation needs from a key's material (its spec was checked before: a missing one is InvalidKeyUsageException). */
+export function primitiveOf<K extends keyof Primitives>(p: Primitives, kind: K, key: { keyId: string; spec: string }): NonNullable<Primitives[K]> {
+  const primitive = p[kind];
+  if (!primitive) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} (${key.spec}) has no ${kind}`);
+  return primitive;
+}
 
 export const aeadOf = (key: Uint8Array): Aead => ({ seal: (plaintext, aad) => aesGcmSeal(key, plaintext, aad), open: (body, aad) => aesGcmOpen(key, body, aad) });
 

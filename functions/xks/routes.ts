@@ -7,7 +7,9 @@ import type { AppEnv } from "../http/env.js";
 import type { Principal, XksFacts } from "../identity/principal.js";
 import { serveOperation } from "../http/native.js";
 import { XksOutcome, xksErrors } from "./errors.js";
+import { validated } from "../http/validate.js";
 import type { XksKeyStores } from "./key-stores.js";
+import type { XksKeyStore } from "./store.js";
 import { XKS_KEY_STORE_OPERATIONS as OPS, UriPathPrefix } from "./operations.js";
 import type { XksService } from "./service.js";
 import { DecryptBody, EncryptBody, ExternalKeyId, HealthBody, MetadataBody, type RequestMetadata } from "./shapes.js";
@@ -52,16 +54,16 @@ export function xksRoutes(d: { xks: XksService; keyStores: XksKeyStores }, guard
     const op = at.op;
     if (!op) return run(c, [guards.audit, failWith(new XksOutcome("InvalidUriPathException", 404, "no such XKS API path"))]);
     if (c.req.method !== "POST") return run(c, [guards.audit, failWith(new XksOutcome("MethodNotAllowed", 405, "the XKS API takes POST only"))]);
-    const store = async () => (UriPathPrefix.safeParse(at.prefix).success ? d.keyStores.byPrefix(at.prefix) : undefined);
+    let store: XksKeyStore | undefined;
     const ofStore: MiddlewareHandler<AppEnv> = async (_c, inner) => {
-      if (!(await store())) throw new XksOutcome("InvalidUriPathException", 404, "no XKS key store has this URI path");
+      store = UriPathPrefix.safeParse(at.prefix).success ? await d.keyStores.byPrefix(at.prefix) : undefined;
+      if (!store) throw new XksOutcome("InvalidUriPathException", 404, "no XKS key store has this URI path");
       await inner();
     };
     // A credential of another key store (of this tenant or another) is no credential here.
     const itsOwn: MiddlewareHandler<AppEnv> = async (_c, inner) => {
-      const s = await store();
       const p = principalOf(c);
-      if (!s || p.tenant !== s.tenant || p.principalId !== s.principalId) throw new KmsError("AuthenticationFailedException", "this credential is not this key store's");
+      if (!store || p.tenant !== store.tenant || p.principalId !== store.principalId) throw new KmsError("AuthenticationFailedException", "this credential is not this key store's");
       await inner();
     };
     return run(c, [guards.audit, guards.limit, ofStore, guards.authenticate, itsOwn, serve(d.xks, op)]);
@@ -151,12 +153,7 @@ async function bodyOf<S extends z.ZodType>(c: Context<AppEnv>, schema: S): Promi
   } catch {
     throw new KmsError("ValidationException", "the body is not JSON");
   }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KmsError("ValidationException", `${issue?.path.join(".") || "body"}: ${issue?.message ?? "invalid"}`);
-  }
-  return parsed.data;
+  return validated(schema, json, "body");
 }
 
 /** The audit record names what AWS KMS says of the call: its request id, principal, operation and key. */

@@ -7,7 +7,7 @@ import type { KeyDirectory } from "../keys/directory.js";
 import type { KeyLifecycle } from "../keys/lifecycle.js";
 import type { KeyMaterial } from "../keys/material.js";
 import { assertNotExpired, assertUsable, type KeyRecord } from "../keys/model.js";
-import type { Aead, Primitives } from "../keys/primitives.js";
+import { primitiveOf } from "../keys/primitives.js";
 import type { Authorizer, KeyAction } from "../policy/authorizer.js";
 import { gcmAad, integrityValue, joinBody, metadataOf, splitBody, versionOf, MAX_METADATA_BYTES } from "./ciphertext.js";
 import { XKS_LIMITS, type DecryptInput, type EncryptInput } from "./shapes.js";
@@ -45,14 +45,16 @@ export class XksService {
     private readonly o: { version: string; healthCacheMs: number; now?: () => number },
   ) {}
 
-  /** A deep check (a real wrap and unwrap under the root key, in the HSM), reused for at most a minute. */
+  /** A deep check (a real wrap and unwrap under the root key, in the HSM); a healthy answer is reused for at most a minute. */
   health(call: CallOpts): Promise<XksHealth> {
     const now = (this.o.now ?? Date.now)();
     const cached = this.healthCache;
     if (cached && now - cached.at < Math.min(this.o.healthCacheMs, 60_000)) return cached.value;
-    const value = this.wrapping.health(call).then(
+    const value: Promise<XksHealth> = this.wrapping.health(call).then(
       (h) => this.healthOf(h),
       (err: unknown) => {
+        // An HSM out of reach is answered, never remembered: the next check looks again.
+        if (this.healthCache?.value === value) this.healthCache = undefined;
         if (!isKmsError(err)) throw err;
         return this.healthOf(undefined);
       },
@@ -79,12 +81,12 @@ export class XksService {
     // The integrity value is proven by decrypting what was encrypted: a key this store may not decrypt with cannot give one.
     if (withIntegrity && !(await this.authorizer.decideKey({ principal, action: "kms:Decrypt", key })).allowed) throw await this.refusal(principal, key, "kms:Decrypt");
     const metadata = metadataOf(key.primaryVersion);
-    const body = await this.material.sealing(key, call, (p) => aeadOf(p, key).seal(input.plaintext, gcmAad(aad, metadata)));
+    const body = await this.material.sealing(key, call, (p) => primitiveOf(p, "aead", key).seal(input.plaintext, gcmAad(aad, metadata)));
     const { iv, ciphertext, tag } = splitBody(body);
     const answer = { authenticationTag: toB64(tag), ciphertext: toB64(ciphertext), ciphertextMetadata: toB64(metadata), initializationVector: toB64(iv) };
     if (!withIntegrity) return answer;
     const cdiv = integrityValue({ aad, metadata, iv, ciphertext, tag });
-    const back = await this.material.using(key, key.primaryVersion, call, (p) => aeadOf(p, key).open(body, gcmAad(aad, metadata)));
+    const back = await this.material.using(key, key.primaryVersion, call, (p) => primitiveOf(p, "aead", key).open(body, gcmAad(aad, metadata)));
     try {
       if (back.length !== input.plaintext.length || !timingSafeEqual(back, input.plaintext)) throw new KmsError("KMSInternalException", "the ciphertext did not decrypt to its plaintext");
     } finally {
@@ -101,7 +103,7 @@ export class XksService {
     const version = versionOf(input.ciphertextMetadata);
     if (version > key.primaryVersion) throw new KmsError("InvalidCiphertextException", "the ciphertext metadata names a version the key does not have");
     const body = joinBody({ iv: input.initializationVector, ciphertext: input.ciphertext, tag: input.authenticationTag });
-    const plaintext = await this.material.using(key, version, call, (p) => aeadOf(p, key).open(body, gcmAad(aad, input.ciphertextMetadata ?? new Uint8Array())));
+    const plaintext = await this.material.using(key, version, call, (p) => primitiveOf(p, "aead", key).open(body, gcmAad(aad, input.ciphertextMetadata ?? new Uint8Array())));
     return { plaintext: toB64(plaintext) };
   }
 
@@ -154,8 +156,3 @@ function servableKey(key: KeyRecord, keyId: string): KeyRecord {
 }
 
 const tooLarge = () => new KmsError("UnsupportedOperationException", `Tether takes at most ${XKS_LIMITS.plaintextBytes} bytes of plaintext or ciphertext and ${XKS_LIMITS.aadBytes} of AAD`);
-
-function aeadOf(p: Primitives, key: KeyRecord): Aead {
-  if (!p.aead) throw new KmsError("InvalidKeyUsageException", `key ${key.keyId} has no AES-GCM`);
-  return p.aead;
-}
