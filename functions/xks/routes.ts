@@ -39,10 +39,10 @@ type Guards = { audit: MiddlewareHandler<AppEnv>; limit: MiddlewareHandler<AppEn
 
 /**
  * The AWS XKS proxy API (v1): AWS KMS calls it for every use of a key in an external key store.
- * Each URI path prefix is a key store of a tenant; a request is audited, its prefix resolved (404
- * InvalidUriPathException), its SigV4 signature (service `kms-xks-proxy`) checked against that
- * store's credentials (401), its body validated (400), then served. Errors are the spec's
- * `{errorName, errorMessage}`, rendered here. The path is split by `xksPathOf`, once, before any
+ * Each URI path prefix is a key store of a tenant; a request is audited, its SigV4 signature
+ * (service `kms-xks-proxy`) checked (401), its prefix resolved (404 InvalidUriPathException), the
+ * credential checked to be that store's (401), its body validated (400), then served. Errors are
+ * the spec's `{errorName, errorMessage}`, rendered here. The path is split by `xksPathOf`, once, before any
  * router pattern sees it (a pattern matching prefixes of any depth made routing slow on long
  * paths, for every route of the app).
  */
@@ -66,7 +66,8 @@ export function xksRoutes(d: { xks: XksService; keyStores: XksKeyStores }, guard
       if (!store || p.tenant !== store.tenant || p.principalId !== store.principalId) throw new KmsError("AuthenticationFailedException", "this credential is not this key store's");
       await inner();
     };
-    return run(c, [guards.audit, guards.limit, ofStore, guards.authenticate, itsOwn, serve(d.xks, op)]);
+    // Signature first: without one, a store's prefix and an unknown prefix answer alike (no probing for stores).
+    return run(c, [guards.audit, guards.limit, guards.authenticate, ofStore, itsOwn, serve(d.xks, op)]);
   });
   return app;
 }

@@ -221,6 +221,23 @@ describe("XKS proxy API (AWS KMS external key stores) on SoftHSM2 and DynamoDB L
     expect((await xks("health", health)).status).toBe(200);
   });
 
+  it("attack: without a valid signature, a store's prefix and an unknown one answer alike (no probing for prefixes)", async () => {
+    const health = JSON.stringify({ requestMetadata: { kmsRequestId: randomUUID(), kmsOperation: "KmsHealthCheck" } });
+    const unsigned = async (pathPrefix: string) => {
+      const res = await fetch(`${stack.url}/${pathPrefix}/kms/xks/v1/health`, { method: "POST", headers: { "content-type": "application/json" }, body: health });
+      return [res.status, ((await res.json()) as Json).errorName];
+    };
+    const forged = async (pathPrefix: string) => {
+      // A made-up key id (a real one would be locked out after five failures, see the throttle tests).
+      const res = await xks("health", health, { pathPrefix, cred: { accessKeyId: "TTHPROBEPROBEPROBEPROBE2", secretAccessKey: credential.secretAccessKey } });
+      return [res.status, res.body.errorName];
+    };
+    expect(await unsigned(prefix)).toEqual([401, "AuthenticationFailedException"]);
+    expect(await unsigned("tether/nobody-here")).toEqual([401, "AuthenticationFailedException"]);
+    expect(await forged(prefix)).toEqual([401, "AuthenticationFailedException"]);
+    expect(await forged("tether/nobody-here")).toEqual([401, "AuthenticationFailedException"]);
+  });
+
   it("two credentials: the second works at once, the first stops when deleted; a third is refused", async () => {
     const added = await api("POST", `/v1/xks-key-stores/${keyStoreId}/credentials`);
     expect(added.status).toBe(201);
